@@ -1,0 +1,314 @@
+"""Turning call arguments into one internal batch, and the batch back into outputs.
+
+Internally a call always works on a :class:`Batch`: images ``(N, H, W, C)``, masks
+``(N, H, W, K)``, and ragged boxes/keypoints flattened into arrays with a sample index. A
+single image is a batch of one; :class:`Layout` remembers how to give back what came in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..kernels.boxes import BBOX_FORMATS, convert_boxes_from, convert_boxes_to
+
+__all__ = ["Batch", "Layout", "build_outputs", "parse_inputs"]
+
+IMAGE_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
+PIL_MODES = {"L": 2, "LA": 3, "RGB": 3, "RGBA": 3, "F": 2}
+KEYPOINT_POLICIES = ("drop", "flag")
+
+
+@dataclass
+class Batch:
+    """The working state of one call (internal)."""
+
+    image: NDArray
+    mask: NDArray | None = None
+    labels: NDArray | None = None
+    boxes: NDArray = field(default_factory=lambda: np.zeros((0, 4)))
+    box_sample: NDArray = field(default_factory=lambda: np.zeros(0, np.intp))
+    box_id: NDArray = field(default_factory=lambda: np.zeros(0, np.intp))
+    box_visibility: NDArray = field(default_factory=lambda: np.zeros(0))
+    points: NDArray = field(default_factory=lambda: np.zeros((0, 2)))
+    point_sample: NDArray = field(default_factory=lambda: np.zeros(0, np.intp))
+    point_inside: NDArray = field(default_factory=lambda: np.zeros(0, bool))
+    image_owned: bool = False
+    mask_owned: bool = False
+
+    @property
+    def n(self) -> int:
+        return self.image.shape[0]
+
+
+@dataclass
+class Layout:
+    """How the inputs were shaped, to shape the outputs the same way (internal)."""
+
+    kind: str  # "batch" | "list" | "single" | "pil"
+    single_ndim: int = 3
+    pil_mode: str | None = None
+    mask_squeeze: bool = False
+    has_mask: bool = False
+    bbox_format: str | None = None
+    box_counts: list[int] | None = None
+    bbox_labels: list[list] | None = None
+    keypoint_counts: list[int] | None = None
+    keypoint_labels: list[list] | None = None
+
+
+def _as_image_array(name: str, value: Any) -> NDArray:
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array or a PIL image, got {type(value).__name__}")
+    if value.dtype not in IMAGE_DTYPES:
+        raise TypeError(f"{name} must have dtype uint8 or float32, got {value.dtype}")
+    return value
+
+
+def _check_float_range(name: str, image: NDArray) -> None:
+    if image.dtype == np.float32 and image.size:
+        lo, hi = float(np.min(image)), float(np.max(image))
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ValueError(f"{name} contains NaN or infinite values")
+        if lo < 0.0 or hi > 1.0:
+            raise ValueError(f"{name} (float32) must hold values in [0, 1], got values in [{lo:g}, {hi:g}]")
+
+
+def _parse_image(image: Any) -> tuple[NDArray, Layout]:
+    if image is None:
+        raise TypeError("image is required: pass image= an array (H,W), (H,W,C), (N,H,W,C), a PIL image or a list")
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - pillow is a core dependency
+        Image = None
+    if Image is not None and isinstance(image, Image.Image):
+        if image.mode not in PIL_MODES:
+            raise ValueError(f"image: PIL mode {image.mode!r} is not supported; expected one of {sorted(PIL_MODES)}")
+        arr = np.asarray(image)
+        arr = arr.astype(np.float32) if image.mode == "F" else arr
+        layout = Layout("pil", single_ndim=arr.ndim, pil_mode=image.mode)
+        return (arr[None, :, :, None] if arr.ndim == 2 else arr[None]), layout
+    if isinstance(image, (list, tuple)):
+        if not image:
+            raise ValueError("image: an empty list is not a batch; pass at least one image")
+        arrays = [_as_image_array(f"image[{i}]", a) for i, a in enumerate(image)]
+        first = arrays[0]
+        for i, a in enumerate(arrays):
+            if a.ndim not in (2, 3) or a.shape != first.shape or a.dtype != first.dtype:
+                raise ValueError(
+                    f"image[{i}]: a list batch needs images of one shape and dtype; "
+                    f"got {a.shape} {a.dtype}, expected {first.shape} {first.dtype}"
+                )
+        stacked = np.stack(arrays)
+        return (stacked[..., None] if first.ndim == 2 else stacked), Layout("list", single_ndim=first.ndim)
+    arr = _as_image_array("image", image)
+    if arr.ndim == 4:
+        return arr, Layout("batch")
+    if arr.ndim == 3:
+        return arr[None], Layout("single", single_ndim=3)
+    if arr.ndim == 2:
+        return arr[None, :, :, None], Layout("single", single_ndim=2)
+    raise ValueError(f"image must have 2 (H,W), 3 (H,W,C) or 4 (N,H,W,C) dimensions, got shape {arr.shape}")
+
+
+def _parse_mask(mask: Any, n: int, hw: tuple[int, int], batched: bool, layout: Layout) -> NDArray:
+    if not isinstance(mask, np.ndarray):
+        if isinstance(mask, (list, tuple)) and batched:
+            mask = np.stack([np.asarray(m) for m in mask])
+        else:
+            raise TypeError(f"mask must be a numpy array, got {type(mask).__name__}")
+    if mask.dtype.kind not in "biuf":
+        raise TypeError(f"mask must have a boolean, integer or float dtype, got {mask.dtype}")
+    expect = "(N,H,W) or (N,H,W,K)" if batched else "(H,W) or (H,W,K)"
+    base = 1 if batched else 0
+    if mask.ndim not in (base + 2, base + 3):
+        raise ValueError(f"mask must have shape {expect}, got {mask.shape}")
+    if batched and mask.shape[0] != n:
+        raise ValueError(f"mask has {mask.shape[0]} samples, image has {n}")
+    if mask.shape[base:base + 2] != hw:
+        raise ValueError(f"mask height/width {mask.shape[base:base + 2]} must match the image's {hw}")
+    layout.mask_squeeze = mask.ndim == base + 2
+    layout.has_mask = True
+    if not batched:
+        mask = mask[None]
+    return mask[..., None] if layout.mask_squeeze else mask
+
+
+def _per_sample(name: str, value: Any, n: int, batched: bool) -> list:
+    if not batched:
+        return [value]
+    if not isinstance(value, (list, tuple)) or len(value) != n:
+        got = f"a {type(value).__name__} of length {len(value)}" if hasattr(value, "__len__") else repr(value)
+        raise ValueError(f"{name}: for a batch of {n} images pass a list with one entry per image, got {got}")
+    return list(value)
+
+
+def _parse_boxes(batch: Batch, layout: Layout, bboxes: Any, fmt: str, labels: Any, batched: bool) -> None:
+    if fmt not in BBOX_FORMATS:
+        raise ValueError(f"bbox_format must be one of {', '.join(BBOX_FORMATS)}; got {fmt!r}")
+    n, h, w = batch.n, batch.image.shape[1], batch.image.shape[2]
+    per_boxes = _per_sample("bboxes", bboxes, n, batched)
+    per_labels = _per_sample("bbox_labels", labels, n, batched) if labels is not None else None
+    all_boxes, samples, counts, label_lists = [], [], [], []
+    for i, raw in enumerate(per_boxes):
+        where = f"bboxes[{i}]" if batched else "bboxes"
+        arr = np.asarray(raw, dtype=np.float64) if len(raw) else np.zeros((0, 4))
+        if arr.ndim != 2 or arr.shape[1] != 4:
+            raise ValueError(f"{where} must have shape (M, 4) in {fmt!r} format, got {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{where} contains NaN or infinite values")
+        voc = convert_boxes_from(arr, fmt, h, w)
+        tol = 1e-3
+        bad = (voc[:, 2] <= voc[:, 0]) | (voc[:, 3] <= voc[:, 1])
+        if bad.any():
+            raise ValueError(f"{where}[{int(np.argmax(bad))}] has no area (need x_max > x_min and y_max > y_min): "
+                             f"{arr[np.argmax(bad)].tolist()}")
+        out = (voc[:, 0] < -tol) | (voc[:, 1] < -tol) | (voc[:, 2] > w + tol) | (voc[:, 3] > h + tol)
+        if out.any():
+            raise ValueError(f"{where}[{int(np.argmax(out))}] = {arr[np.argmax(out)].tolist()} lies outside the "
+                             f"{w}x{h} image; boxes must be inside the canvas")
+        if per_labels is not None:
+            lab = list(per_labels[i])
+            if len(lab) != len(arr):
+                raise ValueError(f"bbox_labels{f'[{i}]' if batched else ''} has {len(lab)} labels "
+                                 f"for {len(arr)} boxes")
+            label_lists.append(lab)
+        all_boxes.append(voc)
+        samples.append(np.full(len(voc), i, np.intp))
+        counts.append(len(voc))
+    batch.boxes = np.concatenate(all_boxes) if all_boxes else np.zeros((0, 4))
+    batch.box_sample = np.concatenate(samples) if samples else np.zeros(0, np.intp)
+    batch.box_id = np.arange(len(batch.boxes), dtype=np.intp)
+    batch.box_visibility = np.ones(len(batch.boxes))
+    layout.bbox_format, layout.box_counts = fmt, counts
+    layout.bbox_labels = label_lists if per_labels is not None else None
+
+
+def _parse_keypoints(batch: Batch, layout: Layout, keypoints: Any, labels: Any, batched: bool) -> None:
+    n = batch.n
+    per_points = _per_sample("keypoints", keypoints, n, batched)
+    per_labels = _per_sample("keypoint_labels", labels, n, batched) if labels is not None else None
+    pts, samples, counts, label_lists = [], [], [], []
+    for i, raw in enumerate(per_points):
+        where = f"keypoints[{i}]" if batched else "keypoints"
+        arr = np.asarray(raw, dtype=np.float64) if len(raw) else np.zeros((0, 2))
+        if arr.ndim != 2 or arr.shape[1] != 2:
+            raise ValueError(f"{where} must have shape (M, 2) holding (x, y), got {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{where} contains NaN or infinite values")
+        if per_labels is not None:
+            lab = list(per_labels[i])
+            if len(lab) != len(arr):
+                raise ValueError(f"keypoint_labels{f'[{i}]' if batched else ''} has {len(lab)} labels "
+                                 f"for {len(arr)} keypoints")
+            label_lists.append(lab)
+        pts.append(arr)
+        samples.append(np.full(len(arr), i, np.intp))
+        counts.append(len(arr))
+    batch.points = np.concatenate(pts) if pts else np.zeros((0, 2))
+    batch.point_sample = np.concatenate(samples) if samples else np.zeros(0, np.intp)
+    h, w = batch.image.shape[1:3]
+    p = batch.points
+    batch.point_inside = (p[:, 0] >= 0) & (p[:, 0] < w) & (p[:, 1] >= 0) & (p[:, 1] < h)
+    layout.keypoint_counts = counts
+    layout.keypoint_labels = label_lists if per_labels is not None else None
+
+
+def parse_inputs(
+    image: Any,
+    *,
+    mask: Any = None,
+    bboxes: Any = None,
+    bbox_format: str = "pascal_voc",
+    bbox_labels: Any = None,
+    keypoints: Any = None,
+    keypoint_labels: Any = None,
+    label: Any = None,
+) -> tuple[Batch, Layout]:
+    """Validate the call's data and pack it into a :class:`Batch` (inputs are not copied)."""
+    images, layout = _parse_image(image)
+    if images.shape[1] == 0 or images.shape[2] == 0 or images.shape[3] == 0:
+        raise ValueError(f"image has an empty dimension: {images.shape}")
+    _check_float_range("image", images)
+    batched = layout.kind in ("batch", "list")
+    batch = Batch(image=images)
+    n, hw = images.shape[0], images.shape[1:3]
+    if mask is not None:
+        batch.mask = _parse_mask(mask, n, hw, batched, layout)
+    if bbox_labels is not None and bboxes is None:
+        raise ValueError("bbox_labels were given without bboxes")
+    if keypoint_labels is not None and keypoints is None:
+        raise ValueError("keypoint_labels were given without keypoints")
+    if bboxes is not None:
+        _parse_boxes(batch, layout, bboxes, bbox_format, bbox_labels, batched)
+    if keypoints is not None:
+        _parse_keypoints(batch, layout, keypoints, keypoint_labels, batched)
+    if label is not None:
+        labels = np.asarray(label, dtype=object).reshape(-1) if batched else np.array([label], dtype=object)
+        if labels.shape[0] != n:
+            raise ValueError(f"label: need one class label per image ({n}), got {labels.shape[0]}")
+        batch.labels = labels
+    return batch, layout
+
+
+def _split(values: NDArray, sample: NDArray, n: int) -> list[NDArray]:
+    order = np.argsort(sample, kind="stable")
+    counts = np.bincount(sample, minlength=n)
+    return np.split(values[order], np.cumsum(counts)[:-1])
+
+
+def build_outputs(
+    batch: Batch,
+    layout: Layout,
+    *,
+    min_visibility: float,
+    min_area: float,
+    keypoints_outside: str,
+) -> dict[str, Any]:
+    """Shape the final batch like the inputs and filter boxes/keypoints."""
+    out: dict[str, Any] = {}
+    n, h, w = batch.n, batch.image.shape[1], batch.image.shape[2]
+    img = batch.image
+    if layout.kind == "batch":
+        out["image"] = img
+    elif layout.kind == "list":
+        out["image"] = [x[..., 0] if layout.single_ndim == 2 else x for x in img]
+    else:
+        single = img[0, ..., 0] if layout.single_ndim == 2 else img[0]
+        if layout.kind == "pil":
+            from PIL import Image
+
+            out["image"] = Image.fromarray(np.ascontiguousarray(single), mode=layout.pil_mode)
+        else:
+            out["image"] = single
+    if layout.has_mask:
+        m = batch.mask[..., 0] if layout.mask_squeeze else batch.mask
+        out["mask"] = m if layout.kind in ("batch", "list") else m[0]
+    batched = layout.kind in ("batch", "list")
+    if layout.bbox_format is not None:
+        area = (batch.boxes[:, 2] - batch.boxes[:, 0]) * (batch.boxes[:, 3] - batch.boxes[:, 1])
+        keep = (batch.box_visibility >= max(min_visibility, 1e-12)) & (area > 0) & (area >= min_area)
+        boxes = convert_boxes_to(batch.boxes[keep], layout.bbox_format, h, w)
+        per_boxes = _split(boxes, batch.box_sample[keep], n)
+        out["bboxes"] = per_boxes if batched else per_boxes[0]
+        if layout.bbox_labels is not None:
+            starts = np.concatenate([[0], np.cumsum(layout.box_counts)])
+            ids = _split(batch.box_id[keep], batch.box_sample[keep], n)
+            labels = [[layout.bbox_labels[i][j - starts[i]] for j in ids[i]] for i in range(n)]
+            out["bbox_labels"] = labels if batched else labels[0]
+    if layout.keypoint_counts is not None:
+        inside = batch.point_inside
+        keep = inside if keypoints_outside == "drop" else np.ones(len(inside), bool)
+        per_pts = _split(batch.points[keep], batch.point_sample[keep], n)
+        per_vis = _split(inside[keep], batch.point_sample[keep], n)
+        out["keypoints"] = per_pts if batched else per_pts[0]
+        out["keypoints_visible"] = per_vis if batched else per_vis[0]
+        if layout.keypoint_labels is not None:
+            ids = _split(np.flatnonzero(keep) , batch.point_sample[keep], n)
+            starts = np.concatenate([[0], np.cumsum(layout.keypoint_counts)])
+            labels = [[layout.keypoint_labels[i][j - starts[i]] for j in ids[i]] for i in range(n)]
+            out["keypoint_labels"] = labels if batched else labels[0]
+    return out

@@ -1,0 +1,366 @@
+"""Pipelines: :class:`Compose`, :class:`OneOf` and :class:`SomeOf`.
+
+Every container draws its decisions for all samples at once, so each sample of a batch
+takes its own path (one sample rotated and warped, its neighbour only brightened).
+Randomness: each call normalizes ``rng`` with :func:`numpy.random.default_rng` and gives
+every child its own stream (``Generator.spawn``), so adding a transform does not shift the
+draws of the others.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .data import KEYPOINT_POLICIES, build_outputs, parse_inputs
+from .runner import Runner
+from .transform import Params, Transform
+from .validate import check_choice, check_int, check_number, check_weights
+
+__all__ = ["Compose", "OneOf", "SomeOf"]
+
+
+def _check_transforms(name: str, transforms: Any) -> tuple[Transform, ...]:
+    if isinstance(transforms, Transform) or not isinstance(transforms, (list, tuple)):
+        raise TypeError(f"{name} must be a list of transforms, got {type(transforms).__name__}")
+    for i, t in enumerate(transforms):
+        if not isinstance(t, Transform):
+            raise TypeError(f"{name}[{i}] must be an augkit transform, got {type(t).__name__}")
+    return tuple(transforms)
+
+
+def _run_node(t: Transform, runner: Runner, rng: np.random.Generator | None, params: Params | None,
+              reach: NDArray) -> Params:
+    if params is not None:
+        _check_replay(t, params, runner.meta.n)
+    if isinstance(t, _Container):
+        return t._run(runner, rng, params, reach)
+    return runner.leaf(t, rng, params, reach)
+
+
+def _check_replay(t: Transform, params: Any, n: int) -> None:
+    if not isinstance(params, dict) or "active" not in params:
+        raise ValueError(f"params for {type(t).__name__} are not params returned by return_params=True")
+    if np.shape(params["active"]) != (n,):
+        raise ValueError(f"params were drawn for a batch of {np.shape(params['active'])[0]} "
+                         f"samples; this batch has {n}")
+    if isinstance(t, _Container) and len(params.get("children", ())) != len(t.transforms):
+        raise ValueError(f"params for {type(t).__name__} hold {len(params.get('children', ()))} children, "
+                         f"the pipeline has {len(t.transforms)}")
+
+
+def _torch_worker_key() -> tuple[int, int] | None:
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    try:
+        info = torch.utils.data.get_worker_info()
+    except Exception:  # pragma: no cover - torch without the data module
+        return None
+    return None if info is None else (int(info.id), int(info.seed))
+
+
+class _Stream:
+    """The random stream of a pipeline with ``seed=`` (not configuration; not copied).
+
+    Created lazily on the first call and advanced by every call. Inside a PyTorch
+    DataLoader worker it is re-derived from the worker's seed whenever that changes (new
+    worker or new epoch), so workers never repeat each other's draws. A pickled or copied
+    pipeline starts its stream afresh from ``seed``.
+    """
+
+    def __init__(self) -> None:
+        self.gen: np.random.Generator | None = None
+        self.key: tuple[int, int] | None = None
+
+    def get(self, seed: int | None) -> np.random.Generator:
+        key = _torch_worker_key()
+        if self.gen is None or key != self.key:
+            if key is None:
+                self.gen = np.random.default_rng(seed)
+            else:
+                self.gen = np.random.default_rng([key[1] % (1 << 64), 0 if seed is None else seed, key[0]])
+            self.key = key
+        return self.gen
+
+    def __getstate__(self) -> dict:
+        return {}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__()
+
+    def __deepcopy__(self, memo: dict) -> _Stream:
+        return _Stream()
+
+
+@dataclass(frozen=True)
+class _Container(Transform, abstract=True):
+    """Shared behaviour of containers (not registered)."""
+
+    transforms: tuple[Transform, ...]
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("transforms", _check_transforms("transforms", self.transforms))
+
+    def _run(self, runner: Runner, rng: np.random.Generator | None, params: Params | None,
+             reach: NDArray) -> Params:
+        n = runner.meta.n
+        if params is None:
+            active = reach & (rng.random(n) < self.p)
+            chosen = self._choose(rng, n)
+            streams = rng.spawn(len(self.transforms))
+            children = [
+                _run_node(t, runner, s, None, active & chosen[:, i])
+                for i, (t, s) in enumerate(zip(self.transforms, streams))
+            ]
+            return {"active": active, "chosen": chosen, "children": children}
+        children = [
+            _run_node(t, runner, None, cp, params["active"])
+            for t, cp in zip(self.transforms, params["children"])
+        ]
+        return {"active": params["active"], "chosen": params.get("chosen"), "children": children}
+
+    def _choose(self, rng: np.random.Generator, n: int) -> NDArray[np.bool_]:
+        """Which children each sample goes through: bool ``(n, len(transforms))``."""
+        return np.ones((n, len(self.transforms)), dtype=bool)
+
+
+@dataclass(frozen=True)
+class Compose(_Container):
+    """Apply transforms in order; the entry point for images and their targets.
+
+    Parameters
+    ----------
+    transforms : list of Transform
+        Applied in order. Consecutive geometric transforms are fused into one resampling.
+    seed : int or None
+        Seed of the pipeline's own random stream, used when a call passes no ``rng``.
+        Successive calls continue the stream (so epochs differ) and the whole run is
+        reproducible from the seed.
+    p : float
+        Probability, per sample, that the whole pipeline is applied.
+    fuse_geometry : bool
+        Resample once per run of consecutive geometric transforms (default), or once per
+        transform (``False``; for comparison only).
+    bbox_min_visibility : float
+        Boxes keeping less than this fraction of their area (after clipping to the canvas)
+        are dropped with their labels.
+    bbox_min_area : float
+        Boxes smaller than this many square pixels are dropped with their labels.
+    keypoints_outside : {"drop", "flag"}
+        Keypoints that leave the canvas are dropped (with their labels), or kept and
+        flagged ``False`` in ``keypoints_visible``.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> pipe = ak.Compose([ak.image.Rotate(degrees_range=(-30, 30)),
+    ...                    ak.image.Contrast(factor_range=(0.5, 1.5))], seed=0)
+    >>> batch = np.zeros((8, 32, 32, 3), np.uint8)
+    >>> out = pipe(image=batch, return_params=True)
+    >>> out["image"].shape, out["params"]["children"][0]["degrees"].shape
+    ((8, 32, 32, 3), (8,))
+    """
+
+    seed: int | None = None
+    fuse_geometry: bool = True
+    bbox_min_visibility: float = 0.0
+    bbox_min_area: float = 0.0
+    keypoints_outside: str = "drop"
+    _stream: _Stream = field(default_factory=_Stream, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.seed is not None:
+            self._set("seed", check_int("seed", self.seed, low=0))
+        if not isinstance(self.fuse_geometry, bool):
+            raise TypeError(f"fuse_geometry must be True or False, got {self.fuse_geometry!r}")
+        self._set("bbox_min_visibility", check_number("bbox_min_visibility", self.bbox_min_visibility,
+                                                      low=0.0, high=1.0))
+        self._set("bbox_min_area", check_number("bbox_min_area", self.bbox_min_area, low=0.0))
+        check_choice("keypoints_outside", self.keypoints_outside, KEYPOINT_POLICIES)
+
+    def __call__(
+        self,
+        image: Any = None,
+        *,
+        mask: Any = None,
+        bboxes: Any = None,
+        bbox_format: str = "pascal_voc",
+        bbox_labels: Any = None,
+        keypoints: Any = None,
+        keypoint_labels: Any = None,
+        label: Any = None,
+        rng: np.random.Generator | int | None = None,
+        return_params: bool = False,
+    ) -> dict[str, Any]:
+        """Augment one image or a batch, with independent random parameters per sample.
+
+        Parameters
+        ----------
+        image : ndarray, PIL.Image.Image or list of ndarray
+            ``(N,H,W,C)`` is a batch; ``(H,W)``, ``(H,W,C)`` or a PIL image is one image
+            (PIL in, PIL out); a list of same-sized arrays is a batch (list in, list out).
+            dtype uint8, or float32 with values in [0, 1].
+        mask : ndarray, optional
+            ``(H,W)``/``(H,W,K)`` for one image, ``(N,H,W)``/``(N,H,W,K)`` for a batch.
+        bboxes : array-like or list of array-like, optional
+            ``(M,4)`` boxes per image in ``bbox_format``; for a batch, a list per image.
+        bbox_format : {"pascal_voc", "coco", "yolo"}
+        bbox_labels : sequence or list of sequences, optional
+            One label per box; dropped boxes take their labels with them.
+        keypoints : array-like or list of array-like, optional
+            ``(M,2)`` ``(x, y)`` points per image; pixel ``(r, c)`` has its centre at
+            ``(c + 0.5, r + 0.5)``.
+        keypoint_labels : sequence or list of sequences, optional
+        label : object or sequence, optional
+            The class label of the image (one per image for a batch), used by transforms
+            such as ``HorizontalFlip(symmetric_labels=...)``.
+        rng : numpy.random.Generator, int or None
+            Randomness for this call; ``None`` uses the pipeline's own stream.
+        return_params : bool
+            Also return the draws under ``"params"`` for :meth:`replay`.
+
+        Returns
+        -------
+        dict
+            ``"image"`` and, for each target given, ``"mask"``, ``"bboxes"``,
+            ``"bbox_labels"``, ``"keypoints"``, ``"keypoints_visible"``,
+            ``"keypoint_labels"``; plus ``"params"`` when asked.
+        """
+        batch, layout = parse_inputs(image, mask=mask, bboxes=bboxes, bbox_format=bbox_format,
+                                     bbox_labels=bbox_labels, keypoints=keypoints,
+                                     keypoint_labels=keypoint_labels, label=label)
+        gen = self._stream.get(self.seed) if rng is None else np.random.default_rng(rng)
+        runner = Runner(batch, fuse=self.fuse_geometry)
+        params = self._run(runner, gen, None, np.ones(batch.n, dtype=bool))
+        return self._finish(runner, layout, params, return_params)
+
+    def replay(self, params: Params, image: Any = None, **data: Any) -> dict[str, Any]:
+        """Apply the exact draws of an earlier call (``return_params=True``) to new data.
+
+        Useful for paired data: the same geometry on an input and its target image.
+
+        Examples
+        --------
+        >>> import augkit as ak
+        >>> pipe = ak.Compose([ak.image.Rotate(degrees_range=(-30, 30))], seed=1)
+        >>> x = np.zeros((4, 16, 16, 3), np.uint8)
+        >>> out = pipe(image=x, return_params=True)
+        >>> y = pipe.replay(out["params"], image=x)["image"]
+        >>> bool((y == out["image"]).all())
+        True
+        """
+        batch, layout = parse_inputs(image, **data)
+        n = batch.n
+        if not isinstance(params, dict) or params.get("n") != n:
+            got = params.get("n") if isinstance(params, dict) else type(params).__name__
+            raise ValueError(f"params were drawn for a batch of {got} samples; this batch has {n}")
+        runner = Runner(batch, fuse=self.fuse_geometry)
+        inner = {k: v for k, v in params.items() if k != "n"}
+        _check_replay(self, inner, n)
+        return self._finish(runner, layout, self._run(runner, None, inner, np.ones(n, dtype=bool)), True)
+
+    def _finish(self, runner: Runner, layout: Any, params: Params, return_params: bool) -> dict[str, Any]:
+        runner.flush()
+        out = build_outputs(runner.batch, layout, min_visibility=self.bbox_min_visibility,
+                            min_area=self.bbox_min_area, keypoints_outside=self.keypoints_outside)
+        if return_params:
+            out["params"] = {"n": runner.meta.n, **params}
+        return out
+
+
+@dataclass(frozen=True)
+class OneOf(_Container):
+    """Apply exactly one of ``transforms`` to each sample, chosen per sample.
+
+    Parameters
+    ----------
+    transforms : list of Transform
+    weights : list of float or None
+        Relative selection weights (default: equal). A chosen child still applies its own ``p``.
+    p : float
+        Probability, per sample, that any child is applied.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> pick = ak.OneOf([ak.image.HorizontalFlip(p=1), ak.image.VerticalFlip(p=1)], weights=[3, 1])
+    >>> out = pick(image=np.zeros((4, 8, 8, 1), np.uint8), rng=0, return_params=True)
+    >>> out["params"]["children"][0]["chosen"].sum(axis=1).tolist()
+    [1, 1, 1, 1]
+    """
+
+    weights: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.transforms:
+            raise ValueError("transforms must hold at least one transform")
+        self._set("weights", check_weights("weights", self.weights, len(self.transforms)))
+
+    def _choose(self, rng: np.random.Generator, n: int) -> NDArray[np.bool_]:
+        k = len(self.transforms)
+        w = np.ones(k) if self.weights is None else np.asarray(self.weights)
+        cum = np.cumsum(w / w.sum())
+        pick = np.minimum(np.searchsorted(cum, rng.random(n), side="right"), k - 1)
+        return pick[:, None] == np.arange(k)[None, :]
+
+
+@dataclass(frozen=True)
+class SomeOf(_Container):
+    """Apply ``n`` distinct transforms (or a number drawn from a range) to each sample.
+
+    The chosen transforms run in their list order.
+
+    Parameters
+    ----------
+    transforms : list of Transform
+    n : int or (int, int)
+        How many to apply: a fixed count, or an inclusive range drawn per sample.
+    weights : list of float or None
+        Relative selection weights (weighted sampling without replacement).
+    p : float
+        Probability, per sample, that any child is applied.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> some = ak.SomeOf([ak.image.Brightness(), ak.image.Contrast(), ak.image.Gamma()], n=2)
+    >>> out = some(image=np.zeros((5, 8, 8, 3), np.uint8), rng=0, return_params=True)
+    >>> out["params"]["children"][0]["chosen"].sum(axis=1).tolist()
+    [2, 2, 2, 2, 2]
+    """
+
+    n: int | tuple[int, int] = 1
+    weights: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        k = len(self.transforms)
+        if isinstance(self.n, (list, tuple)):
+            if len(self.n) != 2:
+                raise ValueError(f"n must be an int or an inclusive (low, high) pair, got {self.n!r}")
+            lo = check_int("n[0]", self.n[0], low=0, high=k)
+            hi = check_int("n[1]", self.n[1], low=lo, high=k)
+            self._set("n", (lo, hi))
+        else:
+            self._set("n", check_int("n", self.n, low=0, high=k))
+        self._set("weights", check_weights("weights", self.weights, k))
+
+    def _choose(self, rng: np.random.Generator, n: int) -> NDArray[np.bool_]:
+        k = len(self.transforms)
+        lo, hi = self.n if isinstance(self.n, tuple) else (self.n, self.n)
+        w = np.ones(k) if self.weights is None else np.asarray(self.weights)
+        counts = np.minimum(rng.integers(lo, hi + 1, size=n), int((w > 0).sum()))
+        with np.errstate(divide="ignore"):
+            keys = np.log(rng.random((n, k))) / w[None, :]  # Efraimidis-Spirakis keys, largest win
+        order = np.argsort(-keys, axis=1, kind="stable")
+        ranks = np.empty_like(order)
+        np.put_along_axis(ranks, order, np.arange(k)[None, :].repeat(n, axis=0), axis=1)
+        return ranks < counts[:, None]

@@ -1,0 +1,204 @@
+"""Transform base classes and the registry.
+
+A transform is a frozen dataclass that holds configuration only. For a batch of ``n``
+samples it draws every sample's parameters in one vectorized call,
+``sample(rng, meta) -> dict of arrays with leading axis n``, and pure kernels apply them.
+Two kinds exist:
+
+* :class:`PixelTransform` — changes pixel values; masks, boxes and keypoints pass through.
+  Implements ``apply_image(images, params, meta)``.
+* :class:`GeometricTransform` — moves pixels. Implements either ``matrices(params, meta)``
+  (one 3x3 forward matrix per sample) or ``field(params, meta)`` (an inverse displacement
+  field). The pipeline fuses consecutive geometric transforms into one resampling and maps
+  masks, boxes and keypoints through the same geometry.
+
+Subclasses register themselves by class name (``__init_subclass__``) so that pipelines
+can be rebuilt from dictionaries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .validate import check_choice, check_fill, check_number, check_probability
+
+if TYPE_CHECKING:
+    from ..kernels.fields import DisplacementField
+
+__all__ = ["GeometricTransform", "Meta", "PixelTransform", "Transform", "registry", "take_params"]
+
+Params = dict[str, Any]
+
+_REGISTRY: dict[str, type[Transform]] = {}
+
+
+def registry() -> dict[str, type[Transform]]:
+    """Return a copy of the name -> class registry of every concrete transform.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> registry()["Rotate"] is ak.image.Rotate
+    True
+    """
+    return dict(_REGISTRY)
+
+
+@dataclass(frozen=True)
+class Meta:
+    """What a transform may know about the batch when drawing parameters.
+
+    Attributes
+    ----------
+    n, height, width, channels : int
+        Batch layout ``(n, height, width, channels)``.
+    dtype : numpy.dtype
+        Image dtype (uint8 or float32).
+    labels : ndarray of shape (n,) or None
+        Class label of each sample, when the call passed ``label=``.
+    """
+
+    n: int
+    height: int
+    width: int
+    channels: int
+    dtype: np.dtype
+    labels: NDArray | None = None
+
+    def take(self, idx: NDArray) -> Meta:
+        """Meta of the sub-batch ``idx``."""
+        labels = None if self.labels is None else self.labels[idx]
+        return dataclasses.replace(self, n=len(idx), labels=labels)
+
+
+def take_params(params: Params, idx: NDArray) -> Params:
+    """Select samples ``idx`` from every array in a (nested) params dict.
+
+    Examples
+    --------
+    >>> take_params({"angle": np.array([1.0, 2.0, 3.0])}, np.array([2]))
+    {'angle': array([3.])}
+    """
+    out: Params = {}
+    for key, value in params.items():
+        if key == "children":
+            out[key] = [take_params(child, idx) for child in value]
+        elif key == "n":
+            out[key] = len(idx)
+        elif isinstance(value, np.ndarray) and value.ndim >= 1:
+            out[key] = value[idx]
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class Transform:
+    """Base class of every transform and container.
+
+    Parameters
+    ----------
+    p : float
+        Probability that the transform is applied, drawn independently for each sample.
+    """
+
+    p: float = field(default=1.0, kw_only=True)
+    #: Whether the transform moves pixels (set by the two kind base classes).
+    geometric: ClassVar[bool] = False
+
+    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if abstract:
+            return
+        name = cls.__name__
+        if name in _REGISTRY and _REGISTRY[name].__module__ != cls.__module__:
+            raise TypeError(
+                f"a transform named {name!r} is already registered by {_REGISTRY[name].__module__}; "
+                "choose another class name"
+            )
+        _REGISTRY[name] = cls
+
+    def __post_init__(self) -> None:
+        self._set("p", check_probability("p", self.p))
+
+    def _set(self, name: str, value: Any) -> None:
+        """Store a validated/normalized value on the frozen instance (construction only)."""
+        object.__setattr__(self, name, value)
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        """Draw the parameters of all ``meta.n`` samples at once (arrays with leading ``n``)."""
+        return {}
+
+    # --- calling a lone transform: it behaves as a one-element pipeline -------------------
+    def __call__(self, image: Any = None, *, rng: Any = None, return_params: bool = False, **data: Any) -> dict:
+        """Apply to one image or a batch; see :meth:`augkit.Compose.__call__`."""
+        from .pipeline import Compose
+
+        return Compose([self])(image, rng=rng, return_params=return_params, **data)
+
+    def replay(self, params: Params, image: Any = None, **data: Any) -> dict:
+        """Re-apply the draws in ``params`` (from ``return_params=True``) to new data."""
+        from .pipeline import Compose
+
+        return Compose([self]).replay(params, image, **data)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PixelTransform(Transform, abstract=True):
+    """Base class of transforms that change pixel values only."""
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        """Return new images ``(n, H, W, C)`` for the sub-batch described by ``params``."""
+        raise NotImplementedError
+
+
+INTERPOLATIONS = ("bilinear", "nearest")
+BORDER_MODES = ("constant", "edge", "reflect")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GeometricTransform(Transform, abstract=True):
+    """Base class of transforms that move pixels.
+
+    Parameters
+    ----------
+    interpolation : {"bilinear", "nearest"}
+        Image resampling; masks always use nearest neighbour.
+    border_mode : {"constant", "edge", "reflect"}
+        What is read outside the source image.
+    fill : float or tuple of float
+        Image value outside the source with ``border_mode="constant"`` (per channel if a tuple).
+    fill_mask : float
+        Mask value outside the source with ``border_mode="constant"``.
+    """
+
+    interpolation: str = "bilinear"
+    border_mode: str = "constant"
+    fill: float | tuple[float, ...] = 0.0
+    fill_mask: float = 0.0
+    geometric: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_choice("interpolation", self.interpolation, INTERPOLATIONS)
+        check_choice("border_mode", self.border_mode, BORDER_MODES)
+        self._set("fill", check_fill("fill", self.fill))
+        self._set("fill_mask", check_number("fill_mask", self.fill_mask))
+
+    @property
+    def resampling_key(self) -> tuple:
+        """Settings that must agree for two transforms to share one resampling."""
+        return (self.interpolation, self.border_mode, self.fill, self.fill_mask)
+
+    def matrices(self, params: Params, meta: Meta) -> NDArray | None:
+        """Forward 3x3 matrices ``(n, 3, 3)``, or ``None`` for a displacement-field warp."""
+        return None
+
+    def field(self, params: Params, meta: Meta) -> DisplacementField:
+        """Inverse displacement field for warps that are not matrices."""
+        raise NotImplementedError

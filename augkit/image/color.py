@@ -1,0 +1,105 @@
+"""Photometric transforms: contrast, brightness and gamma, one parameter per sample."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..core.transform import Meta, Params, PixelTransform
+from ..core.validate import check_range
+from ..kernels.color import adjust_brightness_image, adjust_contrast_image, adjust_gamma_image
+
+__all__ = ["Brightness", "Contrast", "Gamma"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Contrast(PixelTransform):
+    """Scale the deviation from the image's mean luma by a factor drawn per sample.
+
+    ``out = mean + factor * (x - mean)`` (Pillow's ``ImageEnhance.Contrast``); 0 gives a
+    flat grey image, 1 the original.
+
+    Parameters
+    ----------
+    factor_range : (float, float)
+        Contrast factor interval (>= 0).
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> img = np.array([[50, 150]], np.uint8)
+    >>> ak.image.Contrast(factor_range=(2, 2))(image=img)["image"].tolist()
+    [[0, 200]]
+    """
+
+    factor_range: tuple[float, float] = (0.8, 1.2)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("factor_range", check_range("factor_range", self.factor_range, low=0.0))
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        return {"factor": rng.uniform(*self.factor_range, size=meta.n)}
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        return adjust_contrast_image(images, params["factor"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Brightness(PixelTransform):
+    """Add an offset drawn per sample, as a fraction of full scale (255 for uint8, 1 for float).
+
+    Parameters
+    ----------
+    delta_range : (float, float)
+        Offset interval within [-1, 1].
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> ak.image.Brightness(delta_range=(0.2, 0.2))(image=np.array([[100]], np.uint8))["image"].item()
+    151
+    """
+
+    delta_range: tuple[float, float] = (-0.2, 0.2)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("delta_range", check_range("delta_range", self.delta_range, low=-1.0, high=1.0))
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        return {"delta": rng.uniform(*self.delta_range, size=meta.n)}
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        return adjust_brightness_image(images, params["delta"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Gamma(PixelTransform):
+    """Gamma curve ``out = full * (x / full) ** gamma`` with gamma drawn per sample.
+
+    Parameters
+    ----------
+    gamma_range : (float, float)
+        Gamma interval (> 0); below 1 brightens mid-tones, above 1 darkens them.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> ak.image.Gamma(gamma_range=(0.5, 0.5))(image=np.array([[64]], np.uint8))["image"].item()
+    128
+    """
+
+    gamma_range: tuple[float, float] = (0.8, 1.25)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("gamma_range", check_range("gamma_range", self.gamma_range, low=0.0, low_open=True))
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        return {"gamma": rng.uniform(*self.gamma_range, size=meta.n)}
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        return adjust_gamma_image(images, params["gamma"])

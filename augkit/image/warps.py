@@ -1,0 +1,103 @@
+"""Non-linear warps: a random grid warp and the classic elastic warp.
+
+Both are inverse displacement fields (see :mod:`augkit.kernels.fields`); boxes and
+keypoints follow by inverting the field at their positions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.transform import GeometricTransform, Meta, Params
+from ..core.validate import check_int, check_number
+from ..kernels.fields import DisplacementField, elastic_displacements, grid_node_displacements
+
+__all__ = ["ElasticWarp", "GridWarp"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GridWarp(GeometricTransform):
+    """Warp a ``num_steps x num_steps`` grid laid over the image by moving its nodes.
+
+    Inner nodes move by up to ``distort_limit`` of a cell in x and y; nodes on the border
+    slide along it and the corners stay, so the image keeps its frame. Pixels are
+    interpolated smoothly between nodes.
+
+    Parameters
+    ----------
+    num_steps : int
+        Cells per side (>= 1).
+    distort_limit : float
+        Largest node shift as a fraction of a cell, in [0, 0.5) so that cells never fold.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> out = ak.image.GridWarp(num_steps=4, distort_limit=0.3)(image=np.zeros((2, 32, 32, 3), np.uint8), rng=0)
+    >>> out["image"].shape
+    (2, 32, 32, 3)
+    """
+
+    num_steps: int = 5
+    distort_limit: float = 0.3
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("num_steps", check_int("num_steps", self.num_steps, low=1, high=256))
+        limit = check_number("distort_limit", self.distort_limit, low=0.0)
+        if limit >= 0.5:
+            raise ValueError(f"distort_limit must be in [0, 0.5) (a fraction of a grid cell), got {limit!r}")
+        self._set("distort_limit", limit)
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        k = self.num_steps + 1
+        offsets = rng.uniform(-self.distort_limit, self.distort_limit, size=(meta.n, k, k, 2))
+        offsets[:, :, [0, -1], 0] = 0.0  # left/right columns: no x movement
+        offsets[:, [0, -1], :, 1] = 0.0  # top/bottom rows: no y movement
+        return {"offsets": offsets}
+
+    def field(self, params: Params, meta: Meta) -> DisplacementField:
+        return grid_node_displacements(params["offsets"], meta.height, meta.width)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ElasticWarp(GeometricTransform):
+    """Elastic deformation (Simard et al., 2003): smoothed random per-pixel displacement.
+
+    Parameters
+    ----------
+    alpha : float
+        Displacement scale in pixels (>= 0).
+    sigma : float
+        Smoothness: standard deviation in pixels of the Gaussian applied to the noise (> 0).
+
+    Notes
+    -----
+    Each sample's field is generated from a per-sample seed kept in the params, so
+    :meth:`~augkit.Compose.replay` reproduces it without storing per-pixel maps. Keypoints
+    are placed by inverting the field; with ``alpha`` much larger than ``sigma`` the
+    field can fold over and keypoints become approximate.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> out = ak.image.ElasticWarp(alpha=30.0, sigma=5.0)(image=np.zeros((32, 32), np.float32), rng=0)
+    >>> out["image"].dtype
+    dtype('float32')
+    """
+
+    alpha: float = 30.0
+    sigma: float = 5.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("alpha", check_number("alpha", self.alpha, low=0.0))
+        self._set("sigma", check_number("sigma", self.sigma, low=0.0, low_open=True))
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        return {"seed": rng.integers(0, np.iinfo(np.int64).max, size=meta.n, dtype=np.int64)}
+
+    def field(self, params: Params, meta: Meta) -> DisplacementField:
+        return elastic_displacements(params["seed"], meta.height, meta.width, alpha=self.alpha, sigma=self.sigma)

@@ -1,0 +1,1 @@
+"""Pure, batch-first kernels (no randomness, no I/O): geometry, fields, boxes, colour."""

@@ -1,0 +1,119 @@
+"""Bounding-box kernels: format conversion, outline points, re-boxing and clipping.
+
+Internally boxes are ``pascal_voc``: ``(x_min, y_min, x_max, y_max)`` in continuous pixel
+coordinates (see :mod:`augkit.kernels.geometry`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "BBOX_FORMATS",
+    "box_outline_points",
+    "boxes_from_points",
+    "clip_boxes",
+    "convert_boxes_from",
+    "convert_boxes_to",
+]
+
+BBOX_FORMATS = ("pascal_voc", "coco", "yolo")
+
+
+def convert_boxes_from(boxes: NDArray, fmt: str, height: int, width: int) -> NDArray[np.float64]:
+    """Convert ``(m, 4)`` boxes in ``fmt`` to absolute ``pascal_voc``.
+
+    ``coco`` is ``(x_min, y_min, w, h)`` in pixels; ``yolo`` is ``(x_c, y_c, w, h)`` as
+    fractions of the image width and height.
+
+    Examples
+    --------
+    >>> convert_boxes_from(np.array([[0.5, 0.5, 0.5, 0.5]]), "yolo", 10, 20)
+    array([[ 5. ,  2.5, 15. ,  7.5]])
+    """
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if fmt == "pascal_voc":
+        return b.copy()
+    if fmt == "coco":
+        return np.column_stack([b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]])
+    if fmt == "yolo":
+        cx, cy, bw, bh = b[:, 0] * width, b[:, 1] * height, b[:, 2] * width, b[:, 3] * height
+        return np.column_stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2])
+    raise ValueError(f"bbox_format must be one of {BBOX_FORMATS}, got {fmt!r}")
+
+
+def convert_boxes_to(boxes: NDArray, fmt: str, height: int, width: int) -> NDArray[np.float64]:
+    """Convert absolute ``pascal_voc`` boxes to ``fmt`` (inverse of :func:`convert_boxes_from`).
+
+    Examples
+    --------
+    >>> convert_boxes_to(np.array([[5.0, 2.5, 15.0, 7.5]]), "coco", 10, 20)
+    array([[ 5. ,  2.5, 10. ,  5. ]])
+    """
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if fmt == "pascal_voc":
+        return b.copy()
+    bw, bh = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+    if fmt == "coco":
+        return np.column_stack([b[:, 0], b[:, 1], bw, bh])
+    if fmt == "yolo":
+        return np.column_stack([(b[:, 0] + bw / 2) / width, (b[:, 1] + bh / 2) / height, bw / width, bh / height])
+    raise ValueError(f"bbox_format must be one of {BBOX_FORMATS}, got {fmt!r}")
+
+
+def box_outline_points(boxes: NDArray, per_edge: int = 1) -> NDArray[np.float64]:
+    """Points on each box outline, shape ``(m, 4 * per_edge, 2)``.
+
+    ``per_edge=1`` gives the 4 corners (enough for affine and perspective maps, which keep
+    straight lines straight); non-linear warps need points along the edges too.
+
+    Examples
+    --------
+    >>> box_outline_points(np.array([[0.0, 0.0, 2.0, 1.0]])).tolist()
+    [[[0.0, 0.0], [2.0, 0.0], [2.0, 1.0], [0.0, 1.0]]]
+    """
+    b = np.asarray(boxes, dtype=np.float64)
+    t = np.arange(per_edge, dtype=np.float64) / per_edge
+    x0, y0, x1, y1 = (b[:, k:k + 1] for k in range(4))
+    top = np.stack([x0 + (x1 - x0) * t, np.broadcast_to(y0, (len(b), per_edge))], axis=-1)
+    right = np.stack([np.broadcast_to(x1, (len(b), per_edge)), y0 + (y1 - y0) * t], axis=-1)
+    bottom = np.stack([x1 - (x1 - x0) * t, np.broadcast_to(y1, (len(b), per_edge))], axis=-1)
+    left = np.stack([np.broadcast_to(x0, (len(b), per_edge)), y1 - (y1 - y0) * t], axis=-1)
+    return np.concatenate([top, right, bottom, left], axis=1)
+
+
+def boxes_from_points(points: NDArray) -> NDArray[np.float64]:
+    """Axis-aligned boxes around ``(m, k, 2)`` point sets (``nan`` points are ignored).
+
+    Examples
+    --------
+    >>> boxes_from_points(np.array([[[1.0, 5.0], [3.0, 2.0]]])).tolist()
+    [[1.0, 2.0, 3.0, 5.0]]
+    """
+    with np.errstate(invalid="ignore"):
+        lo = np.nanmin(points, axis=1) if points.size else np.zeros((0, 2))
+        hi = np.nanmax(points, axis=1) if points.size else np.zeros((0, 2))
+    return np.concatenate([lo, hi], axis=1)
+
+
+def clip_boxes(boxes: NDArray, height: int, width: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Clip boxes to the canvas; return the clipped boxes and the fraction of area kept.
+
+    Examples
+    --------
+    >>> b, kept = clip_boxes(np.array([[-2.0, 0.0, 2.0, 2.0]]), 4, 4)
+    >>> b.tolist(), kept.tolist()
+    ([[0.0, 0.0, 2.0, 2.0]], [0.5])
+    """
+    b = np.asarray(boxes, dtype=np.float64)
+    area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    c = np.column_stack([
+        np.clip(b[:, 0], 0, width), np.clip(b[:, 1], 0, height),
+        np.clip(b[:, 2], 0, width), np.clip(b[:, 3], 0, height),
+    ])
+    kept_area = np.clip(c[:, 2] - c[:, 0], 0, None) * np.clip(c[:, 3] - c[:, 1], 0, None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kept = np.where(area > 0, kept_area / area, 0.0)
+    kept = np.nan_to_num(kept, nan=0.0)
+    return c, kept
