@@ -1,0 +1,164 @@
+"""Checks every augkit transform must pass; public so user transforms get the same checks.
+
+Each ``check_*`` function raises ``AssertionError`` with a message on failure.
+
+Examples
+--------
+>>> import augkit as ak
+>>> check_transform(ak.image.Rotate(degrees_range=(-20, 20)))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..core.pipeline import Compose
+from ..core.serialize import from_dict, to_dict
+from ..core.transform import Transform, take_params
+
+__all__ = [
+    "check_batch_equals_per_sample",
+    "check_dtypes_and_shapes",
+    "check_no_mutation",
+    "check_p_zero_is_identity",
+    "check_round_trips",
+    "check_seed_determinism",
+    "check_transform",
+    "make_batch",
+]
+
+
+def make_batch(n: int = 4, height: int = 24, width: int = 20, channels: int = 3,
+               dtype: np.dtype | type = np.uint8, seed: int = 0) -> NDArray:
+    """A smooth-plus-noise test batch ``(n, height, width, channels)`` (uint8 or float32 in [0, 1])."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width]
+    base = (np.sin(xx / 3.0)[..., None] + np.cos(yy / 4.0)[..., None] + 2.0) / 4.0
+    data = np.clip(base[None] * 0.7 + rng.random((n, height, width, channels)) * 0.3, 0.0, 1.0)
+    if np.dtype(dtype) == np.uint8:
+        return np.round(data * 255).astype(np.uint8)
+    return data.astype(np.float32)
+
+
+def _targets(n: int, height: int, width: int) -> dict[str, Any]:
+    mask = np.zeros((n, height, width), np.uint8)
+    mask[:, height // 4: 3 * height // 4, width // 4: 3 * width // 4] = 1
+    box = [width * 0.25, height * 0.25, width * 0.75, height * 0.75]
+    return {
+        "mask": mask,
+        "bboxes": [np.array([box])] * n,
+        "bbox_labels": [[7]] * n,
+        "keypoints": [np.array([[width * 0.5, height * 0.5], [width * 0.3, height * 0.6]])] * n,
+    }
+
+
+def _equal_outputs(a: dict, b: dict, what: str) -> None:
+    for key in ("image", "mask"):
+        if key in a:
+            assert np.array_equal(np.asarray(a[key]), np.asarray(b[key])), f"{what}: {key!r} differs"
+    for key in ("bboxes", "keypoints"):
+        if key in a:
+            for x, y in zip(a[key], b[key]):
+                assert np.allclose(x, y, atol=1e-6, equal_nan=True), f"{what}: {key!r} differ"
+
+
+def check_batch_equals_per_sample(t: Transform, batch: NDArray | None = None) -> None:
+    """A batch call equals per-sample replays of the same params, targets included."""
+    x = make_batch() if batch is None else batch
+    n, h, w = x.shape[:3]
+    pipe = Compose([t])
+    out = pipe(image=x, rng=12345, return_params=True, **_targets(n, h, w))
+    one = _targets(1, h, w)
+    for i in range(n):
+        single = pipe.replay(take_params(out["params"], np.array([i])), image=x[i], mask=one["mask"][0],
+                             bboxes=one["bboxes"][0], bbox_labels=one["bbox_labels"][0],
+                             keypoints=one["keypoints"][0])
+        name = type(t).__name__
+        assert np.array_equal(single["image"], out["image"][i]), f"{name}: sample {i} image differs from batch"
+        assert np.array_equal(single["mask"], out["mask"][i]), f"{name}: sample {i} mask differs from batch"
+        assert np.allclose(single["bboxes"], out["bboxes"][i]), f"{name}: sample {i} boxes differ from batch"
+        assert np.allclose(single["keypoints"], out["keypoints"][i]), f"{name}: sample {i} keypoints differ"
+
+
+def check_p_zero_is_identity(t: Transform, batch: NDArray | None = None) -> None:
+    """With ``p=0`` nothing changes: image, mask, boxes and keypoints come back equal."""
+    x = make_batch() if batch is None else batch
+    n, h, w = x.shape[:3]
+    targets = _targets(n, h, w)
+    out = dataclasses.replace(t, p=0.0)(image=x, rng=1, **targets)
+    assert np.array_equal(out["image"], x), f"{type(t).__name__}(p=0) changed the image"
+    assert np.array_equal(out["mask"], targets["mask"]), f"{type(t).__name__}(p=0) changed the mask"
+    for got, want in zip(out["bboxes"], targets["bboxes"]):
+        assert np.allclose(got, want), f"{type(t).__name__}(p=0) changed the boxes"
+    for got, want in zip(out["keypoints"], targets["keypoints"]):
+        assert np.allclose(got, want), f"{type(t).__name__}(p=0) changed the keypoints"
+
+
+def check_seed_determinism(t: Transform, batch: NDArray | None = None) -> None:
+    """The same seed gives the same output; a ``Compose(seed=)`` is reproducible."""
+    x = make_batch() if batch is None else batch
+    a, b = t(image=x, rng=7), t(image=x, rng=7)
+    _equal_outputs(a, b, f"{type(t).__name__} with equal seeds")
+    p1, p2 = Compose([t], seed=3), Compose([t], seed=3)
+    _equal_outputs(p1(image=x), p2(image=x), f"{type(t).__name__} in Compose(seed=3)")
+
+
+def check_dtypes_and_shapes(t: Transform) -> None:
+    """uint8 and float32, grey and colour, one image and a batch: shape and dtype kept."""
+    for dtype in (np.uint8, np.float32):
+        for channels in (1, 3, 4):
+            x = make_batch(n=3, channels=channels, dtype=dtype)
+            out = t(image=x, rng=0)["image"]
+            assert out.shape == x.shape and out.dtype == x.dtype, (
+                f"{type(t).__name__}: {x.shape} {x.dtype} became {out.shape} {out.dtype}")
+            if dtype == np.float32:
+                assert np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1, (
+                    f"{type(t).__name__}: float32 output left [0, 1]")
+        single = make_batch(n=1, channels=1, dtype=dtype)[0, ..., 0]
+        out = t(image=single, rng=0)["image"]
+        assert out.shape == single.shape and out.dtype == single.dtype, f"{type(t).__name__}: (H,W) input"
+
+
+def check_no_mutation(t: Transform) -> None:
+    """Read-only inputs are accepted and left unchanged (targets too)."""
+    x = make_batch()
+    n, h, w = x.shape[:3]
+    targets = _targets(n, h, w)
+    keep = (x.copy(), targets["mask"].copy(), [b.copy() for b in targets["bboxes"]],
+            [k.copy() for k in targets["keypoints"]])
+    x.setflags(write=False)
+    targets["mask"].setflags(write=False)
+    for arr in targets["bboxes"] + targets["keypoints"]:
+        arr.setflags(write=False)
+    t(image=x, rng=0, **targets)
+    assert np.array_equal(x, keep[0]), f"{type(t).__name__} modified its input image"
+    assert np.array_equal(targets["mask"], keep[1]), f"{type(t).__name__} modified its input mask"
+    assert all(np.array_equal(a, b) for a, b in zip(targets["bboxes"], keep[2])), "input boxes modified"
+    assert all(np.array_equal(a, b) for a, b in zip(targets["keypoints"], keep[3])), "input keypoints modified"
+
+
+def check_round_trips(t: Transform) -> None:
+    """``to_dict``/``from_dict`` and pickle give an equal transform with identical output."""
+    x = make_batch()
+    expected = t(image=x, rng=5)
+    rebuilt = from_dict(to_dict(t))
+    assert rebuilt == t, f"{type(t).__name__}: from_dict(to_dict(t)) != t"
+    _equal_outputs(expected, rebuilt(image=x, rng=5), f"{type(t).__name__} after to_dict/from_dict")
+    unpickled = pickle.loads(pickle.dumps(t))
+    assert unpickled == t, f"{type(t).__name__}: pickle round trip is not equal"
+    _equal_outputs(expected, unpickled(image=x, rng=5), f"{type(t).__name__} after pickle")
+
+
+def check_transform(t: Transform) -> None:
+    """Run every conformance check on ``t``."""
+    check_batch_equals_per_sample(t)
+    check_p_zero_is_identity(t)
+    check_seed_determinism(t)
+    check_dtypes_and_shapes(t)
+    check_no_mutation(t)
+    check_round_trips(t)

@@ -1,0 +1,86 @@
+"""The conformance suite, run over every registered transform.
+
+Every concrete transform in augkit must have an entry in EXAMPLE_ARGS; the guard test
+fails when one is added without it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import augkit as ak
+from augkit.core.transform import registry
+from augkit.testing import conformance as C
+
+I = ak.image
+
+#: Constructor arguments for each registered transform (p=1 so that the checks bite).
+EXAMPLE_ARGS = {
+    "Rotate": lambda: I.Rotate(degrees_range=(-40, 40)),
+    "Scale": lambda: I.Scale(scale_range=(0.7, 1.3)),
+    "Affine": lambda: I.Affine(degrees_range=(-20, 20), scale_range=(0.8, 1.2), translate_range=(-0.1, 0.1),
+                               shear_degrees_range=(-10, 10), shear_y_degrees_range=(-5, 5)),
+    "Perspective": lambda: I.Perspective(distortion_range=(0.05, 0.2), border_mode="reflect"),
+    "HorizontalFlip": lambda: I.HorizontalFlip(p=0.5),
+    "VerticalFlip": lambda: I.VerticalFlip(p=1.0),
+    "GridWarp": lambda: I.GridWarp(num_steps=4, distort_limit=0.4, border_mode="edge"),
+    "ElasticWarp": lambda: I.ElasticWarp(alpha=20.0, sigma=4.0),
+    "Contrast": lambda: I.Contrast(factor_range=(0.3, 1.8)),
+    "Brightness": lambda: I.Brightness(delta_range=(-0.3, 0.3)),
+    "Gamma": lambda: I.Gamma(gamma_range=(0.5, 2.0)),
+    "Compose": lambda: ak.Compose([I.Rotate(degrees_range=(-20, 20)), I.Contrast(), I.Scale()]),
+    "OneOf": lambda: ak.OneOf([I.GridWarp(), I.Gamma(), I.Affine(translate_range=(-0.2, 0.2))], weights=[1, 2, 1]),
+    "SomeOf": lambda: ak.SomeOf([I.Scale(), I.Brightness(), I.HorizontalFlip(p=1)], n=(1, 2)),
+}
+
+
+def augkit_transforms() -> list[str]:
+    return sorted(name for name, cls in registry().items() if cls.__module__.startswith("augkit."))
+
+
+def test_every_registered_transform_has_an_example():
+    missing = sorted(set(augkit_transforms()) - set(EXAMPLE_ARGS))
+    assert not missing, f"add these transforms to EXAMPLE_ARGS in tests/test_conformance.py: {missing}"
+    stale = sorted(set(EXAMPLE_ARGS) - set(augkit_transforms()))
+    assert not stale, f"EXAMPLE_ARGS names transforms that are not registered: {stale}"
+
+
+CHECKS = [
+    C.check_batch_equals_per_sample,
+    C.check_p_zero_is_identity,
+    C.check_seed_determinism,
+    C.check_dtypes_and_shapes,
+    C.check_no_mutation,
+    C.check_round_trips,
+]
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("name", sorted(EXAMPLE_ARGS))
+def test_conformance(name, check):
+    check(EXAMPLE_ARGS[name]())
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_ARGS))
+def test_float_batch_equals_per_sample(name):
+    C.check_batch_equals_per_sample(EXAMPLE_ARGS[name](), C.make_batch(n=3, channels=1, dtype=np.float32))
+
+
+RANDOM = sorted(set(EXAMPLE_ARGS) - {"VerticalFlip"})  # VerticalFlip(p=1) draws nothing
+
+
+@pytest.mark.parametrize("name", RANDOM)
+def test_parameters_are_independent_per_sample(name):
+    """Identical images in a batch come out different: each sample has its own draw."""
+    x = np.repeat(C.make_batch(n=1), 8, axis=0)
+    out = EXAMPLE_ARGS[name]()(image=x, rng=0)["image"]
+    distinct = {out[i].tobytes() for i in range(len(out))}
+    assert len(distinct) > 1
+
+
+@pytest.mark.parametrize("name", RANDOM)
+def test_different_seeds_differ(name):
+    x = C.make_batch(n=6)
+    t = EXAMPLE_ARGS[name]()
+    assert not np.array_equal(t(image=x, rng=1)["image"], t(image=x, rng=2)["image"])
