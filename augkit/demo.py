@@ -62,7 +62,7 @@ def _draw_targets(img: Image.Image, boxes: NDArray, points: NDArray, visible: ND
     draw = ImageDraw.Draw(img)
     for b in boxes:
         draw.rectangle([float(b[0]), float(b[1]), float(b[2]) - 1, float(b[3]) - 1], outline=(255, 220, 0), width=2)
-    for (x, y), vis in zip(points, visible):
+    for (x, y), vis in zip(points, visible, strict=True):
         if vis:
             draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=(0, 255, 120))
 

@@ -175,7 +175,7 @@ def test_fused_rotations_beat_separate_resamplings():
 
 def test_geometry_is_resampled_once_per_run(monkeypatch):
     """Consecutive geometric transforms call the resampling kernel once (a pixel op splits)."""
-    import augkit.core.runner as runner
+    from augkit.core import runner
 
     calls = []
     real = runner.remap_image

@@ -59,7 +59,7 @@ def _torch_worker_key() -> tuple[int, int] | None:
         return None
     try:
         info = torch.utils.data.get_worker_info()
-    except Exception:  # pragma: no cover - torch without the data module
+    except (AttributeError, ImportError):  # pragma: no cover - torch without the data module
         return None
     return None if info is None else (int(info.id), int(info.seed))
 
@@ -116,12 +116,12 @@ class _Container(Transform, abstract=True):
             streams = rng.spawn(len(self.transforms))
             children = [
                 _run_node(t, runner, s, None, active & chosen[:, i])
-                for i, (t, s) in enumerate(zip(self.transforms, streams))
+                for i, (t, s) in enumerate(zip(self.transforms, streams, strict=True))
             ]
             return {"active": active, "chosen": chosen, "children": children}
         children = [
             _run_node(t, runner, None, cp, params["active"])
-            for t, cp in zip(self.transforms, params["children"])
+            for t, cp in zip(self.transforms, params["children"], strict=True)
         ]
         return {"active": params["active"], "chosen": params.get("chosen"), "children": children}
 

@@ -109,7 +109,7 @@ class Runner:
 
     def _field_for(self, step: tuple, samples_local: NDArray, touched: NDArray) -> tuple[Any, NDArray] | None:
         """The displacement field of a field step for the given touched-local samples."""
-        t, params, idx, local = step
+        t, params, _, local = step
         member = np.isin(samples_local, local)
         if not member.any():
             return None

@@ -261,7 +261,7 @@ def remap_image(
     >>> np.array_equal(remap_image(img, xx, yy), img)
     True
     """
-    n, h, w, c = images.shape
+    n, c = images.shape[0], images.shape[3]
     out_hw = x.shape[1:]
     out = np.empty((n, *out_hw, c), dtype=images.dtype)
     per = max(1, CHUNK_PIXELS // max(1, out_hw[0] * out_hw[1]))

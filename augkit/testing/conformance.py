@@ -63,7 +63,7 @@ def _equal_outputs(a: dict, b: dict, what: str) -> None:
             assert np.array_equal(np.asarray(a[key]), np.asarray(b[key])), f"{what}: {key!r} differs"
     for key in ("bboxes", "keypoints"):
         if key in a:
-            for x, y in zip(a[key], b[key]):
+            for x, y in zip(a[key], b[key], strict=True):
                 assert np.allclose(x, y, atol=1e-6, equal_nan=True), f"{what}: {key!r} differ"
 
 
@@ -93,9 +93,9 @@ def check_p_zero_is_identity(t: Transform, batch: NDArray | None = None) -> None
     out = dataclasses.replace(t, p=0.0)(image=x, rng=1, **targets)
     assert np.array_equal(out["image"], x), f"{type(t).__name__}(p=0) changed the image"
     assert np.array_equal(out["mask"], targets["mask"]), f"{type(t).__name__}(p=0) changed the mask"
-    for got, want in zip(out["bboxes"], targets["bboxes"]):
+    for got, want in zip(out["bboxes"], targets["bboxes"], strict=True):
         assert np.allclose(got, want), f"{type(t).__name__}(p=0) changed the boxes"
-    for got, want in zip(out["keypoints"], targets["keypoints"]):
+    for got, want in zip(out["keypoints"], targets["keypoints"], strict=True):
         assert np.allclose(got, want), f"{type(t).__name__}(p=0) changed the keypoints"
 
 
@@ -138,8 +138,8 @@ def check_no_mutation(t: Transform) -> None:
     t(image=x, rng=0, **targets)
     assert np.array_equal(x, keep[0]), f"{type(t).__name__} modified its input image"
     assert np.array_equal(targets["mask"], keep[1]), f"{type(t).__name__} modified its input mask"
-    assert all(np.array_equal(a, b) for a, b in zip(targets["bboxes"], keep[2])), "input boxes modified"
-    assert all(np.array_equal(a, b) for a, b in zip(targets["keypoints"], keep[3])), "input keypoints modified"
+    for got, kept, kind in ((targets["bboxes"], keep[2], "boxes"), (targets["keypoints"], keep[3], "keypoints")):
+        assert all(np.array_equal(a, b) for a, b in zip(got, kept, strict=True)), f"input {kind} modified"
 
 
 def check_round_trips(t: Transform) -> None:

@@ -1,0 +1,69 @@
+"""Photometric transforms against Pillow and analytic values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageEnhance
+
+import augkit as ak
+from augkit.testing.conformance import make_batch
+
+I = ak.image
+
+
+@pytest.mark.parametrize("factor", [0.0, 0.4, 1.0, 1.7, 3.0])
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_contrast_matches_pillow(factor, mode):
+    x = make_batch(n=1, height=30, width=40, channels=3 if mode == "RGB" else 1, seed=4)[0]
+    pil = Image.fromarray(x if mode == "RGB" else x[..., 0], mode)
+    ref = np.asarray(ImageEnhance.Contrast(pil).enhance(factor)).astype(int)
+    ours = np.asarray(I.Contrast(factor_range=(factor, factor))(image=pil)["image"]).astype(int)
+    assert np.abs(ours - ref).max() <= 1
+
+
+def test_brightness_analytic():
+    x = make_batch(n=2, dtype=np.uint8)
+    out = I.Brightness(delta_range=(0.2, 0.2))(image=x)["image"]
+    assert np.array_equal(out, np.clip(x.astype(int) + 51, 0, 255).astype(np.uint8))
+    out = I.Brightness(delta_range=(-0.4, -0.4))(image=x)["image"]
+    assert np.array_equal(out, np.clip(x.astype(int) - 102, 0, 255).astype(np.uint8))
+    xf = make_batch(n=2, dtype=np.float32)
+    outf = I.Brightness(delta_range=(-0.25, -0.25))(image=xf)["image"]
+    assert np.allclose(outf, np.clip(xf - 0.25, 0, 1), atol=1e-6)
+
+
+@pytest.mark.parametrize("gamma", [0.4, 1.0, 2.2])
+def test_gamma_analytic(gamma):
+    x = make_batch(n=2)
+    out = I.Gamma(gamma_range=(gamma, gamma))(image=x)["image"]
+    ref = np.rint(255 * (x / 255.0) ** gamma)
+    assert np.abs(out - ref).max() == 0
+    xf = x.astype(np.float32) / 255
+    outf = I.Gamma(gamma_range=(gamma, gamma))(image=xf)["image"]
+    assert np.allclose(outf, xf ** gamma, atol=1e-6)
+
+
+def test_uint8_and_float_paths_agree():
+    x = make_batch(n=4)
+    xf = x.astype(np.float32) / 255
+    for t in (I.Contrast(factor_range=(0.5, 1.5)), I.Brightness(), I.Gamma()):
+        a = t(image=x, rng=3)["image"].astype(float)
+        b = t(image=xf, rng=3)["image"] * 255
+        assert np.abs(a - b).max() <= 1.0 + 1e-3, type(t).__name__
+
+
+def test_alpha_channel_untouched():
+    x = make_batch(n=2, channels=4)
+    for t in (I.Contrast(factor_range=(2, 2)), I.Brightness(delta_range=(0.3, 0.3)), I.Gamma(gamma_range=(2, 2))):
+        out = t(image=x)["image"]
+        assert np.array_equal(out[..., 3], x[..., 3])
+        assert not np.array_equal(out[..., :3], x[..., :3])
+
+
+def test_masks_boxes_keypoints_pass_through_pixel_transforms():
+    x = make_batch(n=1)[0]
+    mask = np.eye(24, 20, dtype=np.uint8)
+    out = I.Contrast()(image=x, mask=mask, bboxes=[[1, 2, 5, 6]], keypoints=[[3, 3]], rng=0)
+    assert np.array_equal(out["mask"], mask)
+    assert np.allclose(out["bboxes"], [[1, 2, 5, 6]]) and np.allclose(out["keypoints"], [[3, 3]])

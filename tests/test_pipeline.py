@@ -1,0 +1,187 @@
+"""Pipeline semantics: containers, seeding, replay, input/output forms."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import augkit as ak
+from augkit.core.transform import take_params
+from augkit.testing.conformance import make_batch
+
+I = ak.image
+
+
+def issue_pipeline(seed=0):
+    return ak.Compose([
+        I.Rotate(degrees_range=(-30, 30)),
+        I.Scale(scale_range=(0.8, 1.2)),
+        I.Contrast(factor_range=(0.5, 1.5)),
+        ak.OneOf([I.GridWarp(num_steps=5, distort_limit=0.3), I.ElasticWarp(alpha=30.0, sigma=5.0)], p=0.5),
+    ], seed=seed)
+
+
+def test_issue_example_runs_end_to_end(tmp_path):
+    pipe = issue_pipeline()
+    batch = make_batch(n=6, height=40, width=40)
+    out = pipe(image=batch)
+    assert out["image"].shape == batch.shape and out["image"].dtype == np.uint8
+    img = batch[0]
+    mask = np.zeros(img.shape[:2], np.uint8)
+    mask[10:20, 10:30] = 1
+    out = pipe(image=img, mask=mask, bboxes=[[10, 10, 30, 20]], bbox_format="pascal_voc", bbox_labels=["cat"],
+               keypoints=[[15.0, 15.0]])
+    assert out["image"].shape == img.shape and out["mask"].shape == mask.shape
+    out = pipe(image=batch, return_params=True)
+    again = pipe.replay(out["params"], image=batch)
+    assert np.array_equal(again["image"], out["image"])
+    ak.save(pipe, tmp_path / "pipe.json")
+    pipe2 = ak.load(tmp_path / "pipe.json")
+    assert pipe2 == pipe and ak.from_dict(ak.to_dict(pipe)) == pipe
+    assert np.array_equal(pipe2(image=batch, rng=4)["image"], pipe(image=batch, rng=4)["image"])
+
+
+def test_replay_on_paired_data_applies_same_geometry():
+    """Input and target (e.g. image and its depth map) get identical geometry."""
+    pipe = ak.Compose([I.Rotate(degrees_range=(-40, 40)), I.GridWarp()])
+    x = make_batch(n=5, dtype=np.float32)
+    out = pipe(image=x, rng=0, return_params=True)
+    paired = pipe.replay(out["params"], image=x.copy())
+    assert np.array_equal(paired["image"], out["image"])
+    other = pipe.replay(out["params"], image=1 - x)  # an inverted copy warps the same way
+    assert np.allclose(other["image"][:, 8:16, 8:12], 1 - out["image"][:, 8:16, 8:12], atol=1e-5)
+
+
+def test_replay_rejects_wrong_batch_size():
+    pipe = issue_pipeline()
+    out = pipe(image=make_batch(n=4), return_params=True)
+    with pytest.raises(ValueError, match="batch of 4"):
+        pipe.replay(out["params"], image=make_batch(n=3))
+    with pytest.raises(ValueError, match="children"):
+        ak.Compose([I.Rotate()]).replay(out["params"], image=make_batch(n=4))
+
+
+def test_seeded_stream_advances_and_is_reproducible():
+    x = make_batch(n=3)
+    a, b = issue_pipeline(seed=5), issue_pipeline(seed=5)
+    first, second = a(image=x)["image"], a(image=x)["image"]
+    assert not np.array_equal(first, second)  # a new epoch gets new draws
+    assert np.array_equal(b(image=x)["image"], first) and np.array_equal(b(image=x)["image"], second)
+    c = pickle.loads(pickle.dumps(a))  # a copy starts from the seed again
+    assert np.array_equal(c(image=x)["image"], first)
+
+
+def test_rng_argument_forms():
+    x = make_batch(n=3)
+    pipe = issue_pipeline(seed=None)
+    g1, g2 = np.random.default_rng(9), np.random.default_rng(9)
+    assert np.array_equal(pipe(image=x, rng=g1)["image"], pipe(image=x, rng=g2)["image"])
+    assert np.array_equal(pipe(image=x, rng=9)["image"], pipe(image=x, rng=np.random.default_rng(9))["image"])
+
+
+def test_global_random_state_is_untouched():
+    import random
+
+    np.random.seed(0)
+    random.seed(0)
+    before = (np.random.get_state()[1].copy(), random.getstate())
+    issue_pipeline()(image=make_batch(n=4))
+    assert np.array_equal(np.random.get_state()[1], before[0]) and random.getstate() == before[1]
+
+
+def test_inserting_a_transform_keeps_the_others_draws():
+    x = make_batch(n=4)
+    a = ak.Compose([I.Rotate(), I.Gamma()])(image=x, rng=1, return_params=True)["params"]
+    b = ak.Compose([I.Rotate(), I.Brightness(), I.Gamma()])(image=x, rng=1, return_params=True)["params"]
+    assert np.array_equal(a["children"][0]["degrees"], b["children"][0]["degrees"])
+
+
+def test_oneof_weights_are_respected():
+    n = 20000
+    pick = ak.OneOf([I.Brightness(), I.Contrast(), I.Gamma()], weights=[1, 2, 7])
+    params = pick(image=np.zeros((n, 2, 2, 1), np.uint8), rng=0, return_params=True)["params"]
+    chosen = params["children"][0]["chosen"]
+    assert (chosen.sum(axis=1) == 1).all()
+    share = chosen.mean(axis=0)
+    assert np.allclose(share, [0.1, 0.2, 0.7], atol=0.015)
+    leaves = params["children"][0]["children"]
+    assert np.array_equal(np.stack([c["active"] for c in leaves], axis=1), chosen)
+
+
+def test_oneof_p_applies_per_sample():
+    n = 10000
+    pick = ak.OneOf([I.Brightness(), I.Contrast()], p=0.3)
+    params = pick(image=np.zeros((n, 2, 2, 1), np.uint8), rng=0, return_params=True)["params"]
+    applied = np.any([c["active"] for c in params["children"][0]["children"]], axis=0)
+    assert abs(applied.mean() - 0.3) < 0.02
+
+
+def test_someof_counts_and_order():
+    n = 5000
+    some = ak.SomeOf([I.Brightness(), I.Contrast(), I.Gamma(), I.Rotate()], n=(1, 3))
+    params = some(image=np.zeros((n, 4, 4, 1), np.uint8), rng=0, return_params=True)["params"]
+    counts = params["children"][0]["chosen"].sum(axis=1)
+    assert set(np.unique(counts)) == {1, 2, 3}
+    assert np.allclose(np.bincount(counts)[1:] / n, 1 / 3, atol=0.03)
+    per_child = params["children"][0]["chosen"].mean(axis=0)
+    assert np.allclose(per_child, per_child.mean(), atol=0.03)  # equal weights: equal use
+
+
+def test_someof_weights_zero_never_chosen():
+    some = ak.SomeOf([I.Brightness(), I.Contrast(), I.Gamma()], n=2, weights=[1, 0, 1])
+    params = some(image=np.zeros((500, 2, 2, 1), np.uint8), rng=0, return_params=True)["params"]
+    chosen = params["children"][0]["chosen"]
+    assert not chosen[:, 1].any() and chosen[:, [0, 2]].all()
+
+
+def test_per_transform_p():
+    n = 10000
+    params = I.Gamma(p=0.25)(image=np.zeros((n, 2, 2, 1), np.uint8), rng=0, return_params=True)["params"]
+    assert abs(params["children"][0]["active"].mean() - 0.25) < 0.02
+
+
+def test_pil_in_pil_out():
+    for mode in ("RGB", "L", "RGBA"):
+        img = Image.new(mode, (20, 10), 128 if mode == "L" else (10, 200, 30, 255)[: len(mode)])
+        out = issue_pipeline()(image=img)["image"]
+        assert isinstance(out, Image.Image) and out.mode == mode and out.size == img.size
+
+
+def test_list_of_images_is_a_batch():
+    x = make_batch(n=3)
+    out = issue_pipeline()(image=list(x), rng=1)["image"]
+    assert isinstance(out, list) and len(out) == 3
+    assert np.array_equal(np.stack(out), issue_pipeline()(image=x, rng=1)["image"])
+    grey = issue_pipeline()(image=[x[0, ..., 0], x[1, ..., 0]], rng=1)["image"]
+    assert grey[0].shape == x.shape[1:3]
+
+
+def test_single_image_equals_batch_of_one():
+    x = make_batch(n=1)
+    pipe = issue_pipeline()
+    assert np.array_equal(pipe(image=x[0], rng=3)["image"], pipe(image=x, rng=3)["image"][0])
+
+
+def test_sub_batch_params_slice():
+    pipe = issue_pipeline()
+    x = make_batch(n=6)
+    out = pipe(image=x, rng=2, return_params=True)
+    idx = np.array([1, 4, 5])
+    sub = pipe.replay(take_params(out["params"], idx), image=x[idx])
+    assert np.array_equal(sub["image"], out["image"][idx])
+
+
+def test_nested_containers_round_trip(tmp_path):
+    pipe = ak.Compose([
+        ak.SomeOf([I.Brightness(), ak.OneOf([I.HorizontalFlip(symmetric_labels={1, 2}), I.Gamma()], weights=[1, 3])],
+                  n=(0, 2)),
+        ak.Compose([I.Perspective(fill=(1, 2, 3))], p=0.5),
+    ], seed=2, bbox_min_visibility=0.3, keypoints_outside="flag")
+    ak.save(pipe, tmp_path / "p.json")
+    assert ak.load(tmp_path / "p.json") == pipe
+    x = make_batch(n=4)
+    assert np.array_equal(ak.load(tmp_path / "p.json")(image=x, label=[1, 2, 3, 4], rng=0)["image"],
+                          pipe(image=x, label=[1, 2, 3, 4], rng=0)["image"])

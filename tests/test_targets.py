@@ -1,0 +1,117 @@
+"""Masks, boxes (three formats) and keypoints follow the geometry; filtering rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import augkit as ak
+from augkit.kernels.boxes import convert_boxes_from, convert_boxes_to
+
+I = ak.image
+
+
+@pytest.mark.parametrize("fmt", ["pascal_voc", "coco", "yolo"])
+def test_box_format_round_trip(fmt):
+    rng = np.random.default_rng(0)
+    h, w = 30, 50
+    xy = np.sort(rng.uniform(0, 1, size=(10, 2, 2)), axis=1)
+    voc = np.column_stack([xy[:, 0, 0] * w, xy[:, 0, 1] * h, xy[:, 1, 0] * w, xy[:, 1, 1] * h])
+    boxes = convert_boxes_to(voc, fmt, h, w)
+    assert np.allclose(convert_boxes_from(boxes, fmt, h, w), voc)
+
+
+def test_box_formats_known_values():
+    voc = np.array([[10.0, 20.0, 30.0, 60.0]])
+    assert np.allclose(convert_boxes_to(voc, "coco", 100, 200), [[10, 20, 20, 40]])
+    assert np.allclose(convert_boxes_to(voc, "yolo", 100, 200), [[0.1, 0.4, 0.1, 0.4]])
+
+
+@pytest.mark.parametrize("fmt", ["pascal_voc", "coco", "yolo"])
+def test_flip_in_every_format(fmt):
+    h, w = 20, 40
+    voc = np.array([[4.0, 2.0, 10.0, 8.0]])
+    boxes = convert_boxes_to(voc, fmt, h, w)
+    out = I.HorizontalFlip(p=1)(image=np.zeros((h, w), np.uint8), bboxes=boxes, bbox_format=fmt)
+    assert np.allclose(convert_boxes_from(out["bboxes"], fmt, h, w), [[30.0, 2.0, 36.0, 8.0]])
+
+
+def test_mask_uses_nearest_and_keeps_dtype_and_labels():
+    mask = np.zeros((32, 32, 2), np.int32)
+    mask[8:24, 8:24, 0] = 3
+    mask[4:10, 20:30, 1] = 7
+    out = I.Rotate(degrees_range=(20, 20))(image=np.zeros((32, 32, 3), np.uint8), mask=mask)
+    assert out["mask"].dtype == np.int32 and out["mask"].shape == mask.shape
+    assert set(np.unique(out["mask"][..., 0])) == {0, 3} and set(np.unique(out["mask"][..., 1])) <= {0, 7}
+
+
+def test_mask_fill_value():
+    mask = np.ones((10, 10), np.uint8)
+    out = I.Scale(scale_range=(0.5, 0.5), fill_mask=255)(image=np.zeros((10, 10), np.uint8), mask=mask)
+    assert out["mask"][0, 0] == 255 and out["mask"][5, 5] == 1
+
+
+def test_boxes_clipped_and_dropped_by_visibility_with_labels():
+    img = np.zeros((100, 100), np.uint8)
+    boxes = [[0, 0, 40, 40], [60, 10, 100, 50], [80, 80, 100, 100]]
+    t = I.Affine(translate_range=(-0.3, -0.3))  # everything moves 30 px up-left
+    pipe = ak.Compose([t], bbox_min_visibility=0.5)
+    out = pipe(image=img, bboxes=boxes, bbox_labels=["a", "b", "c"])
+    # a: (-30,-30,10,10) keeps 100/1600; b: (30,-20,70,20) keeps 800/1600; c: fully inside
+    assert out["bbox_labels"] == ["b", "c"]
+    assert np.allclose(out["bboxes"], [[30, 0, 70, 20], [50, 50, 70, 70]])
+    loose = ak.Compose([t], bbox_min_visibility=0.0)(image=img, bboxes=boxes, bbox_labels=["a", "b", "c"])
+    assert loose["bbox_labels"] == ["a", "b", "c"] and np.allclose(loose["bboxes"][0], [0, 0, 10, 10])
+
+
+def test_box_leaving_canvas_entirely_is_dropped():
+    img = np.zeros((50, 50), np.uint8)
+    out = I.Affine(translate_range=(-0.9, -0.9))(image=img, bboxes=[[0, 0, 10, 10]], bbox_labels=[1])
+    assert out["bboxes"].shape == (0, 4) and out["bbox_labels"] == []
+
+
+def test_min_area():
+    img = np.zeros((50, 50), np.uint8)
+    pipe = ak.Compose([I.Scale(scale_range=(0.5, 0.5))], bbox_min_area=30)
+    out = pipe(image=img, bboxes=[[0, 0, 10, 10], [20, 20, 40, 40]], bbox_labels=[0, 1])
+    assert out["bbox_labels"] == [1]  # 10x10 shrinks to 5x5 = 25 px^2 < 30; 20x20 -> 10x10 kept
+    assert np.allclose(out["bboxes"], [[22.5, 22.5, 32.5, 32.5]])
+
+
+def test_keypoints_drop_or_flag():
+    img = np.zeros((40, 40), np.uint8)
+    pts = [[5.0, 5.0], [20.0, 20.0], [38.0, 30.0]]
+    t = I.Affine(translate_range=(0.1, 0.1))  # +4 px: the last one leaves
+    dropped = ak.Compose([t])(image=img, keypoints=pts, keypoint_labels=["eye", "nose", "ear"])
+    assert dropped["keypoint_labels"] == ["eye", "nose"]
+    assert np.allclose(dropped["keypoints"], [[9, 9], [24, 24]])
+    flagged = ak.Compose([t], keypoints_outside="flag")(image=img, keypoints=pts,
+                                                        keypoint_labels=["eye", "nose", "ear"])
+    assert flagged["keypoint_labels"] == ["eye", "nose", "ear"]
+    assert flagged["keypoints_visible"].tolist() == [True, True, False]
+    assert np.allclose(flagged["keypoints"][2], [42, 34])
+
+
+def test_keypoint_that_left_stays_invisible():
+    img = np.zeros((40, 40), np.uint8)
+    t1, t2 = I.Affine(translate_range=(0.5, 0.5)), I.Affine(translate_range=(-0.5, -0.5))
+    pipe = ak.Compose([t1, I.Brightness(), t2], keypoints_outside="flag")  # pixels are lost in between
+    out = pipe(image=img, keypoints=[[30.0, 30.0], [5.0, 5.0]], rng=0)
+    assert out["keypoints_visible"].tolist() == [False, True]
+    assert np.allclose(out["keypoints"], [[30, 30], [5, 5]])
+
+
+def test_batch_targets_are_lists_per_image():
+    x = np.zeros((3, 20, 20, 3), np.uint8)
+    boxes = [np.array([[1, 1, 5, 5]]), np.zeros((0, 4)), np.array([[2, 2, 8, 8], [10, 10, 19, 19]])]
+    labels = [["a"], [], ["b", "c"]]
+    out = I.HorizontalFlip(p=1)(image=x, bboxes=boxes, bbox_labels=labels, keypoints=[[[1, 1]], [], [[3, 4]]])
+    assert [len(b) for b in out["bboxes"]] == [1, 0, 2] and out["bbox_labels"] == labels
+    assert np.allclose(out["bboxes"][2], [[12, 2, 18, 8], [1, 10, 10, 19]])
+    assert [len(k) for k in out["keypoints"]] == [1, 0, 1]
+
+
+def test_grid_warp_identity_at_zero_limit():
+    x = np.random.default_rng(0).integers(0, 255, (2, 16, 16, 3), dtype=np.uint8)
+    out = I.GridWarp(distort_limit=0.0)(image=x, keypoints=[[[3.5, 4.5]], [[8.0, 8.0]]], rng=0)
+    assert np.array_equal(out["image"], x) and np.allclose(out["keypoints"][0], [[3.5, 4.5]])
