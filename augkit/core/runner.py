@@ -11,14 +11,13 @@ and keypoints are pushed forward through each step.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.typing import NDArray
 
 from ..kernels.boxes import box_outline_points, boxes_from_points, clip_boxes
-from ..kernels.geometry import CHUNK_PIXELS, homography_source_coords, identity_matrices, map_points, remap_image
+from ..kernels.geometry import CHUNK_PIXELS, remap_image
 from .data import Batch
+from .plan import GeometryPlan, Op
 from .transform import GeometricTransform, Meta, Params, PixelTransform, Transform, take_params
 
 __all__ = ["Runner"]
@@ -37,7 +36,7 @@ class Runner:
             n=batch.n, height=batch.image.shape[1], width=batch.image.shape[2], channels=batch.image.shape[3],
             dtype=batch.image.dtype, labels=batch.labels,
         )
-        self.pending: list[tuple[GeometricTransform, Params, NDArray]] = []
+        self.pending: list[Op] = []
 
     # --- leaves -------------------------------------------------------------------------
     def leaf(self, t: Transform, rng: np.random.Generator | None, params: Params | None, reach: NDArray) -> Params:
@@ -49,13 +48,9 @@ class Runner:
         if idx.size == 0:
             return params
         if isinstance(t, GeometricTransform):
-            if self.pending and (not self.fuse or self.pending[0][0].resampling_key != t.resampling_key):
-                self.flush()
-            self.pending.append((t, params, idx))
-            if not self.fuse:
-                self.flush()
+            self._queue(t, params, idx)
         elif isinstance(t, PixelTransform):
-            self.flush()
+            self.flush(idx)
             self._apply_pixel(t, params, idx)
         else:  # pragma: no cover - guarded by the registry
             raise TypeError(f"{type(t).__name__} is neither a PixelTransform nor a GeometricTransform")
@@ -77,63 +72,61 @@ class Runner:
             b.image[idx] = result
 
     # --- geometry ------------------------------------------------------------------------
-    def flush(self) -> None:
-        """Resample everything queued in one pass and map the targets."""
-        if not self.pending:
-            return
-        ops, self.pending = self.pending, []
-        touched = np.unique(np.concatenate([idx for _, _, idx in ops]))
-        chain = self._build_chain(ops, touched)
-        settings = ops[0][0]
-        self._resample_pixels(chain, touched, settings)
-        self._map_boxes(chain, touched)
-        self._map_points(chain, touched)
+    def flush(self, subset: NDArray | None = None) -> None:
+        """Resample the queued geometry of ``subset`` (default: every sample) and map targets.
 
-    def _build_chain(self, ops: list, touched: NDArray) -> list[tuple[str, Any]]:
-        """Steps over the touched samples: ("H", (k,3,3)) matrices or ("F", (t, params, local idx))."""
-        chain: list[tuple[str, Any]] = []
-        for t, params, idx in ops:
-            local = np.searchsorted(touched, idx)
-            sub = take_params(params, idx)
-            m = t.matrices(sub, self.meta.take(idx))
-            if m is not None:
-                full = identity_matrices(len(touched))
-                full[local] = m
-                if chain and chain[-1][0] == "H":
-                    chain[-1] = ("H", full @ chain[-1][1])
-                else:
-                    chain.append(("H", full))
-            else:
-                chain.append(("F", (t, params, idx, local)))
-        return chain
+        Samples outside ``subset`` keep their queue, so whether a sample's transforms are fused
+        depends on that sample alone, never on the rest of the batch.
+        """
+        take: list[Op] = []
+        keep: list[Op] = []
+        for op in self.pending:
+            inside = np.ones(op.idx.size, bool) if subset is None else np.isin(op.idx, subset)
+            if inside.any():
+                take.append(Op(op.t, op.params, op.idx[inside]))
+            if not inside.all():
+                keep.append(Op(op.t, op.params, op.idx[~inside]))
+        self.pending = keep
+        keys: list[tuple] = []
+        for op in take:
+            if op.t.resampling_key not in keys:
+                keys.append(op.t.resampling_key)
+        for key in keys:  # a sample's queue never mixes keys, so groups are disjoint
+            plan = GeometryPlan([op for op in take if op.t.resampling_key == key], self.meta)
+            settings = next(op.t for op in take if op.t.resampling_key == key)
+            self._resample_pixels(plan, settings)
+            self._map_boxes(plan)
+            self._map_points(plan)
 
-    def _field_for(self, step: tuple, samples_local: NDArray, touched: NDArray) -> tuple[Any, NDArray] | None:
-        """The displacement field of a field step for the given touched-local samples."""
-        t, params, _, local = step
-        member = np.isin(samples_local, local)
-        if not member.any():
-            return None
-        chosen = samples_local[member]
-        global_idx = touched[chosen]
-        f = t.field(take_params(params, global_idx), self.meta.take(global_idx))
-        return f, member
+    def _queue(self, t: GeometricTransform, params: Params, idx: NDArray) -> None:
+        clash = [op.idx for op in self.pending if not self.fuse or op.t.resampling_key != t.resampling_key]
+        if clash:
+            self.flush(np.intersect1d(np.concatenate(clash), idx))
+        self.pending.append(Op(t, params, idx))
+        if not self.fuse:
+            self.flush(idx)
 
-    def _resample_pixels(self, chain: list, touched: NDArray, settings: GeometricTransform) -> None:
+    def _resample_pixels(self, plan: GeometryPlan, settings: GeometricTransform) -> None:
         b = self.batch
         h, w = b.image.shape[1:3]
+        touched = plan.touched
         images = b.image[touched]
         masks = None if b.mask is None else b.mask[touched]
-        exact = self._exact_flip_plan(chain)
-        if exact is not None:
-            new_images = _flip_exact(images, *exact)
-            new_masks = None if masks is None else _flip_exact(masks, *exact)
-        else:
-            new_images = np.empty_like(images)
-            new_masks = None if masks is None else np.empty_like(masks)
-            per = max(1, CHUNK_PIXELS // (h * w))
-            for s in range(0, len(touched), per):
-                loc = np.arange(s, min(len(touched), s + per))
-                x, y = self._source_coords(chain, loc, touched, (h, w))
+        new_images = np.empty_like(images)
+        new_masks = None if masks is None else np.empty_like(masks)
+        pure, fx, fy = plan.flip_flags(np.arange(len(touched)))
+        mirror = np.flatnonzero(pure)
+        if mirror.size:
+            new_images[mirror] = _flip_exact(images[mirror], fx[mirror], fy[mirror])
+            if masks is not None:
+                new_masks[mirror] = _flip_exact(masks[mirror], fx[mirror], fy[mirror])
+        rest = np.flatnonzero(~pure)
+        per = max(1, CHUNK_PIXELS // (h * w))
+        for m in np.unique(plan.nf[rest]):
+            group = rest[plan.nf[rest] == m]
+            for s in range(0, group.size, per):
+                loc = group[s:s + per]
+                x, y = plan.source_coords(loc, (h, w))
                 new_images[loc] = remap_image(images[loc], x, y, interpolation=settings.interpolation,
                                               border_mode=settings.border_mode, fill=settings.fill)
                 if masks is not None:
@@ -156,77 +149,21 @@ class Runner:
                 b.mask, b.mask_owned = b.mask.copy(), True
             b.mask[touched] = masks
 
-    def _exact_flip_plan(self, chain: list) -> tuple[NDArray, NDArray] | None:
-        """If every matrix only mirrors the canvas, return (flip_x, flip_y) flags; else None."""
-        if len(chain) != 1 or chain[0][0] != "H":
-            return None
-        m = chain[0][1]
-        h, w = self.meta.height, self.meta.width
-        off = np.abs(m[:, [0, 1, 2, 2], [1, 0, 0, 1]]).max() if len(m) else 0.0
-        if off != 0 or np.any(m[:, 2, 2] != 1):
-            return None
-        fx, fy = m[:, 0, 0] == -1, m[:, 1, 1] == -1
-        ok_x = np.where(fx, m[:, 0, 2] == w, (m[:, 0, 0] == 1) & (m[:, 0, 2] == 0))
-        ok_y = np.where(fy, m[:, 1, 2] == h, (m[:, 1, 1] == 1) & (m[:, 1, 2] == 0))
-        return (fx, fy) if (ok_x.all() and ok_y.all()) else None
-
-    def _source_coords(self, chain: list, loc: NDArray, touched: NDArray, hw: tuple[int, int]) -> tuple:
-        """Per-pixel source *index* coordinates for touched-local samples ``loc``."""
-        h, w = hw
-        if len(chain) == 1 and chain[0][0] == "H":
-            return homography_source_coords(np.linalg.inv(chain[0][1][loc]), hw)
-        k = len(loc)
-        x = np.broadcast_to(np.arange(w, dtype=np.float64) + 0.5, (k, h, w)).copy()
-        y = np.broadcast_to((np.arange(h, dtype=np.float64) + 0.5)[:, None], (k, h, w)).copy()
-        for kind, step in reversed(chain):
-            if kind == "H":
-                inv = np.linalg.inv(step[loc])[:, None, None]
-                wv = inv[..., 2, 0] * x + inv[..., 2, 1] * y + inv[..., 2, 2]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    iw = np.where(np.abs(wv) > 1e-12, 1.0 / wv, np.nan)
-                x, y = ((inv[..., 0, 0] * x + inv[..., 0, 1] * y + inv[..., 0, 2]) * iw,
-                        (inv[..., 1, 0] * x + inv[..., 1, 1] * y + inv[..., 1, 2]) * iw)
-            else:
-                found = self._field_for(step, loc, touched)
-                if found is None:
-                    continue
-                f, member = found
-                rows = np.flatnonzero(member)
-                sx, sy = f.source(x[rows], y[rows], np.arange(len(rows)).reshape(-1, 1, 1))
-                x[rows], y[rows] = sx, sy
-        return (x - 0.5).astype(np.float32), (y - 0.5).astype(np.float32)
-
-    def _forward(self, chain: list, pts: NDArray, local: NDArray, touched: NDArray) -> NDArray:
-        """Push points (continuous coords) of touched-local samples ``local`` through the chain."""
-        for kind, step in chain:
-            if kind == "H":
-                pts = map_points(pts, step[local])
-            else:
-                uniq = np.unique(local)
-                found = self._field_for(step, uniq, touched)
-                if found is None:
-                    continue
-                f, member = found
-                members = uniq[member]
-                rows = np.flatnonzero(np.isin(local, members))
-                which = np.searchsorted(members, local[rows])
-                fx, fy = f.forward(pts[rows, 0], pts[rows, 1], which)
-                pts = pts.copy()
-                pts[rows, 0], pts[rows, 1] = fx, fy
-        return pts
-
-    def _map_boxes(self, chain: list, touched: NDArray) -> None:
+    def _map_boxes(self, plan: GeometryPlan) -> None:
         b = self.batch
-        sel = np.flatnonzero(np.isin(b.box_sample, touched))
+        sel = np.flatnonzero(np.isin(b.box_sample, plan.touched))
         if sel.size == 0:
             return
-        linear = all(kind == "H" for kind, _ in chain)
-        per_edge = 1 if linear else EDGE_POINTS_NONLINEAR
-        outline = box_outline_points(b.boxes[sel], per_edge)
-        k = outline.shape[1]
-        local = np.repeat(np.searchsorted(touched, b.box_sample[sel]), k)
-        mapped = self._forward(chain, outline.reshape(-1, 2), local, touched).reshape(-1, k, 2)
-        boxes = boxes_from_points(mapped)
+        local = np.searchsorted(plan.touched, b.box_sample[sel])
+        boxes = np.empty((sel.size, 4))
+        linear = plan.nf[local] == 0
+        for group, per_edge in ((np.flatnonzero(linear), 1), (np.flatnonzero(~linear), EDGE_POINTS_NONLINEAR)):
+            if group.size == 0:
+                continue
+            outline = box_outline_points(b.boxes[sel[group]], per_edge)
+            k = outline.shape[1]
+            mapped = plan.forward(outline.reshape(-1, 2), np.repeat(local[group], k)).reshape(-1, k, 2)
+            boxes[group] = boxes_from_points(mapped)
         bad = ~np.all(np.isfinite(boxes), axis=1)
         boxes[bad] = 0.0
         clipped, kept = clip_boxes(boxes, self.meta.height, self.meta.width)
@@ -236,13 +173,12 @@ class Runner:
         b.box_visibility = b.box_visibility.copy()
         b.box_visibility[sel] *= kept
 
-    def _map_points(self, chain: list, touched: NDArray) -> None:
+    def _map_points(self, plan: GeometryPlan) -> None:
         b = self.batch
-        sel = np.flatnonzero(np.isin(b.point_sample, touched))
+        sel = np.flatnonzero(np.isin(b.point_sample, plan.touched))
         if sel.size == 0:
             return
-        local = np.searchsorted(touched, b.point_sample[sel])
-        mapped = self._forward(chain, b.points[sel], local, touched)
+        mapped = plan.forward(b.points[sel], np.searchsorted(plan.touched, b.point_sample[sel]))
         h, w = self.meta.height, self.meta.width
         inside = (np.isfinite(mapped).all(axis=1) & (mapped[:, 0] >= 0) & (mapped[:, 0] < w)
                   & (mapped[:, 1] >= 0) & (mapped[:, 1] < h))

@@ -68,14 +68,17 @@ class DisplacementField:
         self, x: NDArray, y: NDArray, sample: NDArray, *, iterations: int = 50, tol: float = 1e-4
     ) -> tuple[NDArray, NDArray]:
         """Where source points ``(x, y)`` land: solve ``source(p) == (x, y)`` for ``p``."""
-        px, py = np.array(x, dtype=np.float64), np.array(y, dtype=np.float64)
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        px, py = x.copy(), y.copy()
+        todo = np.arange(px.size)  # each point iterates until it has converged on its own
         for _ in range(iterations):
-            sx, sy = self.source(px, py, sample)
-            ex, ey = sx - x, sy - y
-            px -= ex
-            py -= ey
-            if px.size == 0 or max(np.abs(ex).max(), np.abs(ey).max()) < tol:
+            if todo.size == 0:
                 break
+            sx, sy = self.source(px[todo], py[todo], np.asarray(sample)[todo])
+            ex, ey = sx - x[todo], sy - y[todo]
+            px[todo] -= ex
+            py[todo] -= ey
+            todo = todo[(np.abs(ex) >= tol) | (np.abs(ey) >= tol)]
         return px, py
 
 

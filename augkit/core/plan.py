@@ -1,0 +1,119 @@
+"""A fused geometry plan: the queued geometric transforms of some samples, composed.
+
+Each sample's geometry is a chain ``H0, F1, H1, F2, ..., Fm, Hm``: ``Hr`` is the product of
+the sample's consecutive matrix transforms (identity when there are none) and ``Fr`` its
+r-th displacement-field warp. The structure is decided per sample from its own
+transforms only, so a sample is computed exactly the same way whatever else is in the
+batch (batch results equal per-sample results bit for bit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..kernels.geometry import homography_source_coords, identity_matrices, map_points
+from .transform import GeometricTransform, Meta, Params, take_params
+
+__all__ = ["GeometryPlan", "Op"]
+
+
+@dataclass(frozen=True)
+class Op:
+    """One queued geometric transform: its full-batch params and the samples it applies to."""
+
+    t: GeometricTransform
+    params: Params
+    idx: NDArray  # sorted global sample indices
+
+
+class GeometryPlan:
+    """Composed geometry of the samples touched by ``ops`` (internal)."""
+
+    def __init__(self, ops: list[Op], meta: Meta) -> None:
+        self.meta = meta
+        self.ops = ops
+        self.touched = np.unique(np.concatenate([op.idx for op in ops]))
+        k = len(self.touched)
+        self.runs: list[NDArray] = [identity_matrices(k)]
+        self.fields: list[list[tuple[int, NDArray]]] = []  # fields[r-1]: (op index, local samples) for F_r
+        nf = np.zeros(k, dtype=np.intp)
+        for j, op in enumerate(ops):
+            local = np.searchsorted(self.touched, op.idx)
+            m = op.t.matrices(take_params(op.params, op.idx), meta.take(op.idx))
+            steps = nf[local]
+            for r in np.unique(steps):
+                sel = steps == r
+                if m is not None:
+                    self.runs[r][local[sel]] = m[sel] @ self.runs[r][local[sel]]
+                else:
+                    while len(self.fields) <= r:
+                        self.fields.append([])
+                        self.runs.append(identity_matrices(k))
+                    self.fields[r].append((j, local[sel]))
+            if m is None:
+                nf[local] += 1
+        self.nf = nf
+
+    # --- fields ----------------------------------------------------------------------------
+    def _field(self, j: int, local: NDArray):
+        op = self.ops[j]
+        glob = self.touched[local]
+        return op.t.field(take_params(op.params, glob), self.meta.take(glob))
+
+    # --- pixels ----------------------------------------------------------------------------
+    def source_coords(self, loc: NDArray, hw: tuple[int, int]) -> tuple[NDArray, NDArray]:
+        """Source index coordinates ``(len(loc), H, W)`` for touched-local samples ``loc``.
+
+        All samples in ``loc`` must have the same number of field steps (``self.nf``).
+        """
+        h, w = hw
+        m = int(self.nf[loc[0]])
+        if m == 0:
+            return homography_source_coords(np.linalg.inv(self.runs[0][loc]), hw)
+        k = len(loc)
+        x = np.broadcast_to(np.arange(w, dtype=np.float64) + 0.5, (k, h, w)).copy()
+        y = np.broadcast_to((np.arange(h, dtype=np.float64) + 0.5)[:, None], (k, h, w)).copy()
+        for r in range(m, -1, -1):
+            inv = np.linalg.inv(self.runs[r][loc])[:, None, None]
+            wv = inv[..., 2, 0] * x + inv[..., 2, 1] * y + inv[..., 2, 2]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                iw = np.where(np.abs(wv) > 1e-12, 1.0 / wv, np.nan)
+            x, y = ((inv[..., 0, 0] * x + inv[..., 0, 1] * y + inv[..., 0, 2]) * iw,
+                    (inv[..., 1, 0] * x + inv[..., 1, 1] * y + inv[..., 1, 2]) * iw)
+            if r == 0:
+                break
+            for j, members in self.fields[r - 1]:
+                rows = np.flatnonzero(np.isin(loc, members))
+                if rows.size:
+                    f = self._field(j, loc[rows])
+                    x[rows], y[rows] = f.source(x[rows], y[rows], np.arange(rows.size).reshape(-1, 1, 1))
+        return (x - 0.5).astype(np.float32), (y - 0.5).astype(np.float32)
+
+    def flip_flags(self, loc: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+        """For samples ``loc``: (pure mirror?, flip x, flip y), decided from each own matrix."""
+        m = self.runs[0][loc]
+        h, w = self.meta.height, self.meta.width
+        off = np.abs(m[:, [0, 1, 2, 2], [1, 0, 0, 1]]).max(axis=1)
+        fx, fy = m[:, 0, 0] == -1, m[:, 1, 1] == -1
+        ok_x = np.where(fx, m[:, 0, 2] == w, (m[:, 0, 0] == 1) & (m[:, 0, 2] == 0))
+        ok_y = np.where(fy, m[:, 1, 2] == h, (m[:, 1, 1] == 1) & (m[:, 1, 2] == 0))
+        pure = (off == 0) & (m[:, 2, 2] == 1) & ok_x & ok_y & (self.nf[loc] == 0)
+        return pure, fx, fy
+
+    # --- points ----------------------------------------------------------------------------
+    def forward(self, pts: NDArray, local: NDArray) -> NDArray:
+        """Push points (continuous coordinates) of touched-local samples ``local`` through."""
+        pts = map_points(pts, self.runs[0][local])
+        for r in range(1, len(self.runs)):
+            for j, members in self.fields[r - 1]:
+                rows = np.flatnonzero(np.isin(local, members))
+                if rows.size == 0:
+                    continue
+                owners, which = np.unique(local[rows], return_inverse=True)
+                fx, fy = self._field(j, owners).forward(pts[rows, 0], pts[rows, 1], which)
+                pts[rows, 0], pts[rows, 1] = fx, fy
+            pts = map_points(pts, self.runs[r][local])
+        return pts
