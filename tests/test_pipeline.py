@@ -200,3 +200,14 @@ def test_batch_equals_per_sample_when_samples_take_different_paths():
         for i in range(n):
             one = pipe.replay(take_params(out["params"], np.array([i])), image=x[i])["image"]
             assert np.array_equal(one, out["image"][i]), (trial, i)
+
+
+def test_import_is_light():
+    """`import augkit` loads only numpy: SciPy and Pillow load on first use, torch never."""
+    import subprocess
+    import sys
+
+    code = ("import sys, augkit; heavy = [m for m in ('scipy', 'PIL', 'torch', 'cv2', 'albumentations') "
+            "if m in sys.modules]; print(','.join(heavy))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == ""

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
 
 __all__ = ["DisplacementField", "elastic_displacements", "grid_node_displacements"]
 
@@ -120,6 +119,8 @@ def elastic_displacements(
     >>> f.nodes.shape
     (2, 16, 16, 2)
     """
+    from scipy import ndimage  # imported on first use: keeps `import augkit` fast
+
     noise = np.empty((len(seeds), height, width, 2), dtype=np.float32)
     for i, seed in enumerate(np.asarray(seeds, dtype=np.uint64)):
         noise[i] = np.random.default_rng(int(seed)).uniform(-1.0, 1.0, size=(height, width, 2))
