@@ -178,8 +178,9 @@ def test_geometry_is_resampled_once_per_run(monkeypatch):
     from augkit.core import runner
 
     calls = []
-    real = runner.remap_image
-    monkeypatch.setattr(runner, "remap_image", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for name in ("remap_image", "warp_homography_image"):  # the two resampling kernels
+        real = getattr(runner, name)
+        monkeypatch.setattr(runner, name, lambda *a, _real=real, **k: calls.append(1) or _real(*a, **k))
     x = make_batch(n=2)
     ak.Compose([I.Rotate(), I.Scale(), I.Perspective(), I.GridWarp()])(image=x, rng=0)
     assert len(calls) == 1

@@ -64,10 +64,15 @@ class GeometryPlan:
         return op.t.field(take_params(op.params, glob), self.meta.take(glob))
 
     # --- pixels ----------------------------------------------------------------------------
-    def source_coords(self, loc: NDArray, hw: tuple[int, int]) -> tuple[NDArray, NDArray]:
+    def grid_start(self) -> NDArray[np.bool_]:
+        """Per sample: is its last matrix run the identity (so its first field is read on the grid)?"""
+        last = np.stack([self.runs[r][i] for i, r in enumerate(self.nf)]) if len(self.nf) else np.zeros((0, 3, 3))
+        return np.all(last == np.eye(3), axis=(1, 2))
+
+    def source_coords(self, loc: NDArray, hw: tuple[int, int], grid_start: bool) -> tuple[NDArray, NDArray]:
         """Source index coordinates ``(len(loc), H, W)`` for touched-local samples ``loc``.
 
-        All samples in ``loc`` must have the same number of field steps (``self.nf``).
+        All samples in ``loc`` must share ``self.nf`` and :meth:`grid_start`.
         """
         h, w = hw
         m = int(self.nf[loc[0]])
@@ -77,18 +82,26 @@ class GeometryPlan:
         x = np.broadcast_to(np.arange(w, dtype=np.float64) + 0.5, (k, h, w)).copy()
         y = np.broadcast_to((np.arange(h, dtype=np.float64) + 0.5)[:, None], (k, h, w)).copy()
         for r in range(m, -1, -1):
-            inv = np.linalg.inv(self.runs[r][loc])[:, None, None]
-            wv = inv[..., 2, 0] * x + inv[..., 2, 1] * y + inv[..., 2, 2]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                iw = np.where(np.abs(wv) > 1e-12, 1.0 / wv, np.nan)
-            x, y = ((inv[..., 0, 0] * x + inv[..., 0, 1] * y + inv[..., 0, 2]) * iw,
-                    (inv[..., 1, 0] * x + inv[..., 1, 1] * y + inv[..., 1, 2]) * iw)
+            mats = self.runs[r][loc]
+            if not np.all(mats == np.eye(3)):  # identity leaves coordinates exactly as they are
+                inv = np.linalg.inv(mats)[:, None, None]
+                wv = inv[..., 2, 0] * x + inv[..., 2, 1] * y + inv[..., 2, 2]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    iw = np.where(np.abs(wv) > 1e-12, 1.0 / wv, np.nan)
+                x, y = ((inv[..., 0, 0] * x + inv[..., 0, 1] * y + inv[..., 0, 2]) * iw,
+                        (inv[..., 1, 0] * x + inv[..., 1, 1] * y + inv[..., 1, 2]) * iw)
             if r == 0:
                 break
             for j, members in self.fields[r - 1]:
                 rows = np.flatnonzero(np.isin(loc, members))
-                if rows.size:
-                    f = self._field(j, loc[rows])
+                if rows.size == 0:
+                    continue
+                f = self._field(j, loc[rows])
+                if r == m and grid_start:
+                    dx, dy = f.on_grid(h, w)
+                    x[rows] += dx
+                    y[rows] += dy
+                else:
                     x[rows], y[rows] = f.source(x[rows], y[rows], np.arange(rows.size).reshape(-1, 1, 1))
         return (x - 0.5).astype(np.float32), (y - 0.5).astype(np.float32)
 

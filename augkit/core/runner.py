@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..kernels.boxes import box_outline_points, boxes_from_points, clip_boxes
-from ..kernels.geometry import CHUNK_PIXELS, remap_image
+from ..kernels.geometry import CHUNK_PIXELS, flip_image, remap_image, warp_homography_image
 from .data import Batch
 from .plan import GeometryPlan, Op
 from .transform import GeometricTransform, Meta, Params, PixelTransform, Transform, take_params
@@ -110,28 +110,40 @@ class Runner:
         b = self.batch
         h, w = b.image.shape[1:3]
         touched = plan.touched
-        images = b.image[touched]
-        masks = None if b.mask is None else b.mask[touched]
+        whole = touched.size == b.n
+        images = b.image if whole else b.image[touched]
+        masks = None if b.mask is None else (b.mask if whole else b.mask[touched])
+        _check_fill(settings, images.dtype)
         new_images = np.empty_like(images)
         new_masks = None if masks is None else np.empty_like(masks)
+        resample = {"border_mode": settings.border_mode}
         pure, fx, fy = plan.flip_flags(np.arange(len(touched)))
         mirror = np.flatnonzero(pure)
         if mirror.size:
-            new_images[mirror] = _flip_exact(images[mirror], fx[mirror], fy[mirror])
+            new_images[mirror] = flip_image(images[mirror], fx[mirror], fy[mirror])
             if masks is not None:
-                new_masks[mirror] = _flip_exact(masks[mirror], fx[mirror], fy[mirror])
+                new_masks[mirror] = flip_image(masks[mirror], fx[mirror], fy[mirror])
         rest = np.flatnonzero(~pure)
+        linear = rest[plan.nf[rest] == 0]
+        if linear.size:  # matrices only: warp directly (no per-pixel maps for the image)
+            inv = np.linalg.inv(plan.runs[0][linear])
+            new_images[linear] = warp_homography_image(images[linear], inv, (h, w), fill=settings.fill,
+                                                       interpolation=settings.interpolation, **resample)
         per = max(1, CHUNK_PIXELS // (h * w))
-        for m in np.unique(plan.nf[rest]):
-            group = rest[plan.nf[rest] == m]
-            for s in range(0, group.size, per):
-                loc = group[s:s + per]
-                x, y = plan.source_coords(loc, (h, w))
-                new_images[loc] = remap_image(images[loc], x, y, interpolation=settings.interpolation,
-                                              border_mode=settings.border_mode, fill=settings.fill)
-                if masks is not None:
-                    new_masks[loc] = remap_image(masks[loc], x, y, interpolation="nearest",
-                                                 border_mode=settings.border_mode, fill=settings.fill_mask)
+        grid_start = plan.grid_start()
+        need_maps = rest if masks is not None else rest[plan.nf[rest] > 0]
+        for m in np.unique(plan.nf[need_maps]):
+            for start_on_grid in (False, True):
+                group = need_maps[(plan.nf[need_maps] == m) & (grid_start[need_maps] == start_on_grid)]
+                for s in range(0, group.size, per):
+                    loc = group[s:s + per]
+                    x, y = plan.source_coords(loc, (h, w), start_on_grid)
+                    if m > 0:
+                        new_images[loc] = remap_image(images[loc], x, y, interpolation=settings.interpolation,
+                                                      fill=settings.fill, **resample)
+                    if masks is not None:
+                        new_masks[loc] = remap_image(masks[loc], x, y, interpolation="nearest",
+                                                     fill=settings.fill_mask, **resample)
         self._store(touched, new_images, new_masks)
 
     def _store(self, touched: NDArray, images: NDArray, masks: NDArray | None) -> None:
@@ -188,13 +200,9 @@ class Runner:
         b.point_inside[sel] &= inside
 
 
-def _flip_exact(arr: NDArray, flip_x: NDArray, flip_y: NDArray) -> NDArray:
-    """Mirror each sample of ``arr`` (n, H, W, C) exactly, without resampling."""
-    out = np.empty_like(arr)
-    for fx in (False, True):
-        for fy in (False, True):
-            sel = np.flatnonzero((flip_x == fx) & (flip_y == fy))
-            if sel.size:
-                view = arr[sel]
-                out[sel] = view[:, ::-1 if fy else 1, ::-1 if fx else 1]
-    return out
+def _check_fill(t: GeometricTransform, dtype: np.dtype) -> None:
+    """Fill values must be representable in the image's units (0-255 uint8, 0-1 float32)."""
+    top = 255.0 if dtype == np.uint8 else 1.0
+    values = np.ravel(t.fill)
+    if values.min() < 0 or values.max() > top:
+        raise ValueError(f"{type(t).__name__}: fill={t.fill!r} is outside the range of {dtype} images [0, {top:g}]")

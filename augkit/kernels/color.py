@@ -10,10 +10,41 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["adjust_brightness_image", "adjust_contrast_image", "adjust_gamma_image", "apply_lut_image", "luma_mean"]
+from .backend import opencv
+
+__all__ = [
+    "adjust_brightness_image",
+    "adjust_contrast_image",
+    "adjust_gamma_image",
+    "apply_lut_image",
+    "channel_sums",
+    "color_channels",
+    "luma_mean",
+]
 
 #: ITU-R BT.601 luma weights, as used by Pillow's ``convert("L")``.
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
+
+
+def color_channels(channels: int) -> int:
+    """How many leading channels carry colour: grey (1), grey+alpha (2 -> 1), RGB (3), RGBA (4 -> 3).
+
+    Examples
+    --------
+    >>> [color_channels(c) for c in (1, 2, 3, 4)]
+    [1, 1, 3, 3]
+    """
+    return {2: 1, 4: 3}.get(channels, channels)
+
+
+def channel_sums(images: NDArray) -> NDArray[np.float64]:
+    """Exact per-image, per-channel sums, shape ``(n, c)`` (OpenCV's ``sumElems`` when available)."""
+    n, c = images.shape[0], images.shape[3]
+    cv2 = opencv() if c <= 4 and images.dtype in (np.uint8, np.float32) else None
+    if cv2 is not None:
+        return np.array([cv2.sumElems(img)[:c] for img in images], dtype=np.float64).reshape(n, c)
+    acc = np.uint64 if images.dtype == np.uint8 else np.float64
+    return images.reshape(n, -1, c).sum(axis=1, dtype=acc).astype(np.float64)
 
 
 def luma_mean(images: NDArray) -> NDArray[np.float64]:
@@ -27,19 +58,19 @@ def luma_mean(images: NDArray) -> NDArray[np.float64]:
     >>> luma_mean(np.full((1, 2, 2, 3), 100, np.uint8))
     array([100.])
     """
-    n, _, _, c = images.shape
-    if c >= 3:
-        sums = images[..., :3].reshape(n, -1, 3).sum(axis=1, dtype=np.float64)
-        mean = sums @ LUMA_WEIGHTS / (images.shape[1] * images.shape[2])
+    sums = channel_sums(images)
+    pixels = images.shape[1] * images.shape[2]
+    if color_channels(images.shape[3]) == 3:
+        mean = sums[:, :3] @ LUMA_WEIGHTS / pixels
     else:
-        mean = images[..., 0].reshape(n, -1).mean(axis=1, dtype=np.float64)
+        mean = sums[:, 0] / pixels
     return np.floor(mean + 0.5) if images.dtype == np.uint8 else mean
 
 
 def apply_lut_image(images: NDArray[np.uint8], luts: NDArray) -> NDArray[np.uint8]:
-    """Map each uint8 image through its own 256-entry table ``luts[i]`` (color channels only).
+    """Map each uint8 image through its own 256-entry table ``luts[i]`` (colour channels only).
 
-    A 4th (alpha) channel is left as it is.
+    An alpha channel (the 2nd of 2, the 4th of 4) is left as it is.
 
     Examples
     --------
@@ -48,23 +79,29 @@ def apply_lut_image(images: NDArray[np.uint8], luts: NDArray) -> NDArray[np.uint
     [255, 0]
     """
     luts = np.clip(np.rint(luts), 0, 255).astype(np.uint8)
+    n, c = images.shape[0], images.shape[3]
+    color = color_channels(c)
     out = np.empty_like(images)
-    color = 3 if images.shape[-1] == 4 else images.shape[-1]
-    for i in range(images.shape[0]):
-        out[i, ..., :color] = luts[i][images[i, ..., :color]]
-    if color < images.shape[-1]:
+    cv2 = opencv()
+    for i in range(n):
+        if cv2 is not None:
+            src, dst = (images[i, ..., 0], out[i, ..., 0]) if c == 1 else (images[i], out[i])
+            cv2.LUT(src, luts[i], dst=dst)
+        else:
+            np.take(luts[i], images[i], out=out[i])
+    if color < c:
         out[..., color:] = images[..., color:]
     return out
 
 
 def _affine_pixels(images: NDArray, scale: NDArray, offset: NDArray) -> NDArray:
-    """``x * scale + offset`` per sample on color channels; LUT for uint8, float otherwise."""
+    """``x * scale + offset`` per sample on colour channels; LUT for uint8, float otherwise."""
     n = images.shape[0]
     if images.dtype == np.uint8:
         levels = np.arange(256, dtype=np.float64)
         return apply_lut_image(images, levels[None, :] * scale[:, None] + offset[:, None])
     out = images.astype(np.float32, copy=True)
-    color = 3 if images.shape[-1] == 4 else images.shape[-1]
+    color = color_channels(images.shape[-1])
     shape = (n, 1, 1, 1)
     out[..., :color] = np.clip(out[..., :color] * scale.reshape(shape).astype(np.float32)
                                + offset.reshape(shape).astype(np.float32), 0.0, 1.0)
@@ -113,7 +150,7 @@ def adjust_gamma_image(images: NDArray, gammas: NDArray) -> NDArray:
         levels = np.arange(256, dtype=np.float64) / 255.0
         return apply_lut_image(images, 255.0 * levels[None, :] ** gammas[:, None])
     out = images.astype(np.float32, copy=True)
-    color = 3 if images.shape[-1] == 4 else images.shape[-1]
+    color = color_channels(images.shape[-1])
     base = np.clip(out[..., :color], 0.0, 1.0)
     out[..., :color] = base ** gammas.reshape(-1, 1, 1, 1).astype(np.float32)
     return out

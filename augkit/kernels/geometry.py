@@ -13,14 +13,18 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from .backend import opencv
+
 __all__ = [
     "affine_matrices",
+    "flip_image",
     "flip_matrices",
     "homography_from_points",
     "homography_source_coords",
     "identity_matrices",
     "map_points",
     "remap_image",
+    "warp_homography_image",
 ]
 
 #: Maximum number of output pixels resampled per chunk (bounds temporary memory).
@@ -226,6 +230,34 @@ def _fold(idx: NDArray, size: int, border_mode: str) -> NDArray:
     return np.clip(idx, 0, size - 1)
 
 
+_CV_BORDER = {"constant": "BORDER_CONSTANT", "edge": "BORDER_REPLICATE", "reflect": "BORDER_REFLECT_101"}
+_CV_DTYPES = {np.dtype(t) for t in (np.uint8, np.uint16, np.int16, np.float32, np.float64)}
+
+
+def _cv2_for(images: NDArray) -> tuple[object, NDArray] | None:
+    """OpenCV and a cv2-compatible view of ``images`` (n, h, w, c), or None for the NumPy path."""
+    cv2 = opencv()
+    if cv2 is None or images.shape[-1] > 4:
+        return None
+    if images.dtype == np.bool_:
+        return cv2, images.view(np.uint8)
+    if images.dtype not in _CV_DTYPES:
+        return None
+    return cv2, images
+
+
+def _cv_fill(fill: NDArray) -> tuple[float, ...]:
+    values = [float(v) for v in np.ravel(fill)]
+    return tuple((values + [values[-1]] * 4)[:4])
+
+
+def _sanitize(coord: NDArray) -> NDArray:
+    """float32 coordinates with non-finite values moved outside the image (they read the border)."""
+    coord = np.asarray(coord, dtype=np.float32)
+    finite = np.isfinite(coord)
+    return coord if finite.all() else np.where(finite, coord, np.float32(-2.0))
+
+
 def remap_image(
     images: NDArray,
     x: NDArray,
@@ -242,8 +274,9 @@ def remap_image(
     images : ndarray of shape (n, h, w, c)
         Any dtype for ``"nearest"``; uint8 or float32 for ``"bilinear"``.
     x, y : ndarray of shape (n, H, W)
-        Source array-index coordinates (pixel centres at integers); ``nan`` reads ``fill``.
+        Source array-index coordinates (pixel centres at integers); ``nan`` reads the border.
     interpolation : {"bilinear", "nearest"}
+        Nearest rounds halves up (``floor(x + 0.5)``).
     border_mode : {"constant", "edge", "reflect"}
         How samples outside the source are read: ``fill``, the nearest edge pixel, or a
         mirror image without repeating the edge (OpenCV's ``BORDER_REFLECT_101``).
@@ -262,41 +295,46 @@ def remap_image(
     True
     """
     n, c = images.shape[0], images.shape[3]
-    out_hw = x.shape[1:]
-    out = np.empty((n, *out_hw, c), dtype=images.dtype)
-    per = max(1, CHUNK_PIXELS // max(1, out_hw[0] * out_hw[1]))
+    out = np.empty((n, *x.shape[1:], c), dtype=images.dtype)
     fill_arr = np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,))
+    x, y = _sanitize(x), _sanitize(y)
+    if interpolation == "nearest":  # round here, so that both paths pick the same pixel
+        x, y = np.floor(x + np.float32(0.5)), np.floor(y + np.float32(0.5))
+    found = _cv2_for(images)
+    if found is not None:
+        cv2, src = found
+        dst = out.view(np.uint8) if out.dtype == np.bool_ else out
+        flags = cv2.INTER_NEAREST if interpolation == "nearest" else cv2.INTER_LINEAR
+        border, value = getattr(cv2, _CV_BORDER[border_mode]), _cv_fill(fill_arr)
+        for i in range(n):
+            s, d = (src[i, ..., 0], dst[i, ..., 0]) if c == 1 else (src[i], dst[i])
+            cv2.remap(s, x[i], y[i], flags, dst=d, borderMode=border, borderValue=value)
+        return out
+    per = max(1, CHUNK_PIXELS // max(1, x.shape[1] * x.shape[2]))
+    kernel = _remap_nearest if interpolation == "nearest" else _remap_bilinear
     for s in range(0, n, per):
         sl = slice(s, min(n, s + per))
-        kernel = _remap_nearest if interpolation == "nearest" else _remap_bilinear
         out[sl] = kernel(images[sl], x[sl], y[sl], border_mode, fill_arr)
     return out
 
 
 def _remap_nearest(images: NDArray, x: NDArray, y: NDArray, border_mode: str, fill: NDArray) -> NDArray:
     n, h, w, c = images.shape
-    finite = np.isfinite(x) & np.isfinite(y)
-    xi = np.floor(np.where(finite, x, -2.0) + 0.5).astype(np.intp)
-    yi = np.floor(np.where(finite, y, -2.0) + 0.5).astype(np.intp)
-    valid = finite
-    if border_mode == "constant":
-        valid = valid & (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    xi, yi = x.astype(np.intp), y.astype(np.intp)
     flat = images.reshape(n * h * w, c)
     base = (np.arange(n, dtype=np.intp) * (h * w)).reshape(n, 1, 1)
-    idx = base + _fold(yi, h, border_mode) * w + _fold(xi, w, border_mode)
-    out = flat[idx]
-    if not valid.all():
-        out[~valid] = fill.astype(images.dtype) if images.dtype != np.bool_ else fill.astype(bool)
+    out = flat[base + _fold(yi, h, border_mode) * w + _fold(xi, w, border_mode)]
+    if border_mode == "constant":
+        outside = (xi < 0) | (xi >= w) | (yi < 0) | (yi >= h)
+        if outside.any():
+            out[outside] = fill.astype(images.dtype)
     return out
 
 
 def _remap_bilinear(images: NDArray, x: NDArray, y: NDArray, border_mode: str, fill: NDArray) -> NDArray:
     n, h, w, c = images.shape
-    finite = np.isfinite(x) & np.isfinite(y)
-    xf = np.where(finite, x, -2.0).astype(np.float32)
-    yf = np.where(finite, y, -2.0).astype(np.float32)
-    x0f, y0f = np.floor(xf), np.floor(yf)
-    fx, fy = xf - x0f, yf - y0f
+    x0f, y0f = np.floor(x), np.floor(y)
+    fx, fy = x - x0f, y - y0f
     x0, y0 = x0f.astype(np.intp), y0f.astype(np.intp)
     flat = images.reshape(n * h * w, c)
     base = (np.arange(n, dtype=np.intp) * (h * w)).reshape(n, 1, 1)
@@ -308,7 +346,7 @@ def _remap_bilinear(images: NDArray, x: NDArray, y: NDArray, border_mode: str, f
             xx = x0 + dx
             weight = wx * wy
             if fill_weight is not None:
-                inside = (xx >= 0) & (xx < w) & (yy >= 0) & (yy < h) & finite
+                inside = (xx >= 0) & (xx < w) & (yy >= 0) & (yy < h)
                 fill_weight += np.where(inside, 0.0, weight)
                 weight = np.where(inside, weight, 0.0)
             idx = base + _fold(yy, h, border_mode) * w + _fold(xx, w, border_mode)
@@ -318,3 +356,88 @@ def _remap_bilinear(images: NDArray, x: NDArray, y: NDArray, border_mode: str, f
     if images.dtype == np.uint8:
         return np.clip(np.rint(acc), 0, 255).astype(np.uint8)
     return acc.astype(images.dtype, copy=False)
+
+
+def _index_matrices(inverse: NDArray) -> NDArray[np.float64]:
+    """Continuous dst->src matrices turned into array-index dst->src matrices."""
+    to_cont = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
+    to_index = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5], [0.0, 0.0, 1.0]])
+    return to_index @ np.asarray(inverse, dtype=np.float64) @ to_cont
+
+
+def warp_homography_image(
+    images: NDArray,
+    inverse: NDArray,
+    out_hw: tuple[int, int],
+    *,
+    interpolation: str = "bilinear",
+    border_mode: str = "constant",
+    fill: float | tuple[float, ...] = 0.0,
+) -> NDArray:
+    """Warp each image by its own 3x3 matrix (affine or perspective).
+
+    Parameters
+    ----------
+    images : ndarray of shape (n, h, w, c)
+    inverse : ndarray of shape (n, 3, 3)
+        Destination-to-source maps in continuous coordinates.
+    out_hw : (int, int)
+    interpolation, border_mode, fill
+        As in :func:`remap_image` (same results, within one grey level).
+
+    Examples
+    --------
+    >>> img = np.arange(6, dtype=np.uint8).reshape(1, 2, 3, 1)
+    >>> flip = np.array([[[-1.0, 0, 3], [0, 1, 0], [0, 0, 1]]])
+    >>> warp_homography_image(img, flip, (2, 3))[0, ..., 0].tolist()
+    [[2, 1, 0], [5, 4, 3]]
+    """
+    n, c = images.shape[0], images.shape[3]
+    found = _cv2_for(images) if images.dtype != np.bool_ else None
+    if found is None:
+        x, y = homography_source_coords(inverse, out_hw)
+        return remap_image(images, x, y, interpolation=interpolation, border_mode=border_mode, fill=fill)
+    cv2, src = found
+    h, w = out_hw
+    out = np.empty((n, h, w, c), dtype=images.dtype)
+    mats = _index_matrices(inverse)
+    flags = (cv2.INTER_NEAREST if interpolation == "nearest" else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
+    border = getattr(cv2, _CV_BORDER[border_mode])
+    value = _cv_fill(np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,)))
+    affine = np.all(mats[:, 2, :2] == 0, axis=1) & (mats[:, 2, 2] == 1)
+    for i in range(n):
+        s, d = (src[i, ..., 0], out[i, ..., 0]) if c == 1 else (src[i], out[i])
+        if affine[i]:
+            cv2.warpAffine(s, mats[i, :2], (w, h), dst=d, flags=flags, borderMode=border, borderValue=value)
+        else:
+            cv2.warpPerspective(s, mats[i], (w, h), dst=d, flags=flags, borderMode=border, borderValue=value)
+    return out
+
+
+def flip_image(images: NDArray, flip_x: NDArray, flip_y: NDArray) -> NDArray:
+    """Mirror each image exactly (no resampling) where ``flip_x``/``flip_y`` are true.
+
+    Examples
+    --------
+    >>> img = np.arange(4, dtype=np.uint8).reshape(1, 2, 2, 1)
+    >>> flip_image(img, np.array([True]), np.array([True]))[0, ..., 0].tolist()
+    [[3, 2], [1, 0]]
+    """
+    out = np.empty_like(images)
+    found = _cv2_for(images)
+    c = images.shape[3]
+    for fx in (False, True):
+        for fy in (False, True):
+            sel = np.flatnonzero((np.asarray(flip_x) == fx) & (np.asarray(flip_y) == fy))
+            if sel.size == 0:
+                continue
+            if found is not None and (fx or fy):
+                cv2, src = found
+                dst = out.view(np.uint8) if out.dtype == np.bool_ else out
+                code = -1 if (fx and fy) else (1 if fx else 0)
+                for i in sel:
+                    s, d = (src[i, ..., 0], dst[i, ..., 0]) if c == 1 else (src[i], dst[i])
+                    cv2.flip(s, code, dst=d)
+            else:
+                out[sel] = images[sel][:, ::-1 if fy else 1, ::-1 if fx else 1]
+    return out
