@@ -120,15 +120,15 @@ class Runner:
         pure, fx, fy = plan.flip_flags(np.arange(len(touched)))
         mirror = np.flatnonzero(pure)
         if mirror.size:
-            new_images[mirror] = flip_image(images[mirror], fx[mirror], fy[mirror])
+            _into(flip_image, images, new_images, mirror, fx[mirror], fy[mirror])
             if masks is not None:
-                new_masks[mirror] = flip_image(masks[mirror], fx[mirror], fy[mirror])
+                _into(flip_image, masks, new_masks, mirror, fx[mirror], fy[mirror])
         rest = np.flatnonzero(~pure)
         linear = rest[plan.nf[rest] == 0]
         if linear.size:  # matrices only: warp directly (no per-pixel maps for the image)
             inv = np.linalg.inv(plan.runs[0][linear])
-            new_images[linear] = warp_homography_image(images[linear], inv, (h, w), fill=settings.fill,
-                                                       interpolation=settings.interpolation, **resample)
+            _into(warp_homography_image, images, new_images, linear, inv, (h, w), fill=settings.fill,
+                  interpolation=settings.interpolation, **resample)
         per = max(1, CHUNK_PIXELS // (h * w))
         grid_start = plan.grid_start()
         need_maps = rest if masks is not None else rest[plan.nf[rest] > 0]
@@ -139,11 +139,11 @@ class Runner:
                     loc = group[s:s + per]
                     x, y = plan.source_coords(loc, (h, w), start_on_grid)
                     if m > 0:
-                        new_images[loc] = remap_image(images[loc], x, y, interpolation=settings.interpolation,
-                                                      fill=settings.fill, **resample)
+                        _into(remap_image, images, new_images, loc, x, y, interpolation=settings.interpolation,
+                              fill=settings.fill, **resample)
                     if masks is not None:
-                        new_masks[loc] = remap_image(masks[loc], x, y, interpolation="nearest",
-                                                     fill=settings.fill_mask, **resample)
+                        _into(remap_image, masks, new_masks, loc, x, y, interpolation="nearest",
+                              fill=settings.fill_mask, **resample)
         self._store(touched, new_images, new_masks)
 
     def _store(self, touched: NDArray, images: NDArray, masks: NDArray | None) -> None:
@@ -198,6 +198,16 @@ class Runner:
         b.points[sel] = mapped
         b.point_inside = b.point_inside.copy()
         b.point_inside[sel] &= inside
+
+
+def _into(kernel, src: NDArray, dst: NDArray, idx: NDArray, *args, **kwargs) -> None:
+    """Run ``kernel`` on samples ``idx`` of ``src``, writing into ``dst`` without extra copies
+    when ``idx`` is a contiguous run (the usual case)."""
+    if idx.size and idx[-1] - idx[0] + 1 == idx.size:
+        sl = slice(int(idx[0]), int(idx[-1]) + 1)
+        kernel(src[sl], *args, out=dst[sl], **kwargs)
+    else:
+        dst[idx] = kernel(src[idx], *args, **kwargs)
 
 
 def _check_fill(t: GeometricTransform, dtype: np.dtype) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from .backend import opencv
+from .backend import opencv, stringzilla
 
 __all__ = [
     "adjust_brightness_image",
@@ -82,9 +82,12 @@ def apply_lut_image(images: NDArray[np.uint8], luts: NDArray) -> NDArray[np.uint
     n, c = images.shape[0], images.shape[3]
     color = color_channels(c)
     out = np.empty_like(images)
-    cv2 = opencv()
+    sz, cv2 = stringzilla(), opencv()
+    contiguous = images.flags.c_contiguous
     for i in range(n):
-        if cv2 is not None:
+        if sz is not None and contiguous:
+            sz.translate(memoryview(images[i].reshape(-1)), memoryview(luts[i]), out=memoryview(out[i].reshape(-1)))
+        elif cv2 is not None:
             src, dst = (images[i, ..., 0], out[i, ..., 0]) if c == 1 else (images[i], out[i])
             cv2.LUT(src, luts[i], dst=dst)
         else:

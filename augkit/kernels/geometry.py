@@ -266,6 +266,7 @@ def remap_image(
     interpolation: str = "bilinear",
     border_mode: str = "constant",
     fill: float | tuple[float, ...] = 0.0,
+    out: NDArray | None = None,
 ) -> NDArray:
     """Resample a batch of images at per-pixel source coordinates.
 
@@ -282,6 +283,8 @@ def remap_image(
         mirror image without repeating the edge (OpenCV's ``BORDER_REFLECT_101``).
     fill : float or tuple of float
         Value (or per-channel values) outside the source with ``border_mode="constant"``.
+    out : ndarray, optional
+        Where to write the result (shape ``(n, H, W, c)``, the dtype of ``images``).
 
     Returns
     -------
@@ -295,7 +298,7 @@ def remap_image(
     True
     """
     n, c = images.shape[0], images.shape[3]
-    out = np.empty((n, *x.shape[1:], c), dtype=images.dtype)
+    out = _output(out, (n, *x.shape[1:], c), images.dtype)
     fill_arr = np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,))
     x, y = _sanitize(x), _sanitize(y)
     if interpolation == "nearest":  # round here, so that both paths pick the same pixel
@@ -315,6 +318,14 @@ def remap_image(
     for s in range(0, n, per):
         sl = slice(s, min(n, s + per))
         out[sl] = kernel(images[sl], x[sl], y[sl], border_mode, fill_arr)
+    return out
+
+
+def _output(out: NDArray | None, shape: tuple[int, ...], dtype: np.dtype) -> NDArray:
+    if out is None:
+        return np.empty(shape, dtype=dtype)
+    if out.shape != shape or out.dtype != dtype:
+        raise ValueError(f"out must have shape {shape} and dtype {dtype}, got {out.shape} {out.dtype}")
     return out
 
 
@@ -373,6 +384,7 @@ def warp_homography_image(
     interpolation: str = "bilinear",
     border_mode: str = "constant",
     fill: float | tuple[float, ...] = 0.0,
+    out: NDArray | None = None,
 ) -> NDArray:
     """Warp each image by its own 3x3 matrix (affine or perspective).
 
@@ -382,7 +394,7 @@ def warp_homography_image(
     inverse : ndarray of shape (n, 3, 3)
         Destination-to-source maps in continuous coordinates.
     out_hw : (int, int)
-    interpolation, border_mode, fill
+    interpolation, border_mode, fill, out
         As in :func:`remap_image` (same results, within one grey level).
 
     Examples
@@ -396,10 +408,10 @@ def warp_homography_image(
     found = _cv2_for(images) if images.dtype != np.bool_ else None
     if found is None:
         x, y = homography_source_coords(inverse, out_hw)
-        return remap_image(images, x, y, interpolation=interpolation, border_mode=border_mode, fill=fill)
+        return remap_image(images, x, y, interpolation=interpolation, border_mode=border_mode, fill=fill, out=out)
     cv2, src = found
     h, w = out_hw
-    out = np.empty((n, h, w, c), dtype=images.dtype)
+    out = _output(out, (n, h, w, c), images.dtype)
     mats = _index_matrices(inverse)
     flags = (cv2.INTER_NEAREST if interpolation == "nearest" else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
     border = getattr(cv2, _CV_BORDER[border_mode])
@@ -414,7 +426,7 @@ def warp_homography_image(
     return out
 
 
-def flip_image(images: NDArray, flip_x: NDArray, flip_y: NDArray) -> NDArray:
+def flip_image(images: NDArray, flip_x: NDArray, flip_y: NDArray, *, out: NDArray | None = None) -> NDArray:
     """Mirror each image exactly (no resampling) where ``flip_x``/``flip_y`` are true.
 
     Examples
@@ -423,7 +435,7 @@ def flip_image(images: NDArray, flip_x: NDArray, flip_y: NDArray) -> NDArray:
     >>> flip_image(img, np.array([True]), np.array([True]))[0, ..., 0].tolist()
     [[3, 2], [1, 0]]
     """
-    out = np.empty_like(images)
+    out = _output(out, images.shape, images.dtype)
     found = _cv2_for(images)
     c = images.shape[3]
     for fx in (False, True):
@@ -439,5 +451,6 @@ def flip_image(images: NDArray, flip_x: NDArray, flip_y: NDArray) -> NDArray:
                     s, d = (src[i, ..., 0], dst[i, ..., 0]) if c == 1 else (src[i], dst[i])
                     cv2.flip(s, code, dst=d)
             else:
-                out[sel] = images[sel][:, ::-1 if fy else 1, ::-1 if fx else 1]
+                for i in sel:
+                    out[i] = images[i, ::-1 if fy else 1, ::-1 if fx else 1]
     return out

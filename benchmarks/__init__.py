@@ -1,0 +1,1 @@
+"""Benchmarks: augkit side by side with the established libraries (see README.md here)."""

@@ -1,0 +1,189 @@
+"""Image throughput: augkit against albumentations 2.0.8, side by side in one process.
+
+Run ``python -m benchmarks.image`` (after ``pip install -e ".[bench]"``). Every row times
+albumentations called the way its users call it (one image per call, as inside a
+``Dataset``), augkit on the whole batch, augkit one image per call, and augkit's pure
+NumPy path on the batch; the repeats of the variants are interleaved and the median is
+reported. Single-threaded: ``OMP_NUM_THREADS=1`` and ``cv2.setNumThreads(1)``.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import augkit as ak  # noqa: E402
+from augkit.kernels.backend import use_backend  # noqa: E402
+
+I = ak.image
+
+#: (label, height, width, channels, batch size)
+SIZES = {
+    "32": ("32x32 RGB", 32, 32, 3, 256),
+    "64": ("64x64 RGB", 64, 64, 3, 256),
+    "256": ("256x256 RGB", 256, 256, 3, 32),
+    "512": ("512x512 RGB", 512, 512, 3, 16),
+    "32g": ("32x32 grey", 32, 32, 1, 256),
+}
+
+
+def rows(A) -> dict[str, tuple[Callable, Callable]]:
+    """Each row: (augkit transform, albumentations transform) with the same parameter ranges."""
+    pipe_ak = ak.Compose([I.Rotate(degrees_range=(-30, 30)), I.Scale(scale_range=(0.8, 1.2)),
+                          I.Contrast(factor_range=(0.5, 1.5)), I.GridWarp(num_steps=5, distort_limit=0.3)])
+    pipe_a = A.Compose([A.Rotate(limit=(-30, 30), p=1), A.Affine(scale=(0.8, 1.2), p=1),
+                        A.RandomBrightnessContrast(brightness_limit=0, contrast_limit=(-0.5, 0.5), p=1),
+                        A.GridDistortion(num_steps=5, distort_limit=0.3, p=1)])
+    return {
+        "Rotate": (I.Rotate(degrees_range=(-30, 30)), A.Rotate(limit=(-30, 30), p=1)),
+        "Scale": (I.Scale(scale_range=(0.8, 1.2)), A.Affine(scale=(0.8, 1.2), p=1)),
+        "Affine": (I.Affine(degrees_range=(-15, 15), scale_range=(0.9, 1.1), translate_range=(-0.1, 0.1),
+                            shear_degrees_range=(-10, 10)),
+                   A.Affine(rotate=(-15, 15), scale=(0.9, 1.1), translate_percent=(-0.1, 0.1), shear=(-10, 10), p=1)),
+        "Perspective": (I.Perspective(distortion_range=(0.05, 0.1)), A.Perspective(scale=(0.05, 0.1), p=1)),
+        "Contrast": (I.Contrast(factor_range=(0.5, 1.5)),
+                     A.RandomBrightnessContrast(brightness_limit=0, contrast_limit=(-0.5, 0.5), p=1)),
+        "Brightness": (I.Brightness(delta_range=(-0.2, 0.2)),
+                       A.RandomBrightnessContrast(brightness_limit=(-0.2, 0.2), contrast_limit=0, p=1)),
+        "Gamma": (I.Gamma(gamma_range=(0.8, 1.25)), A.RandomGamma(gamma_limit=(80, 125), p=1)),
+        "HorizontalFlip": (I.HorizontalFlip(p=1.0), A.HorizontalFlip(p=1.0)),
+        "GridWarp": (I.GridWarp(num_steps=5, distort_limit=0.3), A.GridDistortion(num_steps=5, distort_limit=0.3, p=1)),
+        "ElasticWarp": (I.ElasticWarp(alpha=30.0, sigma=5.0), A.ElasticTransform(alpha=30.0, sigma=5.0, p=1)),
+        "Pipeline (Rotate+Scale+Contrast+GridWarp)": (pipe_ak, pipe_a),
+    }
+
+
+def _time(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _peak_ratio(fn: Callable[[], object], batch: np.ndarray) -> float:
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / batch.nbytes
+
+
+def measure(name: str, t_ak, t_a, size_key: str, repeats: int, rng: np.random.Generator) -> dict:
+    label, h, w, c, n = SIZES[size_key]
+    batch = rng.integers(0, 256, size=(n, h, w, c), dtype=np.uint8)
+    singles = [batch[i, ..., 0] if c == 1 else batch[i] for i in range(n)]
+    variants = {
+        "albumentations": lambda: [t_a(image=img) for img in singles],
+        "augkit_batch": lambda: t_ak(image=batch),
+        "augkit_per_image": lambda: [t_ak(image=img) for img in singles],
+        "augkit_numpy_batch": lambda: _numpy(lambda: t_ak(image=batch)),
+    }
+    times: dict[str, list[float]] = {k: [] for k in variants}
+    for fn in variants.values():  # warm-up: imports, caches, allocator
+        fn()
+    for _ in range(repeats):
+        for key, fn in variants.items():
+            times[key].append(_time(fn))
+    speed = {k: n / statistics.median(v) for k, v in times.items()}
+    out = {"transform": name, "size": label, "batch": n, **{f"{k}_img_s": round(v, 1) for k, v in speed.items()}}
+    for key in ("augkit_batch", "augkit_per_image", "augkit_numpy_batch"):
+        out[f"{key}_ratio"] = round(speed[key] / speed["albumentations"], 2)
+    out["peak_memory_x_batch"] = round(_peak_ratio(lambda: t_ak(image=batch), batch), 2)
+    return out
+
+
+def _numpy(fn: Callable[[], object]) -> object:
+    with use_backend("numpy"):
+        return fn()
+
+
+def import_time(samples: int = 5) -> float:
+    """Median wall time of ``import augkit`` in a fresh interpreter (seconds)."""
+    code = "import time; t = time.perf_counter(); import augkit; print(time.perf_counter() - t)"
+    values = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                   check=True).stdout) for _ in range(samples)]
+    return statistics.median(values)
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import albumentations
+    import cv2
+
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
+            "opencv": cv2.__version__, "albumentations": albumentations.__version__, "augkit": ak.__version__}
+
+
+def to_markdown(results: list[dict]) -> str:
+    head = ("| transform | size | albumentations img/s | augkit batch img/s | ratio | augkit per-image img/s "
+            "| ratio | augkit NumPy path img/s | ratio | peak mem / batch |")
+    lines = [head, "|" + "---|" * 10]
+    for r in results:
+        lines.append(
+            f"| {r['transform']} | {r['size']} | {r['albumentations_img_s']:,.0f} | {r['augkit_batch_img_s']:,.0f} "
+            f"| **{r['augkit_batch_ratio']:.2f}** | {r['augkit_per_image_img_s']:,.0f} | {r['augkit_per_image_ratio']:.2f} "
+            f"| {r['augkit_numpy_batch_img_s']:,.0f} | {r['augkit_numpy_batch_ratio']:.2f} | {r['peak_memory_x_batch']:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="32,64,256,512,32g", help="comma list of: " + ", ".join(SIZES))
+    parser.add_argument("--rows", default="", help="comma list of row names (default: all)")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--out", default="bench-out/image.json", help="where to write the JSON table")
+    args = parser.parse_args(argv)
+    try:
+        import albumentations as A
+        import cv2
+    except ImportError:
+        print("benchmarks.image needs albumentations: pip install -e '.[bench]'", file=sys.stderr)
+        return 2
+    cv2.setNumThreads(1)
+    table = rows(A)
+    wanted = [r.strip() for r in args.rows.split(",") if r.strip()] or list(table)
+    results = []
+    rng = np.random.default_rng(0)
+    for size_key in [s.strip() for s in args.sizes.split(",") if s.strip()]:
+        for name in wanted:
+            t_ak, t_a = table[name]
+            results.append(measure(name, t_ak, t_a, size_key, args.repeats, rng))
+            r = results[-1]
+            print(f"{name:45s} {r['size']:12s} alb {r['albumentations_img_s']:9.0f}  augkit {r['augkit_batch_img_s']:9.0f}"
+                  f"  x{r['augkit_batch_ratio']:.2f}", file=sys.stderr, flush=True)
+    meta = machine()
+    meta["import_augkit_s"] = round(import_time(), 3)
+    md = to_markdown(results)
+    print(md)
+    print(f"\n`import augkit`: {meta['import_augkit_s']:.3f} s. Machine: {meta}")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": meta, "results": results}, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
