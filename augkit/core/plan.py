@@ -79,8 +79,21 @@ class GeometryPlan:
         if m == 0:
             return homography_source_coords(np.linalg.inv(self.runs[0][loc]), hw)
         k = len(loc)
-        x = np.broadcast_to(np.arange(w, dtype=np.float64) + 0.5, (k, h, w)).copy()
-        y = np.broadcast_to((np.arange(h, dtype=np.float64) + 0.5)[:, None], (k, h, w)).copy()
+        gx = np.arange(w, dtype=np.float64) + 0.5
+        gy = (np.arange(h, dtype=np.float64) + 0.5)[:, None]
+        if grid_start and m == 1 and np.all(self.runs[0][loc] == np.eye(3)):
+            # One field read on the pixel grid and nothing else: float32 maps in one pass.
+            x = np.empty((k, h, w), np.float32)
+            y = np.empty((k, h, w), np.float32)
+            for j, members in self.fields[0]:
+                rows = np.flatnonzero(np.isin(loc, members))
+                if rows.size:
+                    dx, dy = self._field(j, loc[rows]).on_grid(h, w)
+                    x[rows] = dx + (gx - 0.5).astype(np.float32)
+                    y[rows] = dy + (gy - 0.5).astype(np.float32)
+            return x, y
+        x = np.broadcast_to(gx, (k, h, w)).copy()
+        y = np.broadcast_to(gy, (k, h, w)).copy()
         for r in range(m, -1, -1):
             mats = self.runs[r][loc]
             if not np.all(mats == np.eye(3)):  # identity leaves coordinates exactly as they are

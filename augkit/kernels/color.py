@@ -83,11 +83,15 @@ def apply_lut_image(images: NDArray[np.uint8], luts: NDArray) -> NDArray[np.uint
     color = color_channels(c)
     out = np.empty_like(images)
     sz, cv2 = stringzilla(), opencv()
-    contiguous = images.flags.c_contiguous
+    if sz is not None and images.flags.c_contiguous and n:
+        size = images[0].size
+        src, dst, tables = memoryview(images.reshape(-1)), memoryview(out.reshape(-1)), memoryview(luts.reshape(-1))
+        for i in range(n):
+            a = i * size
+            sz.translate(src[a:a + size], tables[i * 256:(i + 1) * 256], out=dst[a:a + size])
+        n = 0  # done
     for i in range(n):
-        if sz is not None and contiguous:
-            sz.translate(memoryview(images[i].reshape(-1)), memoryview(luts[i]), out=memoryview(out[i].reshape(-1)))
-        elif cv2 is not None:
+        if cv2 is not None:
             src, dst = (images[i, ..., 0], out[i, ..., 0]) if c == 1 else (images[i], out[i])
             cv2.LUT(src, luts[i], dst=dst)
         else:

@@ -61,18 +61,22 @@ class DisplacementField:
         return out[..., 0], out[..., 1]
 
     def on_grid(self, height: int, width: int) -> tuple[NDArray, NDArray]:
-        """Displacement at every pixel centre, ``(n, height, width)`` each (separable, fast).
+        """Displacement at every pixel centre, float32 ``(n, height, width)`` each (fast).
 
-        Equal (up to float rounding) to :meth:`displacement` at ``(col + 0.5, row + 0.5)``.
+        Equal (up to float32 rounding) to :meth:`displacement` at ``(col + 0.5, row + 0.5)``;
+        computed as two matrix products per axis for the whole batch (the interpolation is
+        separable), or read directly when the nodes are the pixel centres.
         """
-        gh, gw = self.nodes.shape[1:3]
+        n, gh, gw, _ = self.nodes.shape
         if (gh, gw) == (height, width) and self.origin == (0.5, 0.5) and self.spacing == (1.0, 1.0):
             return self.nodes[..., 0], self.nodes[..., 1]
-        wx = _linear_weights((np.arange(width) + 0.5 - self.origin[0]) / self.spacing[0], gw)
-        wy = _linear_weights((np.arange(height) + 0.5 - self.origin[1]) / self.spacing[1], gh)
-        dx = wy @ self.nodes[..., 0] @ wx.T
-        dy = wy @ self.nodes[..., 1] @ wx.T
-        return dx, dy
+        wx = _linear_weights((np.arange(width) + 0.5 - self.origin[0]) / self.spacing[0], gw).astype(np.float32)
+        wy = _linear_weights((np.arange(height) + 0.5 - self.origin[1]) / self.spacing[1], gh).astype(np.float32)
+        nodes = np.ascontiguousarray(np.moveaxis(self.nodes.astype(np.float32), 3, 0))  # (2, n, gh, gw)
+        along_x = nodes.reshape(2 * n * gh, gw) @ wx.T  # (2 n gh, W)
+        cols = along_x.reshape(2 * n, gh, width).transpose(1, 0, 2).reshape(gh, 2 * n * width)
+        full = (wy @ cols).reshape(height, 2, n, width).transpose(1, 2, 0, 3)  # (2, n, H, W)
+        return full[0], full[1]
 
     def source(self, x: NDArray, y: NDArray, sample: NDArray) -> tuple[NDArray, NDArray]:
         """Source coordinates read by output points ``(x, y)`` (continuous coordinates)."""
@@ -133,6 +137,26 @@ def grid_node_displacements(
     return DisplacementField(nodes, (0.0, 0.0), spacing)
 
 
+_MASK64 = (1 << 64) - 1
+
+
+def _splitmix64(x: int) -> int:
+    x = (x + 0x9E3779B97F4A7C15) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+def _pcg_state(seed: int) -> dict:
+    """A well-mixed PCG64 state for ``seed`` (distinct seeds give distinct streams)."""
+    a = _splitmix64(seed)
+    b = _splitmix64(a)
+    c = _splitmix64(b)
+    inc = (((c << 1) | 1) | (seed << 65)) & ((1 << 128) - 1)
+    return {"bit_generator": "PCG64", "state": {"state": (a << 64) | b, "inc": inc},
+            "has_uint32": 0, "uinteger": 0}
+
+
 def elastic_displacements(
     seeds: NDArray, height: int, width: int, *, alpha: float, sigma: float
 ) -> DisplacementField:
@@ -148,9 +172,13 @@ def elastic_displacements(
     (2, 16, 16, 2)
     """
     noise = np.empty((len(seeds), height, width, 2), dtype=np.float32)
+    bits = np.random.PCG64(0)
+    gen = np.random.Generator(bits)
     for i, seed in enumerate(np.asarray(seeds, dtype=np.uint64)):
-        rng = np.random.default_rng(int(seed))
-        noise[i] = rng.random((height, width, 2), dtype=np.float32) * np.float32(2.0) - np.float32(1.0)
+        bits.state = _pcg_state(int(seed))  # one independent stream per seed, no SeedSequence cost
+        gen.random((height, width, 2), dtype=np.float32, out=noise[i])
+    noise *= np.float32(2.0)
+    noise -= np.float32(1.0)
     radius = int(3.0 * sigma + 0.5)
     cv2 = opencv()
     if cv2 is not None:
