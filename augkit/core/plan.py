@@ -29,24 +29,33 @@ class Op:
     idx: NDArray  # sorted global sample indices
 
 
+def _sub(params: Params, meta: Meta, idx: NDArray) -> tuple[Params, Meta]:
+    """Params and meta of samples ``idx`` (no copies when ``idx`` is the whole batch)."""
+    if idx.size == meta.n and (idx.size == 0 or idx[-1] == meta.n - 1):
+        return params, meta
+    return take_params(params, idx), meta.take(idx)
+
+
 class GeometryPlan:
     """Composed geometry of the samples touched by ``ops`` (internal)."""
 
     def __init__(self, ops: list[Op], meta: Meta) -> None:
         self.meta = meta
         self.ops = ops
-        self.touched = np.unique(np.concatenate([op.idx for op in ops]))
+        self.touched = ops[0].idx if len(ops) == 1 else np.unique(np.concatenate([op.idx for op in ops]))
         k = len(self.touched)
         self.runs: list[NDArray] = [identity_matrices(k)]
         self.fields: list[list[tuple[int, NDArray]]] = []  # fields[r-1]: (op index, local samples) for F_r
         nf = np.zeros(k, dtype=np.intp)
         for j, op in enumerate(ops):
             local = np.searchsorted(self.touched, op.idx)
-            m = op.t.matrices(take_params(op.params, op.idx), meta.take(op.idx))
+            m = op.t.matrices(*_sub(op.params, meta, op.idx))
             steps = nf[local]
             for r in np.unique(steps):
                 sel = steps == r
-                if m is not None:
+                if m is not None and len(ops) == 1:
+                    self.runs[r] = m  # a single matrix op: its matrices are the plan
+                elif m is not None:
                     self.runs[r][local[sel]] = m[sel] @ self.runs[r][local[sel]]
                 else:
                     while len(self.fields) <= r:
@@ -59,14 +68,12 @@ class GeometryPlan:
 
     # --- fields ----------------------------------------------------------------------------
     def _field(self, j: int, local: NDArray):
-        op = self.ops[j]
-        glob = self.touched[local]
-        return op.t.field(take_params(op.params, glob), self.meta.take(glob))
+        return self.ops[j].t.field(*_sub(self.ops[j].params, self.meta, self.touched[local]))
 
     # --- pixels ----------------------------------------------------------------------------
     def grid_start(self) -> NDArray[np.bool_]:
         """Per sample: is its last matrix run the identity (so its first field is read on the grid)?"""
-        last = np.stack([self.runs[r][i] for i, r in enumerate(self.nf)]) if len(self.nf) else np.zeros((0, 3, 3))
+        last = np.stack(self.runs)[self.nf, np.arange(len(self.nf))]
         return np.all(last == np.eye(3), axis=(1, 2))
 
     def source_coords(self, loc: NDArray, hw: tuple[int, int], grid_start: bool) -> tuple[NDArray, NDArray]:

@@ -81,7 +81,10 @@ class Runner:
         take: list[Op] = []
         keep: list[Op] = []
         for op in self.pending:
-            inside = np.ones(op.idx.size, bool) if subset is None else np.isin(op.idx, subset)
+            if subset is None:
+                take.append(op)
+                continue
+            inside = np.isin(op.idx, subset)
             if inside.any():
                 take.append(Op(op.t, op.params, op.idx[inside]))
             if not inside.all():
@@ -95,8 +98,10 @@ class Runner:
             plan = GeometryPlan([op for op in take if op.t.resampling_key == key], self.meta)
             settings = next(op.t for op in take if op.t.resampling_key == key)
             self._resample_pixels(plan, settings)
-            self._map_boxes(plan)
-            self._map_points(plan)
+            if self.batch.boxes.size:
+                self._map_boxes(plan)
+            if self.batch.points.size:
+                self._map_points(plan)
 
     def _queue(self, t: GeometricTransform, params: Params, idx: NDArray) -> None:
         clash = [op.idx for op in self.pending if not self.fuse or op.t.resampling_key != t.resampling_key]
@@ -130,8 +135,8 @@ class Runner:
             _into(warp_homography_image, images, new_images, linear, inv, (h, w), fill=settings.fill,
                   interpolation=settings.interpolation, **resample)
         per = max(1, CHUNK_PIXELS // (h * w))
-        grid_start = plan.grid_start()
         need_maps = rest if masks is not None else rest[plan.nf[rest] > 0]
+        grid_start = plan.grid_start() if need_maps.size else None
         for m in np.unique(plan.nf[need_maps]):
             for start_on_grid in (False, True):
                 group = need_maps[(plan.nf[need_maps] == m) & (grid_start[need_maps] == start_on_grid)]

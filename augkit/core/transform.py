@@ -137,15 +137,21 @@ class Transform:
     # --- calling a lone transform: it behaves as a one-element pipeline -------------------
     def __call__(self, image: Any = None, *, rng: Any = None, return_params: bool = False, **data: Any) -> dict:
         """Apply to one image or a batch; see :meth:`augkit.Compose.__call__`."""
-        from .pipeline import Compose
-
-        return Compose([self])(image, rng=rng, return_params=return_params, **data)
+        return self._as_pipeline()(image, rng=rng, return_params=return_params, **data)
 
     def replay(self, params: Params, image: Any = None, **data: Any) -> dict:
         """Re-apply the draws in ``params`` (from ``return_params=True``) to new data."""
-        from .pipeline import Compose
+        return self._as_pipeline().replay(params, image, **data)
 
-        return Compose([self]).replay(params, image, **data)
+    def _as_pipeline(self) -> Any:
+        """A one-element :class:`~augkit.Compose` around this transform (built once, cached)."""
+        pipe = self.__dict__.get("_pipeline")
+        if pipe is None:
+            from .pipeline import Compose
+
+            pipe = Compose([self])
+            object.__setattr__(self, "_pipeline", pipe)
+        return pipe
 
 
 @dataclass(frozen=True, kw_only=True)
