@@ -10,6 +10,7 @@ import augkit as ak
 from augkit.testing.conformance import make_batch
 
 I = ak.image
+pytestmark = pytest.mark.usefixtures("each_backend")
 
 
 @pytest.mark.parametrize("factor", [0.0, 0.4, 1.0, 1.7, 3.0])

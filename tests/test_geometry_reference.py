@@ -12,6 +12,7 @@ from augkit.kernels.geometry import affine_matrices, homography_from_points
 from augkit.testing.conformance import make_batch
 
 I = ak.image
+pytestmark = pytest.mark.usefixtures("each_backend")
 
 
 def _scipy_warp(image: np.ndarray, forward: np.ndarray, order: int = 1) -> np.ndarray:

@@ -9,6 +9,7 @@ import augkit as ak
 from augkit.kernels.boxes import convert_boxes_from, convert_boxes_to
 
 I = ak.image
+pytestmark = pytest.mark.usefixtures("each_backend")
 
 
 @pytest.mark.parametrize("fmt", ["pascal_voc", "coco", "yolo"])

@@ -90,14 +90,21 @@ class GeometryPlan:
         gy = (np.arange(h, dtype=np.float64) + 0.5)[:, None]
         if grid_start and m == 1 and np.all(self.runs[0][loc] == np.eye(3)):
             # One field read on the pixel grid and nothing else: float32 maps in one pass.
-            x = np.empty((k, h, w), np.float32)
-            y = np.empty((k, h, w), np.float32)
+            gx32, gy32 = (gx - 0.5).astype(np.float32), (gy - 0.5).astype(np.float32)
+            parts = []
             for j, members in self.fields[0]:
                 rows = np.flatnonzero(np.isin(loc, members))
                 if rows.size:
                     dx, dy = self._field(j, loc[rows]).on_grid(h, w)
-                    x[rows] = dx + (gx - 0.5).astype(np.float32)
-                    y[rows] = dy + (gy - 0.5).astype(np.float32)
+                    dx += gx32
+                    dy += gy32
+                    parts.append((rows, dx, dy))
+            if len(parts) == 1:  # one warp for the whole chunk (usual): no further copies
+                return parts[0][1], parts[0][2]
+            x = np.empty((k, h, w), np.float32)
+            y = np.empty((k, h, w), np.float32)
+            for rows, dx, dy in parts:
+                x[rows], y[rows] = dx, dy
             return x, y
         x = np.broadcast_to(gx, (k, h, w)).copy()
         y = np.broadcast_to(gy, (k, h, w)).copy()

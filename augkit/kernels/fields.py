@@ -67,16 +67,16 @@ class DisplacementField:
         computed as two matrix products per axis for the whole batch (the interpolation is
         separable), or read directly when the nodes are the pixel centres.
         """
-        n, gh, gw, _ = self.nodes.shape
+        gh, gw = self.nodes.shape[1:3]
         if (gh, gw) == (height, width) and self.origin == (0.5, 0.5) and self.spacing == (1.0, 1.0):
             return self.nodes[..., 0], self.nodes[..., 1]
         wx = _linear_weights((np.arange(width) + 0.5 - self.origin[0]) / self.spacing[0], gw).astype(np.float32)
         wy = _linear_weights((np.arange(height) + 0.5 - self.origin[1]) / self.spacing[1], gh).astype(np.float32)
-        nodes = np.ascontiguousarray(np.moveaxis(self.nodes.astype(np.float32), 3, 0))  # (2, n, gh, gw)
-        along_x = nodes.reshape(2 * n * gh, gw) @ wx.T  # (2 n gh, W)
-        cols = along_x.reshape(2 * n, gh, width).transpose(1, 0, 2).reshape(gh, 2 * n * width)
-        full = (wy @ cols).reshape(height, 2, n, width).transpose(1, 2, 0, 3)  # (2, n, H, W)
-        return full[0], full[1]
+        nodes = self.nodes.astype(np.float32)
+        # (H, gh) @ (n, gh, gw) @ (gw, W): the small product first, then one pass writing (n, H, W)
+        dx = np.matmul(wy @ nodes[..., 0], wx.T)
+        dy = np.matmul(wy @ nodes[..., 1], wx.T)
+        return dx, dy
 
     def source(self, x: NDArray, y: NDArray, sample: NDArray) -> tuple[NDArray, NDArray]:
         """Source coordinates read by output points ``(x, y)`` (continuous coordinates)."""

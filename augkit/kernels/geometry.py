@@ -251,11 +251,19 @@ def _cv_fill(fill: NDArray) -> tuple[float, ...]:
     return tuple((values + [values[-1]] * 4)[:4])
 
 
+#: Bilinear remapping resolves positions to 1/SUBPIXEL pixel (OpenCV's fixed-point remap).
+SUBPIXEL = 32
+#: Coordinates are limited to this many pixels either side (OpenCV's int16 fixed-point maps).
+COORD_LIMIT = 30000.0
+
+
 def _sanitize(coord: NDArray) -> NDArray:
-    """float32 coordinates with non-finite values moved outside the image (they read the border)."""
+    """float32 coordinates within +-COORD_LIMIT; non-finite ones read the border."""
     coord = np.asarray(coord, dtype=np.float32)
-    finite = np.isfinite(coord)
-    return coord if finite.all() else np.where(finite, coord, np.float32(-2.0))
+    lo, hi = np.min(coord), np.max(coord)
+    if np.isfinite(lo) and np.isfinite(hi) and -COORD_LIMIT <= lo and hi <= COORD_LIMIT:
+        return coord
+    return np.clip(np.where(np.isfinite(coord), coord, np.float32(-2.0)), -COORD_LIMIT, COORD_LIMIT)
 
 
 def remap_image(
@@ -277,7 +285,8 @@ def remap_image(
     x, y : ndarray of shape (n, H, W)
         Source array-index coordinates (pixel centres at integers); ``nan`` reads the border.
     interpolation : {"bilinear", "nearest"}
-        Nearest rounds halves up (``floor(x + 0.5)``).
+        Bilinear resolves positions to 1/32 pixel (rounded half to even), as OpenCV's
+        fixed-point ``remap`` does; nearest rounds halves up (``floor(x + 0.5)``).
     border_mode : {"constant", "edge", "reflect"}
         How samples outside the source are read: ``fill``, the nearest edge pixel, or a
         mirror image without repeating the edge (OpenCV's ``BORDER_REFLECT_101``).
@@ -307,17 +316,32 @@ def remap_image(
     if found is not None:
         cv2, src = found
         dst = out.view(np.uint8) if out.dtype == np.bool_ else out
-        flags = cv2.INTER_NEAREST if interpolation == "nearest" else cv2.INTER_LINEAR
         border, value = getattr(cv2, _CV_BORDER[border_mode]), _cv_fill(fill_arr)
-        for i in range(n):
+        if interpolation == "nearest":
+            flags, maps = cv2.INTER_NEAREST, [(x[i], y[i]) for i in range(n)]
+        else:  # fixed-point maps: 1/32-pixel positions, converted for the whole chunk at once
+            flags = cv2.INTER_LINEAR
+            h_out, w_out = x.shape[1:]
+            m1, m2 = cv2.convertMaps(x.reshape(-1, w_out), y.reshape(-1, w_out), cv2.CV_16SC2)
+            m1, m2 = m1.reshape(n, h_out, w_out, 2), m2.reshape(n, h_out, w_out)
+            maps = [(m1[i], m2[i]) for i in range(n)]
+        for i, (mx, my) in enumerate(maps):
             s, d = (src[i, ..., 0], dst[i, ..., 0]) if c == 1 else (src[i], dst[i])
-            cv2.remap(s, x[i], y[i], flags, dst=d, borderMode=border, borderValue=value)
+            cv2.remap(s, mx, my, flags, dst=d, borderMode=border, borderValue=value)
         return out
+    return _remap_numpy(images, x, y, interpolation, border_mode, fill_arr, out, subpixel=SUBPIXEL)
+
+
+def _remap_numpy(images: NDArray, x: NDArray, y: NDArray, interpolation: str, border_mode: str, fill: NDArray,
+                 out: NDArray, *, subpixel: int | None) -> NDArray:
+    """The NumPy reference resampler, in chunks of at most CHUNK_PIXELS output pixels."""
     per = max(1, CHUNK_PIXELS // max(1, x.shape[1] * x.shape[2]))
-    kernel = _remap_nearest if interpolation == "nearest" else _remap_bilinear
-    for s in range(0, n, per):
-        sl = slice(s, min(n, s + per))
-        out[sl] = kernel(images[sl], x[sl], y[sl], border_mode, fill_arr)
+    for s in range(0, images.shape[0], per):
+        sl = slice(s, min(images.shape[0], s + per))
+        if interpolation == "nearest":
+            out[sl] = _remap_nearest(images[sl], x[sl], y[sl], border_mode, fill)
+        else:
+            out[sl] = _remap_bilinear(images[sl], x[sl], y[sl], border_mode, fill, subpixel)
     return out
 
 
@@ -342,8 +366,12 @@ def _remap_nearest(images: NDArray, x: NDArray, y: NDArray, border_mode: str, fi
     return out
 
 
-def _remap_bilinear(images: NDArray, x: NDArray, y: NDArray, border_mode: str, fill: NDArray) -> NDArray:
+def _remap_bilinear(images: NDArray, x: NDArray, y: NDArray, border_mode: str, fill: NDArray,
+                    subpixel: int | None) -> NDArray:
     n, h, w, c = images.shape
+    if subpixel is not None:
+        scale = np.float32(subpixel)
+        x, y = np.rint(x * scale) / scale, np.rint(y * scale) / scale
     x0f, y0f = np.floor(x), np.floor(y)
     fx, fy = x - x0f, y - y0f
     x0, y0 = x0f.astype(np.intp), y0f.astype(np.intp)
@@ -395,7 +423,8 @@ def warp_homography_image(
         Destination-to-source maps in continuous coordinates.
     out_hw : (int, int)
     interpolation, border_mode, fill, out
-        As in :func:`remap_image` (same results, within one grey level).
+        As in :func:`remap_image`, except that positions are not rounded to 1/32 pixel
+        (OpenCV's ``warpAffine``/``warpPerspective`` are exact too).
 
     Examples
     --------
@@ -406,9 +435,14 @@ def warp_homography_image(
     """
     n, c = images.shape[0], images.shape[3]
     found = _cv2_for(images) if images.dtype != np.bool_ else None
-    if found is None:
+    if found is None:  # exact positions, as OpenCV's warpAffine/warpPerspective
         x, y = homography_source_coords(inverse, out_hw)
-        return remap_image(images, x, y, interpolation=interpolation, border_mode=border_mode, fill=fill, out=out)
+        x, y = _sanitize(x), _sanitize(y)
+        if interpolation == "nearest":
+            x, y = np.floor(x + np.float32(0.5)), np.floor(y + np.float32(0.5))
+        fill_arr = np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,))
+        out = _output(out, (n, *out_hw, c), images.dtype)
+        return _remap_numpy(images, x, y, interpolation, border_mode, fill_arr, out, subpixel=None)
     cv2, src = found
     h, w = out_hw
     out = _output(out, (n, h, w, c), images.dtype)
