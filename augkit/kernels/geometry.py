@@ -251,9 +251,7 @@ def _cv_fill(fill: NDArray) -> tuple[float, ...]:
     return tuple((values + [values[-1]] * 4)[:4])
 
 
-#: Bilinear remapping resolves positions to 1/SUBPIXEL pixel (OpenCV's fixed-point remap).
-SUBPIXEL = 32
-#: Coordinates are limited to this many pixels either side (OpenCV's int16 fixed-point maps).
+#: Coordinates are limited to this many pixels either side of the image.
 COORD_LIMIT = 30000.0
 
 
@@ -285,8 +283,7 @@ def remap_image(
     x, y : ndarray of shape (n, H, W)
         Source array-index coordinates (pixel centres at integers); ``nan`` reads the border.
     interpolation : {"bilinear", "nearest"}
-        Bilinear resolves positions to 1/32 pixel (rounded half to even), as OpenCV's
-        fixed-point ``remap`` does; nearest rounds halves up (``floor(x + 0.5)``).
+        Nearest rounds halves up (``floor(x + 0.5)``).
     border_mode : {"constant", "edge", "reflect"}
         How samples outside the source are read: ``fill``, the nearest edge pixel, or a
         mirror image without repeating the edge (OpenCV's ``BORDER_REFLECT_101``).
@@ -317,23 +314,16 @@ def remap_image(
         cv2, src = found
         dst = out.view(np.uint8) if out.dtype == np.bool_ else out
         border, value = getattr(cv2, _CV_BORDER[border_mode]), _cv_fill(fill_arr)
-        if interpolation == "nearest":
-            flags, maps = cv2.INTER_NEAREST, [(x[i], y[i]) for i in range(n)]
-        else:  # fixed-point maps: 1/32-pixel positions, converted for the whole chunk at once
-            flags = cv2.INTER_LINEAR
-            h_out, w_out = x.shape[1:]
-            m1, m2 = cv2.convertMaps(x.reshape(-1, w_out), y.reshape(-1, w_out), cv2.CV_16SC2)
-            m1, m2 = m1.reshape(n, h_out, w_out, 2), m2.reshape(n, h_out, w_out)
-            maps = [(m1[i], m2[i]) for i in range(n)]
-        for i, (mx, my) in enumerate(maps):
+        flags = cv2.INTER_NEAREST if interpolation == "nearest" else cv2.INTER_LINEAR
+        for i in range(n):
             s, d = (src[i, ..., 0], dst[i, ..., 0]) if c == 1 else (src[i], dst[i])
-            cv2.remap(s, mx, my, flags, dst=d, borderMode=border, borderValue=value)
+            cv2.remap(s, x[i], y[i], flags, dst=d, borderMode=border, borderValue=value)
         return out
-    return _remap_numpy(images, x, y, interpolation, border_mode, fill_arr, out, subpixel=SUBPIXEL)
+    return _remap_numpy(images, x, y, interpolation, border_mode, fill_arr, out)
 
 
 def _remap_numpy(images: NDArray, x: NDArray, y: NDArray, interpolation: str, border_mode: str, fill: NDArray,
-                 out: NDArray, *, subpixel: int | None) -> NDArray:
+                 out: NDArray) -> NDArray:
     """The NumPy reference resampler, in chunks of at most CHUNK_PIXELS output pixels."""
     per = max(1, CHUNK_PIXELS // max(1, x.shape[1] * x.shape[2]))
     for s in range(0, images.shape[0], per):
@@ -341,7 +331,7 @@ def _remap_numpy(images: NDArray, x: NDArray, y: NDArray, interpolation: str, bo
         if interpolation == "nearest":
             out[sl] = _remap_nearest(images[sl], x[sl], y[sl], border_mode, fill)
         else:
-            out[sl] = _remap_bilinear(images[sl], x[sl], y[sl], border_mode, fill, subpixel)
+            out[sl] = _remap_bilinear(images[sl], x[sl], y[sl], border_mode, fill)
     return out
 
 
@@ -366,12 +356,8 @@ def _remap_nearest(images: NDArray, x: NDArray, y: NDArray, border_mode: str, fi
     return out
 
 
-def _remap_bilinear(images: NDArray, x: NDArray, y: NDArray, border_mode: str, fill: NDArray,
-                    subpixel: int | None) -> NDArray:
+def _remap_bilinear(images: NDArray, x: NDArray, y: NDArray, border_mode: str, fill: NDArray) -> NDArray:
     n, h, w, c = images.shape
-    if subpixel is not None:
-        scale = np.float32(subpixel)
-        x, y = np.rint(x * scale) / scale, np.rint(y * scale) / scale
     x0f, y0f = np.floor(x), np.floor(y)
     fx, fy = x - x0f, y - y0f
     x0, y0 = x0f.astype(np.intp), y0f.astype(np.intp)
@@ -423,8 +409,7 @@ def warp_homography_image(
         Destination-to-source maps in continuous coordinates.
     out_hw : (int, int)
     interpolation, border_mode, fill, out
-        As in :func:`remap_image`, except that positions are not rounded to 1/32 pixel
-        (OpenCV's ``warpAffine``/``warpPerspective`` are exact too).
+        As in :func:`remap_image` (same results, within one grey level).
 
     Examples
     --------
@@ -442,7 +427,7 @@ def warp_homography_image(
             x, y = np.floor(x + np.float32(0.5)), np.floor(y + np.float32(0.5))
         fill_arr = np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,))
         out = _output(out, (n, *out_hw, c), images.dtype)
-        return _remap_numpy(images, x, y, interpolation, border_mode, fill_arr, out, subpixel=None)
+        return _remap_numpy(images, x, y, interpolation, border_mode, fill_arr, out)
     cv2, src = found
     h, w = out_hw
     out = _output(out, (n, h, w, c), images.dtype)
