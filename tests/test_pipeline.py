@@ -212,25 +212,3 @@ def test_import_is_light():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == ""
 
-
-def test_cache_sized_chunks_give_identical_results(monkeypatch):
-    """A large batch runs the pipeline chunk by chunk; the result must not change."""
-    from augkit.core import runner
-
-    pipe = ak.Compose([I.Rotate(), I.Contrast(), ak.OneOf([I.GridWarp(), I.ElasticWarp(alpha=9, sigma=3)]),
-                       I.HorizontalFlip()], bbox_min_visibility=0.2, keypoints_outside="flag")
-    x = make_batch(n=7, height=20, width=24)
-    targets = {
-        "mask": (np.arange(7 * 20 * 24).reshape(7, 20, 24) % 5).astype(np.uint8),
-        "bboxes": [np.array([[2, 2, 10, 12], [5, 1, 20, 19]])[: i % 3] for i in range(7)],
-        "bbox_labels": [["a", "b"][: i % 3] for i in range(7)],
-        "keypoints": [np.array([[3.0, 4.0], [20.0, 15.0]])[: i % 3] for i in range(7)],
-        "keypoint_labels": [[1, 2][: i % 3] for i in range(7)],
-    }
-    whole = pipe(image=x, rng=5, **targets)
-    monkeypatch.setattr(runner, "PIPELINE_CHUNK_BYTES", x[0].nbytes * 2)  # chunks of 2 samples
-    chunked = pipe(image=x, rng=5, **targets)
-    assert np.array_equal(whole["image"], chunked["image"]) and np.array_equal(whole["mask"], chunked["mask"])
-    for key in ("bboxes", "keypoints", "keypoints_visible"):
-        assert all(np.array_equal(a, b) for a, b in zip(whole[key], chunked[key], strict=True)), key
-    assert whole["bbox_labels"] == chunked["bbox_labels"] and whole["keypoint_labels"] == chunked["keypoint_labels"]

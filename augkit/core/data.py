@@ -43,31 +43,6 @@ class Batch:
     def n(self) -> int:
         return self.image.shape[0]
 
-    def slice(self, a: int, b: int) -> Batch:
-        """The samples ``a:b`` (views of the arrays; targets re-indexed from 0)."""
-        boxes = (self.box_sample >= a) & (self.box_sample < b)
-        points = (self.point_sample >= a) & (self.point_sample < b)
-        return Batch(
-            image=self.image[a:b], mask=None if self.mask is None else self.mask[a:b],
-            labels=None if self.labels is None else self.labels[a:b],
-            boxes=self.boxes[boxes], box_sample=self.box_sample[boxes] - a, box_id=self.box_id[boxes],
-            box_visibility=self.box_visibility[boxes], points=self.points[points],
-            point_sample=self.point_sample[points] - a, point_inside=self.point_inside[points],
-        )
-
-    @staticmethod
-    def merge(image: NDArray, mask: NDArray | None, labels: NDArray | None, parts: list[tuple[int, Batch]]) -> Batch:
-        """Join sub-batches made by :meth:`slice` (``parts`` as (offset, batch), in order)."""
-        def cat(name: str, offset: bool = False) -> NDArray:
-            return np.concatenate([getattr(p, name) + (a if offset else 0) for a, p in parts])
-
-        return Batch(
-            image=image, mask=mask, labels=labels, boxes=cat("boxes"), box_sample=cat("box_sample", True),
-            box_id=cat("box_id"), box_visibility=cat("box_visibility"), points=cat("points"),
-            point_sample=cat("point_sample", True), point_inside=cat("point_inside"),
-            image_owned=True, mask_owned=mask is not None,
-        )
-
 
 @dataclass
 class Layout:

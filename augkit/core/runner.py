@@ -20,12 +20,7 @@ from .data import Batch
 from .plan import GeometryPlan, Op
 from .transform import GeometricTransform, Meta, Params, PixelTransform, Transform, take_params
 
-__all__ = ["PIPELINE_CHUNK_BYTES", "Runner", "execute"]
-
-#: A batch larger than this many image bytes runs through the whole pipeline in chunks of
-#: samples, so that intermediate results stay in the CPU cache instead of making a round
-#: trip to main memory after every transform (results are identical: samples are independent).
-PIPELINE_CHUNK_BYTES = 1 << 21
+__all__ = ["Runner", "execute"]
 
 #: Points sampled per box edge when a chain contains a non-linear warp.
 EDGE_POINTS_NONLINEAR = 16
@@ -230,24 +225,8 @@ def _check_fill(t: GeometricTransform, dtype: np.dtype) -> None:
 
 
 def execute(pipe: Transform, batch: Batch, params: Params, *, fuse: bool) -> Batch:
-    """Apply drawn ``params`` of ``pipe`` to ``batch``, in cache-sized chunks of samples."""
-    n = batch.n
-    per = max(1, PIPELINE_CHUNK_BYTES // max(1, batch.image[0].nbytes))
-    if per >= n:
-        runner = Runner(batch, fuse=fuse)
-        pipe._run(runner, None, params, np.ones(n, dtype=bool))
-        runner.flush()
-        return runner.batch
-    image = np.empty_like(batch.image)
-    mask = None if batch.mask is None else np.empty_like(batch.mask)
-    parts: list[tuple[int, Batch]] = []
-    for a in range(0, n, per):
-        b = min(n, a + per)
-        runner = Runner(batch.slice(a, b), fuse=fuse)
-        pipe._run(runner, None, take_params(params, np.arange(a, b)), np.ones(b - a, dtype=bool))
-        runner.flush()
-        image[a:b] = runner.batch.image
-        if mask is not None:
-            mask[a:b] = runner.batch.mask
-        parts.append((a, runner.batch))
-    return Batch.merge(image, mask, batch.labels, parts)
+    """Apply drawn ``params`` of ``pipe`` to ``batch`` and return the final batch."""
+    runner = Runner(batch, fuse=fuse)
+    pipe._run(runner, None, params, np.ones(batch.n, dtype=bool))
+    runner.flush()
+    return runner.batch
