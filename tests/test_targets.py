@@ -116,3 +116,17 @@ def test_grid_warp_identity_at_zero_limit():
     x = np.random.default_rng(0).integers(0, 255, (2, 16, 16, 3), dtype=np.uint8)
     out = I.GridWarp(distort_limit=0.0)(image=x, keypoints=[[[3.5, 4.5]], [[8.0, 8.0]]], rng=0)
     assert np.array_equal(out["image"], x) and np.allclose(out["keypoints"][0], [[3.5, 4.5]])
+
+
+def test_fast_grid_maps_equal_the_generic_field_evaluation():
+    from augkit.kernels.fields import elastic_displacements, grid_node_displacements
+
+    h, w = 21, 34
+    ys, xs = np.mgrid[0:h, 0:w] + 0.5
+    offsets = np.random.default_rng(0).uniform(-0.4, 0.4, (3, 5, 5, 2))
+    for field in (grid_node_displacements(offsets, h, w),
+                  elastic_displacements(np.array([4, 5, 6]), h, w, alpha=20.0, sigma=3.0)):
+        fx, fy = field.source_on_grid(h, w)
+        for i in range(3):
+            sx, sy = field.source(xs, ys, np.full(xs.shape, i))
+            assert np.allclose(fx[i], sx - 0.5, atol=1e-4) and np.allclose(fy[i], sy - 0.5, atol=1e-4)

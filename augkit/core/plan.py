@@ -90,15 +90,11 @@ class GeometryPlan:
         gy = (np.arange(h, dtype=np.float64) + 0.5)[:, None]
         if grid_start and m == 1 and np.all(self.runs[0][loc] == np.eye(3)):
             # One field read on the pixel grid and nothing else: float32 maps in one pass.
-            gx32, gy32 = (gx - 0.5).astype(np.float32), (gy - 0.5).astype(np.float32)
             parts = []
             for j, members in self.fields[0]:
                 rows = np.flatnonzero(np.isin(loc, members))
                 if rows.size:
-                    dx, dy = self._field(j, loc[rows]).on_grid(h, w)
-                    dx += gx32
-                    dy += gy32
-                    parts.append((rows, dx, dy))
+                    parts.append((rows, *self._field(j, loc[rows]).source_on_grid(h, w)))
             if len(parts) == 1:  # one warp for the whole chunk (usual): no further copies
                 return parts[0][1], parts[0][2]
             x = np.empty((k, h, w), np.float32)
@@ -125,9 +121,9 @@ class GeometryPlan:
                     continue
                 f = self._field(j, loc[rows])
                 if r == m and grid_start:
-                    dx, dy = f.on_grid(h, w)
-                    x[rows] += dx
-                    y[rows] += dy
+                    sx, sy = f.source_on_grid(h, w)
+                    x[rows] = sx + 0.5
+                    y[rows] = sy + 0.5
                 else:
                     x[rows], y[rows] = f.source(x[rows], y[rows], np.arange(rows.size).reshape(-1, 1, 1))
         return (x - 0.5).astype(np.float32), (y - 0.5).astype(np.float32)

@@ -146,7 +146,7 @@ class Runner:
                     x, y = plan.source_coords(loc, (h, w), start_on_grid)
                     if m > 0:
                         _into(remap_image, images, new_images, loc, x, y, interpolation=settings.interpolation,
-                              fill=settings.fill, **resample)
+                              fill=settings.fill, coords_valid=start_on_grid and m == 1, **resample)
                     if masks is not None:
                         _into(remap_image, masks, new_masks, loc, x, y, interpolation="nearest",
                               fill=settings.fill_mask, **resample)

@@ -60,23 +60,26 @@ class DisplacementField:
         out += (fu * fv)[..., None] * flat[base + v1 * gw + u1]
         return out[..., 0], out[..., 1]
 
-    def on_grid(self, height: int, width: int) -> tuple[NDArray, NDArray]:
-        """Displacement at every pixel centre, float32 ``(n, height, width)`` each (fast).
+    def source_on_grid(self, height: int, width: int) -> tuple[NDArray, NDArray]:
+        """Source *index* coordinates of every output pixel, float32 ``(n, height, width)`` each.
 
-        Equal (up to float32 rounding) to :meth:`displacement` at ``(col + 0.5, row + 0.5)``;
-        computed as two matrix products per axis for the whole batch (the interpolation is
-        separable), or read directly when the nodes are the pixel centres.
+        Equal (up to float32 rounding) to :meth:`source` at the pixel centres minus 0.5.
+        Interpolation is separable and node positions are linear in the node index, so a
+        regular node grid takes two matrix products per axis for the whole batch (node
+        positions folded in); per-pixel nodes take one addition.
         """
         gh, gw = self.nodes.shape[1:3]
-        if (gh, gw) == (height, width) and self.origin == (0.5, 0.5) and self.spacing == (1.0, 1.0):
-            return self.nodes[..., 0], self.nodes[..., 1]
-        wx = _linear_weights((np.arange(width) + 0.5 - self.origin[0]) / self.spacing[0], gw).astype(np.float32)
-        wy = _linear_weights((np.arange(height) + 0.5 - self.origin[1]) / self.spacing[1], gh).astype(np.float32)
-        nodes = self.nodes.astype(np.float32)
+        (ox, oy), (sx, sy) = self.origin, self.spacing
+        if (gh, gw) == (height, width) and (ox, oy) == (0.5, 0.5) and (sx, sy) == (1.0, 1.0):
+            gx = np.arange(width, dtype=np.float32)
+            gy = np.arange(height, dtype=np.float32)[:, None]
+            return self.nodes[..., 0] + gx, self.nodes[..., 1] + gy
+        wx = _linear_weights((np.arange(width) + 0.5 - ox) / sx, gw).astype(np.float32)
+        wy = _linear_weights((np.arange(height) + 0.5 - oy) / sy, gh).astype(np.float32)
+        node_x = (self.nodes[..., 0] + (ox + sx * np.arange(gw) - 0.5)).astype(np.float32)
+        node_y = (self.nodes[..., 1] + (oy + sy * np.arange(gh) - 0.5)[:, None]).astype(np.float32)
         # (H, gh) @ (n, gh, gw) @ (gw, W): the small product first, then one pass writing (n, H, W)
-        dx = np.matmul(wy @ nodes[..., 0], wx.T)
-        dy = np.matmul(wy @ nodes[..., 1], wx.T)
-        return dx, dy
+        return np.matmul(wy @ node_x, wx.T), np.matmul(wy @ node_y, wx.T)
 
     def source(self, x: NDArray, y: NDArray, sample: NDArray) -> tuple[NDArray, NDArray]:
         """Source coordinates read by output points ``(x, y)`` (continuous coordinates)."""

@@ -273,6 +273,7 @@ def remap_image(
     border_mode: str = "constant",
     fill: float | tuple[float, ...] = 0.0,
     out: NDArray | None = None,
+    coords_valid: bool = False,
 ) -> NDArray:
     """Resample a batch of images at per-pixel source coordinates.
 
@@ -291,6 +292,9 @@ def remap_image(
         Value (or per-channel values) outside the source with ``border_mode="constant"``.
     out : ndarray, optional
         Where to write the result (shape ``(n, H, W, c)``, the dtype of ``images``).
+    coords_valid : bool
+        The caller guarantees float32 coordinates that are finite and within
+        ``COORD_LIMIT`` (skips a check pass).
 
     Returns
     -------
@@ -306,7 +310,8 @@ def remap_image(
     n, c = images.shape[0], images.shape[3]
     out = _output(out, (n, *x.shape[1:], c), images.dtype)
     fill_arr = np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,))
-    x, y = _sanitize(x), _sanitize(y)
+    if not (coords_valid and x.dtype == y.dtype == np.float32):
+        x, y = _sanitize(x), _sanitize(y)
     if interpolation == "nearest":  # round here, so that both paths pick the same pixel
         x, y = np.floor(x + np.float32(0.5)), np.floor(y + np.float32(0.5))
     found = _cv2_for(images)
