@@ -154,8 +154,9 @@ def adjust_gamma_image(images: NDArray, gammas: NDArray) -> NDArray:
     """
     gammas = np.asarray(gammas, dtype=np.float64)
     if images.dtype == np.uint8:
-        levels = np.arange(256, dtype=np.float64) / 255.0
-        return apply_lut_image(images, 255.0 * levels[None, :] ** gammas[:, None])
+        with np.errstate(divide="ignore"):
+            log_levels = np.log(np.arange(256, dtype=np.float64) / 255.0)  # log(0) = -inf -> level 0 stays 0
+        return apply_lut_image(images, 255.0 * np.exp(gammas[:, None] * log_levels[None, :]))
     out = images.astype(np.float32, copy=True)
     color = color_channels(images.shape[-1])
     base = np.clip(out[..., :color], 0.0, 1.0)
