@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .data import KEYPOINT_POLICIES, build_outputs, parse_inputs
-from .runner import Runner, execute
+from .runner import Runner
 from .transform import Params, Transform
 from .validate import check_choice, check_int, check_number, check_weights
 
@@ -237,9 +237,9 @@ class Compose(_Container):
                                      bbox_labels=bbox_labels, keypoints=keypoints,
                                      keypoint_labels=keypoint_labels, label=label)
         gen = self._stream.get(self.seed) if rng is None else np.random.default_rng(rng)
-        # 1) draw every sample's parameters (vectorized, data-independent), 2) apply them.
-        params = self._run(Runner(batch, dry=True), gen, None, np.ones(batch.n, dtype=bool))
-        return self._finish(batch, layout, params, return_params)
+        runner = Runner(batch, fuse=self.fuse_geometry)
+        params = self._run(runner, gen, None, np.ones(batch.n, dtype=bool))
+        return self._finish(runner, layout, params, return_params)
 
     def replay(self, params: Params, image: Any = None, **data: Any) -> dict[str, Any]:
         """Apply the exact draws of an earlier call (``return_params=True``) to new data.
@@ -263,15 +263,15 @@ class Compose(_Container):
             raise ValueError(f"params were drawn for a batch of {got} samples; this batch has {n}")
         inner = {k: v for k, v in params.items() if k != "n"}
         _check_replay(self, inner, n)
-        self._run(Runner(batch, dry=True), None, inner, np.ones(n, dtype=bool))  # validates the whole tree
-        return self._finish(batch, layout, inner, True)
+        runner = Runner(batch, fuse=self.fuse_geometry)
+        return self._finish(runner, layout, self._run(runner, None, inner, np.ones(n, dtype=bool)), True)
 
-    def _finish(self, batch: Any, layout: Any, params: Params, return_params: bool) -> dict[str, Any]:
-        result = execute(self, batch, params, fuse=self.fuse_geometry)
-        out = build_outputs(result, layout, min_visibility=self.bbox_min_visibility,
+    def _finish(self, runner: Runner, layout: Any, params: Params, return_params: bool) -> dict[str, Any]:
+        runner.flush()
+        out = build_outputs(runner.batch, layout, min_visibility=self.bbox_min_visibility,
                             min_area=self.bbox_min_area, keypoints_outside=self.keypoints_outside)
         if return_params:
-            out["params"] = {"n": batch.n, **params}
+            out["params"] = {"n": runner.meta.n, **params}
         return out
 
 

@@ -129,7 +129,14 @@ class GeometryPlan:
         return (x - 0.5).astype(np.float32), (y - 0.5).astype(np.float32)
 
     def flip_flags(self, loc: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-        """For samples ``loc``: (pure mirror?, flip x, flip y), decided from each own matrix."""
+        """For samples ``loc``: (pure mirror?, flip x, flip y), decided from each own matrix.
+
+        Only plans holding a mirroring transform are checked; any other matrix chain is
+        resampled, which gives the same pixels for a matrix that happens to be a mirror.
+        """
+        if not any(op.t.mirrors for op in self.ops):
+            none = np.zeros(len(loc), dtype=bool)
+            return none, none, none
         m = self.runs[0][loc]
         h, w = self.meta.height, self.meta.width
         off = np.abs(m[:, [0, 1, 2, 2], [1, 0, 0, 1]]).max(axis=1)

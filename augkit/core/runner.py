@@ -20,7 +20,7 @@ from .data import Batch
 from .plan import GeometryPlan, Op
 from .transform import GeometricTransform, Meta, Params, PixelTransform, Transform, take_params
 
-__all__ = ["Runner", "execute"]
+__all__ = ["Runner"]
 
 #: Points sampled per box edge when a chain contains a non-linear warp.
 EDGE_POINTS_NONLINEAR = 16
@@ -29,10 +29,9 @@ EDGE_POINTS_NONLINEAR = 16
 class Runner:
     """Applies transforms to one :class:`~augkit.core.data.Batch` (one call; internal)."""
 
-    def __init__(self, batch: Batch, *, fuse: bool = True, dry: bool = False) -> None:
+    def __init__(self, batch: Batch, *, fuse: bool = True) -> None:
         self.batch = batch
         self.fuse = fuse
-        self.dry = dry  # draw parameters only, apply nothing
         self.meta = Meta(
             n=batch.n, height=batch.image.shape[1], width=batch.image.shape[2], channels=batch.image.shape[3],
             dtype=batch.image.dtype, labels=batch.labels,
@@ -46,7 +45,7 @@ class Runner:
             draw = rng.random(self.meta.n)
             params = {"active": reach & (draw < t.p), **t.sample(rng, self.meta)}
         idx = np.flatnonzero(params["active"])
-        if idx.size == 0 or self.dry:
+        if idx.size == 0:
             return params
         if isinstance(t, GeometricTransform):
             self._queue(t, params, idx)
@@ -223,10 +222,3 @@ def _check_fill(t: GeometricTransform, dtype: np.dtype) -> None:
     if values.min() < 0 or values.max() > top:
         raise ValueError(f"{type(t).__name__}: fill={t.fill!r} is outside the range of {dtype} images [0, {top:g}]")
 
-
-def execute(pipe: Transform, batch: Batch, params: Params, *, fuse: bool) -> Batch:
-    """Apply drawn ``params`` of ``pipe`` to ``batch`` and return the final batch."""
-    runner = Runner(batch, fuse=fuse)
-    pipe._run(runner, None, params, np.ones(batch.n, dtype=bool))
-    runner.flush()
-    return runner.batch

@@ -188,6 +188,8 @@ class GeometricTransform(Transform, abstract=True):
     fill: float | tuple[float, ...] = 0.0
     fill_mask: float = 0.0
     geometric: ClassVar[bool] = True
+    #: Whether the transform may produce pure mirror matrices (copied exactly, not resampled).
+    mirrors: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         super().__post_init__()

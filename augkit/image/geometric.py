@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -226,6 +226,7 @@ class HorizontalFlip(GeometricTransform):
 
     symmetric_labels: frozenset | None = None
     p: float = 0.5
+    mirrors: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -251,6 +252,7 @@ class VerticalFlip(GeometricTransform):
 
     symmetric_labels: frozenset | None = None
     p: float = 0.5
+    mirrors: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
