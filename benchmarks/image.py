@@ -150,11 +150,13 @@ def to_markdown(results: list[dict]) -> str:
             "| ratio | augkit NumPy path img/s | ratio | peak mem / batch |")
     lines = [head, "|" + "---|" * 10]
     for r in results:
-        lines.append(
-            f"| {r['transform']} | {r['size']} | {r['albumentations_img_s']:,.0f} | {r['augkit_batch_img_s']:,.0f} "
-            f"| **{r['augkit_batch_ratio']:.2f}** | {r['augkit_per_image_img_s']:,.0f} | {r['augkit_per_image_ratio']:.2f} "
-            f"| {r['augkit_numpy_batch_img_s']:,.0f} | {r['augkit_numpy_batch_ratio']:.2f} | {r['peak_memory_x_batch']:.2f}x |"
-        )
+        cells = [
+            r["transform"], r["size"], f"{r['albumentations_img_s']:,.0f}", f"{r['augkit_batch_img_s']:,.0f}",
+            f"**{r['augkit_batch_ratio']:.2f}**", f"{r['augkit_per_image_img_s']:,.0f}",
+            f"{r['augkit_per_image_ratio']:.2f}", f"{r['augkit_numpy_batch_img_s']:,.0f}",
+            f"{r['augkit_numpy_batch_ratio']:.2f}", f"{r['peak_memory_x_batch']:.2f}x",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -181,8 +183,8 @@ def main(argv: list[str] | None = None) -> int:
             t_ak, t_a = table[name]
             results.append(measure(name, t_ak, t_a, size_key, args.repeats, rng))
             r = results[-1]
-            print(f"{name:45s} {r['size']:12s} alb {r['albumentations_img_s']:9.0f}  augkit {r['augkit_batch_img_s']:9.0f}"
-                  f"  x{r['augkit_batch_ratio']:.2f}", file=sys.stderr, flush=True)
+            print(f"{name:45s} {r['size']:12s} alb {r['albumentations_img_s']:9.0f}  "
+                  f"augkit {r['augkit_batch_img_s']:9.0f}  x{r['augkit_batch_ratio']:.2f}", file=sys.stderr, flush=True)
     meta = machine()
     meta["import_augkit_s"] = round(import_time(), 3)
     md = to_markdown(results)
