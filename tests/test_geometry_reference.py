@@ -175,22 +175,21 @@ def test_fused_rotations_beat_separate_resamplings():
 
 
 def test_geometry_is_resampled_once_per_run(monkeypatch):
-    """Consecutive geometric transforms call the resampling kernel once (a pixel op splits)."""
+    """Consecutive geometric transforms make one resampling plan (a pixel op splits them)."""
     from augkit.core import runner
 
-    calls = []
-    for name in ("remap_image", "warp_homography_image"):  # the two resampling kernels
-        real = getattr(runner, name)
-        monkeypatch.setattr(runner, name, lambda *a, _real=real, **k: calls.append(1) or _real(*a, **k))
+    plans = []
+    real = runner.GeometryPlan
+    monkeypatch.setattr(runner, "GeometryPlan", lambda ops, meta: plans.append(len(ops)) or real(ops, meta))
     x = make_batch(n=2)
     ak.Compose([I.Rotate(), I.Scale(), I.Perspective(), I.GridWarp()])(image=x, rng=0)
-    assert len(calls) == 1
-    calls.clear()
+    assert plans == [4]
+    plans.clear()
     ak.Compose([I.Rotate(), I.Scale(), I.Contrast(), I.GridWarp()])(image=x, rng=0)
-    assert len(calls) == 2
-    calls.clear()
+    assert plans == [2, 1]
+    plans.clear()
     ak.Compose([I.Rotate(), I.Scale(fill=9)])(image=x, rng=0)  # different fill: cannot share
-    assert len(calls) == 2
+    assert plans == [1, 1]
 
 
 def test_rotation_keypoint_round_trip():

@@ -134,7 +134,9 @@ class Runner:
             inv = np.linalg.inv(plan.runs[0][linear])
             _into(warp_homography_image, images, new_images, linear, inv, (h, w), fill=settings.fill,
                   interpolation=settings.interpolation, **resample)
-        per = max(1, CHUNK_PIXELS // (h * w))
+        # chunks bound the per-pixel temporaries (maps, fields): at most CHUNK_PIXELS pixels, and at
+        # most a quarter of the batch, so that small batches stay within a few times their size
+        per = max(1, min(CHUNK_PIXELS // (h * w), -(-len(touched) // 4)))
         need_maps = rest if masks is not None else rest[plan.nf[rest] > 0]
         grid_start = plan.grid_start() if need_maps.size else None
         for m in np.unique(plan.nf[need_maps]):

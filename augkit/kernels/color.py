@@ -78,7 +78,7 @@ def apply_lut_image(images: NDArray[np.uint8], luts: NDArray) -> NDArray[np.uint
     >>> apply_lut_image(img, (255 - np.arange(256))[None]).ravel().tolist()
     [255, 0]
     """
-    luts = np.clip(np.rint(luts), 0, 255).astype(np.uint8)
+    luts = np.clip(np.rint(np.asarray(luts, dtype=np.float32)), 0, 255).astype(np.uint8)
     n, c = images.shape[0], images.shape[3]
     color = color_channels(c)
     out = np.empty_like(images)
@@ -105,8 +105,9 @@ def _affine_pixels(images: NDArray, scale: NDArray, offset: NDArray) -> NDArray:
     """``x * scale + offset`` per sample on colour channels; LUT for uint8, float otherwise."""
     n = images.shape[0]
     if images.dtype == np.uint8:
-        levels = np.arange(256, dtype=np.float64)
-        return apply_lut_image(images, levels[None, :] * scale[:, None] + offset[:, None])
+        levels = np.arange(256, dtype=np.float32)
+        lut = levels[None, :] * scale[:, None].astype(np.float32) + offset[:, None].astype(np.float32)
+        return apply_lut_image(images, lut)
     out = images.astype(np.float32, copy=True)
     color = color_channels(images.shape[-1])
     shape = (n, 1, 1, 1)
@@ -156,7 +157,7 @@ def adjust_gamma_image(images: NDArray, gammas: NDArray) -> NDArray:
     if images.dtype == np.uint8:
         with np.errstate(divide="ignore"):
             log_levels = np.log(np.arange(256, dtype=np.float64) / 255.0)  # log(0) = -inf -> level 0 stays 0
-        return apply_lut_image(images, 255.0 * np.exp(gammas[:, None] * log_levels[None, :]))
+        return apply_lut_image(images, 255.0 * np.exp((gammas[:, None] * log_levels[None, :]).astype(np.float32)))
     out = images.astype(np.float32, copy=True)
     color = color_channels(images.shape[-1])
     base = np.clip(out[..., :color], 0.0, 1.0)

@@ -193,4 +193,6 @@ def elastic_displacements(
         from scipy import ndimage  # imported on first use: keeps `import augkit` fast
 
         smooth = ndimage.gaussian_filter(noise, sigma=(0, sigma, sigma, 0), mode="reflect", truncate=3.0)
-    return DisplacementField(smooth * np.float32(alpha), (0.5, 0.5), (1.0, 1.0))
+    del noise
+    smooth *= np.float32(alpha)
+    return DisplacementField(smooth, (0.5, 0.5), (1.0, 1.0))
