@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ..kernels.geometry import homography_source_coords, identity_matrices, map_points
+from ..kernels.geometry import homography_source_coords, identity_matrices, invert_matrices, map_points
 from .transform import GeometricTransform, Meta, Params, take_params
 
 __all__ = ["GeometryPlan", "Op"]
@@ -84,7 +84,7 @@ class GeometryPlan:
         h, w = hw
         m = int(self.nf[loc[0]])
         if m == 0:
-            return homography_source_coords(np.linalg.inv(self.runs[0][loc]), hw)
+            return homography_source_coords(invert_matrices(self.runs[0][loc]), hw)
         k = len(loc)
         gx = np.arange(w, dtype=np.float64) + 0.5
         gy = (np.arange(h, dtype=np.float64) + 0.5)[:, None]
@@ -107,10 +107,9 @@ class GeometryPlan:
         for r in range(m, -1, -1):
             mats = self.runs[r][loc]
             if not np.all(mats == np.eye(3)):  # identity leaves coordinates exactly as they are
-                inv = np.linalg.inv(mats)[:, None, None]
+                inv = invert_matrices(mats)[:, None, None]
                 wv = inv[..., 2, 0] * x + inv[..., 2, 1] * y + inv[..., 2, 2]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    iw = np.where(np.abs(wv) > 1e-12, 1.0 / wv, np.nan)
+                iw = 1.0 / np.where(np.abs(wv) > 1e-12, wv, np.nan)
                 x, y = ((inv[..., 0, 0] * x + inv[..., 0, 1] * y + inv[..., 0, 2]) * iw,
                         (inv[..., 1, 0] * x + inv[..., 1, 1] * y + inv[..., 1, 2]) * iw)
             if r == 0:

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..kernels.boxes import box_outline_points, boxes_from_points, clip_boxes
-from ..kernels.geometry import CHUNK_PIXELS, flip_image, remap_image, warp_homography_image
+from ..kernels.geometry import CHUNK_PIXELS, flip_image, invert_matrices, remap_image, warp_homography_image
 from .data import Batch
 from .plan import GeometryPlan, Op
 from .transform import GeometricTransform, Meta, Params, PixelTransform, Transform, take_params
@@ -64,8 +64,8 @@ class Runner:
         result = t.apply_image(images, sub, self.meta if whole else self.meta.take(idx))
         if result.shape != images.shape or result.dtype != images.dtype:
             raise RuntimeError(f"{type(t).__name__}.apply_image changed the shape or dtype of the images")
-        if whole:
-            b.image, b.image_owned = result, True
+        if whole:  # a kernel may hand back (a view of) its input: then the result is not ours to write
+            b.image, b.image_owned = result, not np.may_share_memory(result, images)
         else:
             if not b.image_owned:
                 b.image, b.image_owned = b.image.copy(), True
@@ -131,7 +131,7 @@ class Runner:
         rest = np.flatnonzero(~pure)
         linear = rest[plan.nf[rest] == 0]
         if linear.size:  # matrices only: warp directly (no per-pixel maps for the image)
-            inv = np.linalg.inv(plan.runs[0][linear])
+            inv = invert_matrices(plan.runs[0][linear])
             _into(warp_homography_image, images, new_images, linear, inv, (h, w), fill=settings.fill,
                   interpolation=settings.interpolation, **resample)
         # chunks bound the per-pixel temporaries (maps, fields): at most CHUNK_PIXELS pixels, and at

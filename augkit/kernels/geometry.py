@@ -22,6 +22,7 @@ __all__ = [
     "homography_from_points",
     "homography_source_coords",
     "identity_matrices",
+    "invert_matrices",
     "map_points",
     "remap_image",
     "warp_homography_image",
@@ -39,7 +40,9 @@ def identity_matrices(n: int) -> NDArray[np.float64]:
     >>> identity_matrices(2).shape
     (2, 3, 3)
     """
-    return np.broadcast_to(np.eye(3), (n, 3, 3)).copy()
+    m = np.zeros((n, 3, 3))
+    m[:, 0, 0] = m[:, 1, 1] = m[:, 2, 2] = 1.0
+    return m
 
 
 def affine_matrices(
@@ -75,28 +78,48 @@ def affine_matrices(
     >>> np.round(map_points(np.array([[3.0, 2.0]]), m), 6)
     array([[2., 1.]])
     """
-    arrays = np.broadcast_arrays(
-        *(np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in
-          (degrees, scale_x, scale_y, shear_x_degrees, shear_y_degrees, translate_x, translate_y))
-    )
-    deg, sx, sy, shx, shy, tx, ty = arrays
+    deg, sx, sy, shx, shy, tx, ty = (np.asarray(v, dtype=np.float64) for v in
+                                      (degrees, scale_x, scale_y, shear_x_degrees, shear_y_degrees,
+                                       translate_x, translate_y))
+    n = int(np.prod(np.broadcast_shapes(deg.shape, sx.shape, sy.shape, shx.shape, shy.shape, tx.shape,
+                                        ty.shape, (1,))))
     theta = np.deg2rad(deg)
     cos, sin = np.cos(theta), np.sin(theta)
-    kx, ky = np.tan(np.deg2rad(shx)), np.tan(np.deg2rad(shy))
+    kx = np.tan(np.deg2rad(shx)) if shx.any() else 0.0
+    ky = np.tan(np.deg2rad(shy)) if shy.any() else 0.0
     # R = [[c, s], [-s, c]] (counter-clockwise on screen, y pointing down); Sh = [[1, kx], [ky, 1]].
-    a = cos * sx + sin * ky * sx
-    b = cos * kx * sy + sin * sy
-    c = -sin * sx + cos * ky * sx
-    d = -sin * kx * sy + cos * sy
     cx, cy = center
-    n = deg.shape[0]
     m = np.zeros((n, 3, 3))
-    m[:, 0, 0], m[:, 0, 1] = a, b
-    m[:, 1, 0], m[:, 1, 1] = c, d
+    m[:, 0, 0] = a = cos * sx + sin * ky * sx
+    m[:, 0, 1] = b = cos * kx * sy + sin * sy
+    m[:, 1, 0] = c = -sin * sx + cos * ky * sx
+    m[:, 1, 1] = d = -sin * kx * sy + cos * sy
     m[:, 0, 2] = cx + tx - a * cx - b * cy
     m[:, 1, 2] = cy + ty - c * cx - d * cy
     m[:, 2, 2] = 1.0
     return m
+
+
+def invert_matrices(matrices: NDArray) -> NDArray[np.float64]:
+    """Invert a stack of 3x3 matrices ``(n, 3, 3)`` in closed form (adjugate / determinant).
+
+    A singular matrix gives ``nan`` entries (those samples read the border).
+
+    Examples
+    --------
+    >>> np.allclose(invert_matrices(np.diag([2.0, 4.0, 1.0])[None])[0], np.diag([0.5, 0.25, 1.0]))
+    True
+    """
+    m = np.asarray(matrices, dtype=np.float64)
+    a, b, c = m[:, 0, 0], m[:, 0, 1], m[:, 0, 2]
+    d, e, f = m[:, 1, 0], m[:, 1, 1], m[:, 1, 2]
+    g, h, i = m[:, 2, 0], m[:, 2, 1], m[:, 2, 2]
+    adj = np.empty_like(m)
+    adj[:, 0, 0], adj[:, 0, 1], adj[:, 0, 2] = e * i - f * h, c * h - b * i, b * f - c * e
+    adj[:, 1, 0], adj[:, 1, 1], adj[:, 1, 2] = f * g - d * i, a * i - c * g, c * d - a * f
+    adj[:, 2, 0], adj[:, 2, 1], adj[:, 2, 2] = d * h - e * g, b * g - a * h, a * e - b * d
+    det = a * adj[:, 0, 0] + b * adj[:, 1, 0] + c * adj[:, 2, 0]
+    return adj / np.where(det != 0, det, np.nan)[:, None, None]
 
 
 def flip_matrices(
@@ -173,8 +196,7 @@ def map_points(points: NDArray, matrices: NDArray) -> NDArray[np.float64]:
         m = m[None]
     x, y = pts[:, 0], pts[:, 1]
     w = m[:, 2, 0] * x + m[:, 2, 1] * y + m[:, 2, 2]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv_w = np.where(np.abs(w) > 1e-12, 1.0 / w, np.nan)
+    inv_w = 1.0 / np.where(np.abs(w) > 1e-12, w, np.nan)
     u = (m[:, 0, 0] * x + m[:, 0, 1] * y + m[:, 0, 2]) * inv_w
     v = (m[:, 1, 0] * x + m[:, 1, 1] * y + m[:, 1, 2]) * inv_w
     return np.stack([u, v], axis=1)
@@ -214,8 +236,7 @@ def homography_source_coords(
     u, v = _row(0), _row(1)
     if np.any(m[:, 2, :2] != 0) or np.any(m[:, 2, 2] != 1):
         wv = _row(2)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            inv_w = np.where(np.abs(wv) > 1e-12, 1.0 / wv, np.nan)
+        inv_w = 1.0 / np.where(np.abs(wv) > 1e-12, wv, np.nan)
         u, v = u * inv_w, v * inv_w
     return (u - 0.5).astype(np.float32), (v - 0.5).astype(np.float32)
 
