@@ -42,7 +42,9 @@ def get_backend() -> str:
     """
     name = _state["name"]
     if name is None:
-        name = _check(os.environ.get("AUGKIT_BACKEND", "auto"))
+        if _state.get("env") is None:  # the environment is read once, on first use
+            _state["env"] = _check(os.environ.get("AUGKIT_BACKEND", "auto"))
+        name = _state["env"]
     return name  # type: ignore[return-value]
 
 

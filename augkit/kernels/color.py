@@ -22,6 +22,9 @@ __all__ = [
     "luma_mean",
 ]
 
+#: log(level / 255) for the 256 uint8 levels (log 0 = -inf, so level 0 stays 0 under any gamma).
+_LOG_LEVELS = np.concatenate([[-np.inf], np.log(np.arange(1, 256) / 255.0)])
+
 #: ITU-R BT.601 luma weights, as used by Pillow's ``convert("L")``.
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
 
@@ -155,9 +158,7 @@ def adjust_gamma_image(images: NDArray, gammas: NDArray) -> NDArray:
     """
     gammas = np.asarray(gammas, dtype=np.float64)
     if images.dtype == np.uint8:
-        with np.errstate(divide="ignore"):
-            log_levels = np.log(np.arange(256, dtype=np.float64) / 255.0)  # log(0) = -inf -> level 0 stays 0
-        return apply_lut_image(images, 255.0 * np.exp((gammas[:, None] * log_levels[None, :]).astype(np.float32)))
+        return apply_lut_image(images, 255.0 * np.exp((gammas[:, None] * _LOG_LEVELS[None, :]).astype(np.float32)))
     out = images.astype(np.float32, copy=True)
     color = color_channels(images.shape[-1])
     base = np.clip(out[..., :color], 0.0, 1.0)
