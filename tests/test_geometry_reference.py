@@ -209,3 +209,18 @@ def test_border_modes_against_numpy_pad():
         assert np.array_equal(out, ref), mode
     out = I.Affine(translate_range=(0.25, 0.25), fill=(1, 2, 3))(image=img)["image"]
     assert out[0, 0].tolist() == [1, 2, 3] and np.array_equal(out[2:, 2:], img[:6, :6])
+
+
+def test_flip_fast_path_equals_general_path():
+    """Flips without boxes/keypoints skip the matrix machinery; results must not change."""
+    x = make_batch(n=6, height=9, width=13)
+    mask = np.arange(6 * 9 * 13).reshape(6, 9, 13).astype(np.int32)
+    pipe = ak.Compose([I.HorizontalFlip(p=0.6), I.VerticalFlip(p=0.6), I.HorizontalFlip(p=0.6)])
+    fast = pipe(image=x, mask=mask, rng=4)
+    general = pipe(image=x, mask=mask, bboxes=[[[1, 1, 5, 5]]] * 6, rng=4)
+    assert np.array_equal(fast["image"], general["image"]) and np.array_equal(fast["mask"], general["mask"])
+    params = pipe(image=x, rng=4, return_params=True)["params"]["children"]
+    for i in range(6):
+        fx = params[0]["active"][i] ^ params[2]["active"][i]
+        fy = params[1]["active"][i]
+        assert np.array_equal(fast["image"][i], x[i, ::-1 if fy else 1, ::-1 if fx else 1])

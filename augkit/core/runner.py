@@ -95,13 +95,34 @@ class Runner:
             if op.t.resampling_key not in keys:
                 keys.append(op.t.resampling_key)
         for key in keys:  # a sample's queue never mixes keys, so groups are disjoint
-            plan = GeometryPlan([op for op in take if op.t.resampling_key == key], self.meta)
-            settings = next(op.t for op in take if op.t.resampling_key == key)
+            group = [op for op in take if op.t.resampling_key == key]
+            if all(op.t.mirrors for op in group) and not (self.batch.boxes.size or self.batch.points.size):
+                self._mirror(group)  # flips only: exact copies, no matrices needed
+                continue
+            plan = GeometryPlan(group, self.meta)
+            settings = group[0].t
             self._resample_pixels(plan, settings)
             if self.batch.boxes.size:
                 self._map_boxes(plan)
             if self.batch.points.size:
                 self._map_points(plan)
+
+    def _mirror(self, ops: list[Op]) -> None:
+        """Apply a run of flips (image and mask) by exact index reversal."""
+        b = self.batch
+        touched = ops[0].idx if len(ops) == 1 else np.unique(np.concatenate([op.idx for op in ops]))
+        fx = np.zeros(b.n, dtype=bool)
+        fy = np.zeros(b.n, dtype=bool)
+        for op in ops:
+            ox, oy = op.t.mirror_flags(op.params)
+            fx[op.idx] ^= ox[op.idx]
+            fy[op.idx] ^= oy[op.idx]
+        whole = touched.size == b.n
+        images = b.image if whole else b.image[touched]
+        masks = None if b.mask is None else (b.mask if whole else b.mask[touched])
+        new_images = flip_image(images, fx[touched], fy[touched])
+        new_masks = None if masks is None else flip_image(masks, fx[touched], fy[touched])
+        self._store(touched, new_images, new_masks)
 
     def _queue(self, t: GeometricTransform, params: Params, idx: NDArray) -> None:
         clash = [op.idx for op in self.pending if not self.fuse or op.t.resampling_key != t.resampling_key]

@@ -207,6 +207,10 @@ class GeometricTransform(Transform, abstract=True):
         """Forward 3x3 matrices ``(n, 3, 3)``, or ``None`` for a displacement-field warp."""
         return None
 
+    def mirror_flags(self, params: Params) -> tuple[NDArray, NDArray]:
+        """For ``mirrors`` transforms: per-sample (flip x, flip y) flags, shape ``(n,)`` each."""
+        raise NotImplementedError
+
     def field(self, params: Params, meta: Meta) -> DisplacementField:
         """Inverse displacement field for warps that are not matrices."""
         raise NotImplementedError

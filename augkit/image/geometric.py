@@ -235,8 +235,11 @@ class HorizontalFlip(GeometricTransform):
     def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
         return {"flip": _eligible(self.symmetric_labels, meta, type(self).__name__)}
 
+    def mirror_flags(self, params: Params) -> tuple[NDArray, NDArray]:
+        return params["flip"], np.zeros_like(params["flip"])
+
     def matrices(self, params: Params, meta: Meta) -> NDArray:
-        return flip_matrices(params["flip"], np.zeros_like(params["flip"]), meta.height, meta.width)
+        return flip_matrices(*self.mirror_flags(params), meta.height, meta.width)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -261,5 +264,8 @@ class VerticalFlip(GeometricTransform):
     def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
         return {"flip": _eligible(self.symmetric_labels, meta, type(self).__name__)}
 
+    def mirror_flags(self, params: Params) -> tuple[NDArray, NDArray]:
+        return np.zeros_like(params["flip"]), params["flip"]
+
     def matrices(self, params: Params, meta: Meta) -> NDArray:
-        return flip_matrices(np.zeros_like(params["flip"]), params["flip"], meta.height, meta.width)
+        return flip_matrices(*self.mirror_flags(params), meta.height, meta.width)
