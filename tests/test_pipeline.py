@@ -212,3 +212,17 @@ def test_import_is_light():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == ""
 
+
+
+def test_readme_example_runs(tmp_path, monkeypatch):
+    """The README's usage example stays runnable."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    code = re.findall(r"```python\n(.*?)```", readme, re.S)[0]
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["out"]["image"].shape == (64, 32, 32, 3)
+    assert namespace["one"]["bbox_labels"] == ["cat"] and (tmp_path / "pipe.json").exists()
