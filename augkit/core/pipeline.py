@@ -156,6 +156,12 @@ class Compose(_Container):
         Keypoints that leave the canvas are dropped (with their labels), or kept and
         flagged ``False`` in ``keypoints_visible``.
 
+    Notes
+    -----
+    ``seed``, ``bbox_min_visibility``, ``bbox_min_area`` and ``keypoints_outside`` are read
+    from the pipeline that is called; a ``Compose`` nested inside another only groups
+    transforms (with its own ``p``).
+
     Examples
     --------
     >>> import augkit as ak
