@@ -43,7 +43,7 @@ def demo_pipelines() -> dict[str, Compose]:
             aki.Gamma(gamma_range=(0.6, 1.6)),
         ]),
         "grid warp": Compose([aki.GridWarp(num_steps=5, distort_limit=0.4)]),
-        "elastic warp": Compose([aki.ElasticWarp(alpha=400.0, sigma=12.0)]),
+        "elastic warp": Compose([aki.ElasticWarp(alpha=200.0, sigma=10.0)]),
         "full pipeline + box + keypoints": Compose([
             aki.Rotate(degrees_range=(-30, 30)), aki.Scale(scale_range=(0.8, 1.2)),
             aki.Contrast(factor_range=(0.5, 1.5)),
