@@ -68,3 +68,54 @@ def test_masks_boxes_keypoints_pass_through_pixel_transforms():
     out = I.Contrast()(image=x, mask=mask, bboxes=[[1, 2, 5, 6]], keypoints=[[3, 3]], rng=0)
     assert np.array_equal(out["mask"], mask)
     assert np.allclose(out["bboxes"], [[1, 2, 5, 6]]) and np.allclose(out["keypoints"], [[3, 3]])
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_invert_matches_pillow(mode):
+    from PIL import ImageOps
+
+    x = make_batch(n=1, channels=3 if mode == "RGB" else 1, seed=2)[0]
+    pil = Image.fromarray(x if mode == "RGB" else x[..., 0], mode)
+    assert np.array_equal(np.asarray(I.Invert()(image=pil)["image"]), np.asarray(ImageOps.invert(pil)))
+    xf = x.astype(np.float32) / 255
+    assert np.allclose(I.Invert()(image=xf)["image"], 1 - xf)
+
+
+def test_to_gray_matches_pillow():
+    x = make_batch(n=1, height=31, width=17, seed=3)[0]
+    ref = np.asarray(Image.fromarray(x).convert("L"))
+    out = I.ToGray()(image=x)["image"]
+    assert out.shape == x.shape and all(np.array_equal(out[..., k], ref) for k in range(3))
+    rgba = np.concatenate([x, np.full((*x.shape[:2], 1), 77, np.uint8)], axis=-1)
+    out = I.ToGray()(image=rgba)["image"]
+    assert np.array_equal(out[..., 0], ref) and (out[..., 3] == 77).all()
+    xf = x.astype(np.float32) / 255
+    assert np.allclose(I.ToGray()(image=xf)["image"][..., 1], xf @ np.array([0.299, 0.587, 0.114]), atol=1e-6)
+
+
+@pytest.mark.parametrize("bits", [1, 3, 5, 8])
+def test_posterize_matches_pillow(bits):
+    from PIL import ImageOps
+
+    x = make_batch(n=1, seed=bits)[0]
+    ref = np.asarray(ImageOps.posterize(Image.fromarray(x), bits))
+    assert np.array_equal(I.Posterize(bits_range=(bits, bits))(image=x)["image"], ref)
+    xf = x.astype(np.float32) / 255
+    assert np.allclose(I.Posterize(bits_range=(bits, bits))(image=xf)["image"] * 255, ref, atol=1e-3)
+
+
+@pytest.mark.parametrize("sigma", [0.4, 1.0, 2.7])
+def test_gaussian_blur_matches_scipy(sigma):
+    from scipy import ndimage
+
+    from augkit.kernels.filters import gaussian_radius
+
+    x = make_batch(n=1, height=40, width=33, seed=5, dtype=np.float32)[0]
+    radius = gaussian_radius(sigma)
+    ref = ndimage.gaussian_filter(x.astype(np.float64), sigma=(sigma, sigma, 0), mode="mirror",
+                                  truncate=radius / sigma)
+    out = I.GaussianBlur(sigma_range=(sigma, sigma))(image=x)["image"]
+    assert np.abs(out - ref).max() < 1e-5
+    x8 = (x * 255).round().astype(np.uint8)
+    out8 = I.GaussianBlur(sigma_range=(sigma, sigma))(image=x8)["image"].astype(float)
+    assert np.abs(out8 - ref * 255).max() <= 1.0

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from .data import KEYPOINT_POLICIES, build_outputs, parse_inputs
 from .runner import Runner
 from .transform import Params, Transform
-from .validate import check_choice, check_int, check_number, check_weights
+from .validate import check_choice, check_int, check_int_range, check_number, check_weights
 
 __all__ = ["Compose", "OneOf", "SomeOf"]
 
@@ -350,11 +350,7 @@ class SomeOf(_Container):
         super().__post_init__()
         k = len(self.transforms)
         if isinstance(self.n, (list, tuple)):
-            if len(self.n) != 2:
-                raise ValueError(f"n must be an int or an inclusive (low, high) pair, got {self.n!r}")
-            lo = check_int("n[0]", self.n[0], low=0, high=k)
-            hi = check_int("n[1]", self.n[1], low=lo, high=k)
-            self._set("n", (lo, hi))
+            self._set("n", check_int_range("n", self.n, low=0, high=k))
         else:
             self._set("n", check_int("n", self.n, low=0, high=k))
         self._set("weights", check_weights("weights", self.weights, k))

@@ -15,6 +15,7 @@ __all__ = [
     "check_choice",
     "check_fill",
     "check_int",
+    "check_int_range",
     "check_number",
     "check_probability",
     "check_range",
@@ -107,6 +108,24 @@ def check_range(
     hi = check_number(f"{name}[1]", items[1], low=low, high=high, low_open=low_open)
     if lo > hi:
         raise ValueError(f"{name} must have low <= high, got {value!r}")
+    return (lo, hi)
+
+
+def check_int_range(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> tuple[int, int]:
+    """Return ``value`` as an inclusive ``(lo, hi)`` integer pair with ``lo <= hi`` within bounds.
+
+    Examples
+    --------
+    >>> check_int_range("bits_range", [4, 8], low=1, high=8)
+    (4, 8)
+    """
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be an inclusive (low, high) pair of integers, got {value!r}")
+    items = tuple(value)
+    if len(items) != 2:
+        raise ValueError(f"{name} must be an inclusive (low, high) pair of integers, got {value!r}")
+    lo = check_int(f"{name}[0]", items[0], low=low, high=high)
+    hi = check_int(f"{name}[1]", items[1], low=lo, high=high)
     return (lo, hi)
 
 

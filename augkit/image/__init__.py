@@ -2,10 +2,12 @@
 
 Geometric: :class:`Rotate`, :class:`Scale`, :class:`Affine`, :class:`Perspective`,
 :class:`HorizontalFlip`, :class:`VerticalFlip`, :class:`GridWarp`, :class:`ElasticWarp`.
-Photometric: :class:`Contrast`, :class:`Brightness`, :class:`Gamma`.
+Photometric: :class:`Contrast`, :class:`Brightness`, :class:`Gamma`, :class:`Invert`,
+:class:`ToGray`, :class:`Posterize`. Blur: :class:`GaussianBlur`.
 """
 
-from .color import Brightness, Contrast, Gamma
+from .color import Brightness, Contrast, Gamma, Invert, Posterize, ToGray
+from .filters import GaussianBlur
 from .geometric import Affine, HorizontalFlip, Perspective, Rotate, Scale, VerticalFlip
 from .warps import ElasticWarp, GridWarp
 
@@ -15,10 +17,14 @@ __all__ = [
     "Contrast",
     "ElasticWarp",
     "Gamma",
+    "GaussianBlur",
     "GridWarp",
     "HorizontalFlip",
+    "Invert",
     "Perspective",
+    "Posterize",
     "Rotate",
     "Scale",
+    "ToGray",
     "VerticalFlip",
 ]

@@ -1,4 +1,5 @@
-"""Photometric transforms: contrast, brightness and gamma, one parameter per sample."""
+"""Photometric transforms (one parameter per sample): contrast, brightness, gamma, invert,
+grey, posterize."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core.transform import Meta, Params, PixelTransform
-from ..core.validate import check_range
-from ..kernels.color import adjust_brightness_image, adjust_contrast_image, adjust_gamma_image
+from ..core.validate import check_int_range, check_range
+from ..kernels.color import (
+    adjust_brightness_image,
+    adjust_contrast_image,
+    adjust_gamma_image,
+    invert_image,
+    posterize_image,
+    to_gray_image,
+)
 
-__all__ = ["Brightness", "Contrast", "Gamma"]
+__all__ = ["Brightness", "Contrast", "Gamma", "Invert", "Posterize", "ToGray"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,3 +111,64 @@ class Gamma(PixelTransform):
 
     def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
         return adjust_gamma_image(images, params["gamma"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Invert(PixelTransform):
+    """Negative image: ``full - x`` on the colour channels (alpha kept). Pillow's ``ImageOps.invert``.
+
+    Useful for OCR and scans, where text may be dark on light or light on dark.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> ak.image.Invert()(image=np.array([[0, 250]], np.uint8))["image"].tolist()
+    [[255, 5]]
+    """
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        return invert_image(images)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToGray(PixelTransform):
+    """Replace colour by its BT.601 luma, keeping the number of channels (Pillow's ``convert("L")``).
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> ak.image.ToGray()(image=np.array([[[0, 255, 0]]], np.uint8))["image"].tolist()
+    [[[150, 150, 150]]]
+    """
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        return to_gray_image(images)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Posterize(PixelTransform):
+    """Keep only the top bits of each 8-bit level, with the bit count drawn per sample.
+
+    Parameters
+    ----------
+    bits_range : (int, int)
+        Inclusive range of bits kept, within [1, 8] (8 leaves the image unchanged).
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> ak.image.Posterize(bits_range=(1, 1))(image=np.array([[100, 200]], np.uint8))["image"].tolist()
+    [[0, 128]]
+    """
+
+    bits_range: tuple[int, int] = (4, 8)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("bits_range", check_int_range("bits_range", self.bits_range, low=1, high=8))
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        return {"bits": rng.integers(self.bits_range[0], self.bits_range[1] + 1, size=meta.n)}
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        return posterize_image(images, params["bits"])

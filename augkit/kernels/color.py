@@ -19,7 +19,10 @@ __all__ = [
     "apply_lut_image",
     "channel_sums",
     "color_channels",
+    "invert_image",
     "luma_mean",
+    "posterize_image",
+    "to_gray_image",
 ]
 
 #: log(level / 255) for the 256 uint8 levels (log 0 = -inf, so level 0 stays 0 under any gamma).
@@ -163,4 +166,63 @@ def adjust_gamma_image(images: NDArray, gammas: NDArray) -> NDArray:
     color = color_channels(images.shape[-1])
     base = np.clip(out[..., :color], 0.0, 1.0)
     out[..., :color] = base ** gammas.reshape(-1, 1, 1, 1).astype(np.float32)
+    return out
+
+
+def invert_image(images: NDArray) -> NDArray:
+    """Negative of each image (colour channels; alpha kept): ``full - x``.
+
+    Examples
+    --------
+    >>> invert_image(np.array([[[[0], [200]]]], np.uint8)).ravel().tolist()
+    [255, 55]
+    """
+    out = images.copy()
+    color = color_channels(images.shape[-1])
+    full = images.dtype.type(255 if images.dtype == np.uint8 else 1.0)
+    np.subtract(full, images[..., :color], out=out[..., :color])
+    return out
+
+
+def to_gray_image(images: NDArray) -> NDArray:
+    """Replace RGB by its BT.601 luma in every colour channel (shape kept; alpha kept).
+
+    uint8 uses Pillow's ``convert("L")`` integer formula, so results match it exactly;
+    grey (and grey + alpha) images come back unchanged.
+
+    Examples
+    --------
+    >>> to_gray_image(np.array([[[[255, 0, 0]]]], np.uint8)).ravel().tolist()
+    [76, 76, 76]
+    """
+    out = images.copy()
+    if color_channels(images.shape[-1]) != 3:
+        return out
+    if images.dtype == np.uint8:
+        rgb = images[..., :3].astype(np.uint32)
+        luma = (rgb[..., 0] * 19595 + rgb[..., 1] * 38470 + rgb[..., 2] * 7471 + 0x8000) >> 16
+        out[..., :3] = luma.astype(np.uint8)[..., None]
+    else:
+        out[..., :3] = (images[..., :3] @ LUMA_WEIGHTS.astype(np.float32))[..., None]
+    return out
+
+
+def posterize_image(images: NDArray, bits: NDArray) -> NDArray:
+    """Keep the ``bits[i]`` most significant bits of each 8-bit level (Pillow's ``posterize``).
+
+    float32 images are quantised to 8-bit levels first, then mapped back to [0, 1].
+
+    Examples
+    --------
+    >>> posterize_image(np.array([[[[255], [100]]]], np.uint8), np.array([2])).ravel().tolist()
+    [192, 64]
+    """
+    bits = np.asarray(bits, dtype=np.int64)
+    masks = (0xFF << (8 - bits)) & 0xFF
+    if images.dtype == np.uint8:
+        return apply_lut_image(images, np.arange(256)[None, :] & masks[:, None])
+    out = images.astype(np.float32, copy=True)
+    color = color_channels(images.shape[-1])
+    levels = np.floor(out[..., :color] * 255.0 + 0.5).astype(np.int64)
+    out[..., :color] = (levels & masks.reshape(-1, 1, 1, 1)) / np.float32(255.0)
     return out
