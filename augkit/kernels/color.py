@@ -177,27 +177,41 @@ def invert_image(images: NDArray) -> NDArray:
     >>> invert_image(np.array([[[[0], [200]]]], np.uint8)).ravel().tolist()
     [255, 55]
     """
-    out = images.copy()
+    out = np.empty_like(images)
     color = color_channels(images.shape[-1])
     full = images.dtype.type(255 if images.dtype == np.uint8 else 1.0)
     np.subtract(full, images[..., :color], out=out[..., :color])
+    if color < images.shape[-1]:
+        out[..., color:] = images[..., color:]
     return out
 
 
 def to_gray_image(images: NDArray) -> NDArray:
     """Replace RGB by its BT.601 luma in every colour channel (shape kept; alpha kept).
 
-    uint8 uses Pillow's ``convert("L")`` integer formula, so results match it exactly;
-    grey (and grey + alpha) images come back unchanged.
+    The NumPy path uses Pillow's ``convert("L")`` integer formula (exact match); OpenCV's
+    ``cvtColor`` uses the same weights in 14-bit fixed point (within one level). Grey (and
+    grey + alpha) images come back unchanged.
 
     Examples
     --------
     >>> to_gray_image(np.array([[[[255, 0, 0]]]], np.uint8)).ravel().tolist()
     [76, 76, 76]
     """
-    out = images.copy()
-    if color_channels(images.shape[-1]) != 3:
+    c = images.shape[-1]
+    if color_channels(c) != 3:
+        return images.copy()
+    cv2 = opencv()
+    if cv2 is not None and images.dtype in (np.uint8, np.float32):
+        out = np.empty_like(images)
+        to_gray, back = ((cv2.COLOR_RGB2GRAY, cv2.COLOR_GRAY2RGB) if c == 3
+                         else (cv2.COLOR_RGBA2GRAY, cv2.COLOR_GRAY2RGBA))
+        for i in range(len(images)):
+            cv2.cvtColor(cv2.cvtColor(images[i], to_gray), back, dst=out[i])
+        if c == 4:
+            out[..., 3] = images[..., 3]
         return out
+    out = images.copy()
     if images.dtype == np.uint8:
         rgb = images[..., :3].astype(np.uint32)
         luma = (rgb[..., 0] * 19595 + rgb[..., 1] * 38470 + rgb[..., 2] * 7471 + 0x8000) >> 16

@@ -44,8 +44,11 @@ def gaussian_blur_image(images: NDArray, sigmas: NDArray) -> NDArray:
             src = images[i, ..., 0] if c == 1 else images[i]
             kernel = cv2.getGaussianKernel(k, sigma, cv2.CV_32F)
             smooth = cv2.sepFilter2D(src, cv2.CV_32F, kernel, kernel, borderType=cv2.BORDER_REFLECT_101)
-            smooth = smooth.reshape(out[i].shape)
-            out[i] = np.clip(np.rint(smooth), 0, 255) if images.dtype == np.uint8 else smooth
+            dst = out[i, ..., 0] if c == 1 else out[i]
+            if images.dtype == np.uint8:  # values are >= 0: round half to even and saturate in one pass
+                cv2.convertScaleAbs(smooth, dst=dst)
+            else:
+                dst[...] = smooth
         else:
             from scipy import ndimage  # imported on first use
 
