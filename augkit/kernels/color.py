@@ -202,12 +202,14 @@ def to_gray_image(images: NDArray) -> NDArray:
     if color_channels(c) != 3:
         return images.copy()
     cv2 = opencv()
-    if cv2 is not None and images.dtype in (np.uint8, np.float32):
+    if cv2 is not None and images.dtype in (np.uint8, np.float32) and images.flags.c_contiguous:
+        # rows are independent: the whole batch is converted as one tall image, twice
+        n, h, w = images.shape[:3]
         out = np.empty_like(images)
         to_gray, back = ((cv2.COLOR_RGB2GRAY, cv2.COLOR_GRAY2RGB) if c == 3
                          else (cv2.COLOR_RGBA2GRAY, cv2.COLOR_GRAY2RGBA))
-        for i in range(len(images)):
-            cv2.cvtColor(cv2.cvtColor(images[i], to_gray), back, dst=out[i])
+        gray = cv2.cvtColor(images.reshape(n * h, w, c), to_gray)
+        cv2.cvtColor(gray, back, dst=out.reshape(n * h, w, c))
         if c == 4:
             out[..., 3] = images[..., 3]
         return out
