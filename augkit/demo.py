@@ -42,6 +42,10 @@ def demo_pipelines() -> dict[str, Compose]:
             aki.Contrast(factor_range=(0.5, 1.5)), aki.Brightness(delta_range=(-0.25, 0.25)),
             aki.Gamma(gamma_range=(0.6, 1.6)),
         ]),
+        "grey / posterize / blur / invert": Compose([
+            aki.ToGray(p=0.5), aki.Posterize(bits_range=(2, 5), p=0.5),
+            aki.GaussianBlur(sigma_range=(0.5, 2.5)), aki.Invert(p=0.3),
+        ]),
         "grid warp": Compose([aki.GridWarp(num_steps=5, distort_limit=0.4)]),
         "elastic warp": Compose([aki.ElasticWarp(alpha=200.0, sigma=10.0)]),
         "full pipeline + box + keypoints": Compose([
