@@ -33,6 +33,8 @@ EXAMPLE_ARGS = {
     "ToGray": lambda: I.ToGray(p=0.7),
     "Posterize": lambda: I.Posterize(bits_range=(1, 6)),
     "GaussianBlur": lambda: I.GaussianBlur(sigma_range=(0.3, 2.5)),
+    "GaussianNoise": lambda: I.GaussianNoise(std_range=(0.02, 0.2)),
+    "SaltPepper": lambda: I.SaltPepper(amount_range=(0.05, 0.3)),
     "Compose": lambda: ak.Compose([I.Rotate(degrees_range=(-20, 20)), I.Contrast(), I.Scale()]),
     "OneOf": lambda: ak.OneOf([I.GridWarp(), I.Gamma(), I.Affine(translate_range=(-0.2, 0.2))], weights=[1, 2, 1]),
     "SomeOf": lambda: ak.SomeOf([I.Scale(), I.Brightness(), I.HorizontalFlip(p=1)], n=(1, 2)),

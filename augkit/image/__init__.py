@@ -3,12 +3,14 @@
 Geometric: :class:`Rotate`, :class:`Scale`, :class:`Affine`, :class:`Perspective`,
 :class:`HorizontalFlip`, :class:`VerticalFlip`, :class:`GridWarp`, :class:`ElasticWarp`.
 Photometric: :class:`Contrast`, :class:`Brightness`, :class:`Gamma`, :class:`Invert`,
-:class:`ToGray`, :class:`Posterize`. Blur: :class:`GaussianBlur`.
+:class:`ToGray`, :class:`Posterize`. Blur: :class:`GaussianBlur`. Noise: :class:`GaussianNoise`,
+:class:`SaltPepper`.
 """
 
 from .color import Brightness, Contrast, Gamma, Invert, Posterize, ToGray
 from .filters import GaussianBlur
 from .geometric import Affine, HorizontalFlip, Perspective, Rotate, Scale, VerticalFlip
+from .noise import GaussianNoise, SaltPepper
 from .warps import ElasticWarp, GridWarp
 
 __all__ = [
@@ -18,12 +20,14 @@ __all__ = [
     "ElasticWarp",
     "Gamma",
     "GaussianBlur",
+    "GaussianNoise",
     "GridWarp",
     "HorizontalFlip",
     "Invert",
     "Perspective",
     "Posterize",
     "Rotate",
+    "SaltPepper",
     "Scale",
     "ToGray",
     "VerticalFlip",

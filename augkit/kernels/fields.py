@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .backend import opencv
+from .streams import per_sample_generators
 
 __all__ = ["DisplacementField", "elastic_displacements", "grid_node_displacements"]
 
@@ -140,26 +141,6 @@ def grid_node_displacements(
     return DisplacementField(nodes, (0.0, 0.0), spacing)
 
 
-_MASK64 = (1 << 64) - 1
-
-
-def _splitmix64(x: int) -> int:
-    x = (x + 0x9E3779B97F4A7C15) & _MASK64
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return x ^ (x >> 31)
-
-
-def _pcg_state(seed: int) -> dict:
-    """A well-mixed PCG64 state for ``seed`` (distinct seeds give distinct streams)."""
-    a = _splitmix64(seed)
-    b = _splitmix64(a)
-    c = _splitmix64(b)
-    inc = (((c << 1) | 1) | (seed << 65)) & ((1 << 128) - 1)
-    return {"bit_generator": "PCG64", "state": {"state": (a << 64) | b, "inc": inc},
-            "has_uint32": 0, "uinteger": 0}
-
-
 def elastic_displacements(
     seeds: NDArray, height: int, width: int, *, alpha: float, sigma: float
 ) -> DisplacementField:
@@ -175,10 +156,7 @@ def elastic_displacements(
     (2, 16, 16, 2)
     """
     noise = np.empty((len(seeds), height, width, 2), dtype=np.float32)
-    bits = np.random.PCG64(0)
-    gen = np.random.Generator(bits)
-    for i, seed in enumerate(np.asarray(seeds, dtype=np.uint64)):
-        bits.state = _pcg_state(int(seed))  # one independent stream per seed, no SeedSequence cost
+    for i, gen in enumerate(per_sample_generators(seeds)):
         gen.random((height, width, 2), dtype=np.float32, out=noise[i])
     noise *= np.float32(2.0)
     noise -= np.float32(1.0)

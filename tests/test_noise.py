@@ -1,0 +1,56 @@
+"""Noise transforms against their statistical definitions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import augkit as ak
+from augkit.testing.conformance import make_batch
+
+I = ak.image
+
+
+@pytest.mark.parametrize("std", [0.02, 0.1])
+def test_gaussian_noise_statistics(std):
+    x = np.full((4, 96, 96, 3), 0.5, np.float32)
+    out = I.GaussianNoise(std_range=(std, std))(image=x, rng=0)["image"]
+    noise = out - x
+    assert abs(float(noise.mean())) < 0.05 * std
+    assert abs(float(noise.std()) / std - 1) < 0.02
+    # independent per sample and per channel
+    assert abs(np.corrcoef(noise[0, ..., 0].ravel(), noise[1, ..., 0].ravel())[0, 1]) < 0.03
+    assert abs(np.corrcoef(noise[0, ..., 0].ravel(), noise[0, ..., 1].ravel())[0, 1]) < 0.03
+
+
+def test_gaussian_noise_shared_channels_and_uint8_saturation():
+    x = np.full((1, 64, 64, 3), 128, np.uint8)
+    out = I.GaussianNoise(std_range=(0.05, 0.05), per_channel=False)(image=x, rng=1)["image"]
+    assert np.array_equal(out[..., 0], out[..., 1]) and np.array_equal(out[..., 0], out[..., 2])
+    assert 10 < out.astype(float).std() < 15
+    white = np.full((1, 32, 32, 1), 255, np.uint8)
+    out = I.GaussianNoise(std_range=(0.2, 0.2))(image=white, rng=2)["image"]
+    assert out.max() == 255 and 0 < (out < 255).mean() < 0.7  # about half the pixels go down
+
+
+@pytest.mark.parametrize("amount, ratio", [(0.05, 0.5), (0.3, 0.2), (0.0, 0.5)])
+def test_salt_pepper_rates(amount, ratio):
+    x = make_batch(n=3, height=120, width=110, channels=3)
+    x = np.clip(x, 1, 254)  # so that hits are recognisable
+    out = I.SaltPepper(amount_range=(amount, amount), salt_ratio_range=(ratio, ratio))(image=x, rng=3)["image"]
+    hit = np.any(out != x, axis=-1)
+    salt = np.all(out == 255, axis=-1)
+    pepper = np.all(out == 0, axis=-1)
+    assert np.array_equal(hit, salt | pepper)  # a hit pixel is white or black in every channel
+    assert abs(hit.mean() - amount) < 0.01
+    if amount:
+        assert abs(salt.sum() / hit.sum() - ratio) < 0.03
+    assert np.array_equal(out[~hit], x[~hit])
+
+
+def test_noise_replay_is_exact_and_alpha_kept():
+    x = make_batch(n=3, channels=4)
+    for t in (I.GaussianNoise(std_range=(0.1, 0.2)), I.SaltPepper(amount_range=(0.2, 0.3))):
+        out = t(image=x, rng=4, return_params=True)
+        assert np.array_equal(t.replay(out["params"], image=x)["image"], out["image"])
+        assert np.array_equal(out["image"][..., 3], x[..., 3])
