@@ -32,7 +32,7 @@ def gaussian_noise_image(images: NDArray, stds: NDArray, seeds: NDArray, *, per_
     out = np.empty_like(images)
     stds = np.asarray(stds, dtype=np.float32) * full
     gens = per_sample_generators(seeds)
-    per = max(1, CHUNK_PIXELS // (h * w))
+    per = max(1, min(CHUNK_PIXELS // (h * w), -(-n // 4)))  # bounded float temporaries
     for a in range(0, n, per):  # draw per sample (exact replay), then add for a whole chunk at once
         b = min(n, a + per)
         noise = np.empty((b - a, h, w, color if per_channel else 1), np.float32)
@@ -68,7 +68,7 @@ def salt_pepper_image(images: NDArray, amounts: NDArray, salt_ratios: NDArray, s
     gens = per_sample_generators(seeds)
     amounts = np.asarray(amounts, dtype=np.float32).reshape(-1, 1, 1)
     salts = amounts * np.asarray(salt_ratios, dtype=np.float32).reshape(-1, 1, 1)
-    per = max(1, CHUNK_PIXELS // (h * w))
+    per = max(1, min(CHUNK_PIXELS // (h * w), -(-n // 4)))  # bounded float temporaries
     for a in range(0, n, per):
         b = min(n, a + per)
         u = np.empty((b - a, h, w), np.float32)
