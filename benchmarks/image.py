@@ -66,6 +66,7 @@ def rows(A) -> dict[str, tuple[Callable, Callable]]:
         "Invert": (I.Invert(), A.InvertImg(p=1)),
         "ToGray": (I.ToGray(), A.ToGray(num_output_channels=3, method="weighted_average", p=1)),
         "Posterize": (I.Posterize(bits_range=(4, 8)), A.Posterize(num_bits=(4, 8), p=1)),
+        "Equalize": (I.Equalize(), A.Equalize(mode="pil", by_channels=True, p=1)),
         "GaussianBlur": (I.GaussianBlur(sigma_range=(0.5, 2.0)),
                          A.GaussianBlur(blur_limit=0, sigma_limit=(0.5, 2.0), p=1)),
         "GaussianNoise": (I.GaussianNoise(std_range=(0.01, 0.05)), A.GaussNoise(std_range=(0.01, 0.05), p=1)),

@@ -121,3 +121,20 @@ def test_gaussian_blur_matches_scipy(sigma):
     x8 = (x * 255).round().astype(np.uint8)
     out8 = I.GaussianBlur(sigma_range=(sigma, sigma))(image=x8)["image"].astype(float)
     assert np.abs(out8 - ref * 255).max() <= 1.0
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_equalize_matches_pillow(mode):
+    from PIL import ImageOps
+
+    rng = np.random.default_rng(7)
+    for trial in range(5):
+        x = (rng.beta(2, 5, (1, 30, 40, 3)) * 180 + 30).astype(np.uint8)[0]
+        if trial == 1:
+            x[..., 1] = 77  # a single level: identity
+        pil = Image.fromarray(x if mode == "RGB" else x[..., 0], mode)
+        ref = np.asarray(ImageOps.equalize(pil))
+        assert np.array_equal(np.asarray(I.Equalize()(image=pil)["image"]), ref)
+    xf = x.astype(np.float32) / 255
+    out = I.Equalize()(image=xf)["image"]
+    assert np.allclose(out * 255, np.asarray(ImageOps.equalize(Image.fromarray(x))), atol=1e-3)

@@ -32,6 +32,7 @@ EXAMPLE_ARGS = {
     "Invert": lambda: I.Invert(p=0.7),
     "ToGray": lambda: I.ToGray(p=0.7),
     "Posterize": lambda: I.Posterize(bits_range=(1, 6)),
+    "Equalize": lambda: I.Equalize(p=0.8),
     "GaussianBlur": lambda: I.GaussianBlur(sigma_range=(0.3, 2.5)),
     "GaussianNoise": lambda: I.GaussianNoise(std_range=(0.02, 0.2)),
     "SaltPepper": lambda: I.SaltPepper(amount_range=(0.05, 0.3)),

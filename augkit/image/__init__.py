@@ -3,11 +3,11 @@
 Geometric: :class:`Rotate`, :class:`Scale`, :class:`Affine`, :class:`Perspective`,
 :class:`HorizontalFlip`, :class:`VerticalFlip`, :class:`GridWarp`, :class:`ElasticWarp`.
 Photometric: :class:`Contrast`, :class:`Brightness`, :class:`Gamma`, :class:`Invert`,
-:class:`ToGray`, :class:`Posterize`. Blur: :class:`GaussianBlur`. Noise: :class:`GaussianNoise`,
+:class:`ToGray`, :class:`Posterize`, :class:`Equalize`. Blur: :class:`GaussianBlur`. Noise: :class:`GaussianNoise`,
 :class:`SaltPepper`.
 """
 
-from .color import Brightness, Contrast, Gamma, Invert, Posterize, ToGray
+from .color import Brightness, Contrast, Equalize, Gamma, Invert, Posterize, ToGray
 from .filters import GaussianBlur
 from .geometric import Affine, HorizontalFlip, Perspective, Rotate, Scale, VerticalFlip
 from .noise import GaussianNoise, SaltPepper
@@ -18,6 +18,7 @@ __all__ = [
     "Brightness",
     "Contrast",
     "ElasticWarp",
+    "Equalize",
     "Gamma",
     "GaussianBlur",
     "GaussianNoise",

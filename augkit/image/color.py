@@ -1,5 +1,5 @@
 """Photometric transforms (one parameter per sample): contrast, brightness, gamma, invert,
-grey, posterize."""
+grey, posterize, equalize."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from ..kernels.color import (
     adjust_brightness_image,
     adjust_contrast_image,
     adjust_gamma_image,
+    equalize_image,
     invert_image,
     posterize_image,
     to_gray_image,
 )
 
-__all__ = ["Brightness", "Contrast", "Gamma", "Invert", "Posterize", "ToGray"]
+__all__ = ["Brightness", "Contrast", "Equalize", "Gamma", "Invert", "Posterize", "ToGray"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,3 +173,21 @@ class Posterize(PixelTransform):
 
     def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
         return posterize_image(images, params["bits"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Equalize(PixelTransform):
+    """Histogram equalisation of each colour channel (Pillow's ``ImageOps.equalize``).
+
+    Spreads the levels a scan or a dim photo actually uses over the full range.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> img = np.repeat(np.array([10, 20, 30], np.uint8), 2000).reshape(60, 100)
+    >>> np.unique(ak.image.Equalize()(image=img)["image"]).tolist()
+    [0, 133, 255]
+    """
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        return equalize_image(images)

@@ -19,6 +19,8 @@ __all__ = [
     "apply_lut_image",
     "channel_sums",
     "color_channels",
+    "equalize_image",
+    "equalize_luts",
     "invert_image",
     "luma_mean",
     "posterize_image",
@@ -241,4 +243,67 @@ def posterize_image(images: NDArray, bits: NDArray) -> NDArray:
     color = color_channels(images.shape[-1])
     levels = np.floor(out[..., :color] * 255.0 + 0.5).astype(np.int64)
     out[..., :color] = (levels & masks.reshape(-1, 1, 1, 1)) / np.float32(255.0)
+    return out
+
+
+def equalize_luts(images: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """Per-image, per-channel histogram-equalisation tables ``(n, c, 256)`` (Pillow's algorithm).
+
+    For each channel: ``step = (pixels - count of the highest level present) // 255`` and
+    ``lut[v] = (step // 2 + pixels below v) // step``; a channel with a single level, or
+    ``step == 0``, keeps the identity.
+
+    Examples
+    --------
+    >>> img = np.repeat(np.array([10, 20, 30], np.uint8), 2000).reshape(1, 60, 100, 1)
+    >>> equalize_luts(img)[0, 0, [10, 20, 30]].tolist()
+    [0, 133, 255]
+    """
+    n, h, w, c = images.shape
+    flat = images.reshape(n, h * w, c).transpose(0, 2, 1).astype(np.int64)
+    offsets = (np.arange(n * c, dtype=np.int64) * 256).reshape(n, c, 1)
+    hist = np.bincount((flat + offsets).ravel(), minlength=n * c * 256).reshape(n, c, 256)
+    present = hist > 0
+    last = 255 - np.argmax(present[..., ::-1], axis=-1)
+    top = np.take_along_axis(hist, last[..., None], axis=-1)[..., 0]
+    step = (h * w - top) // 255
+    below = np.cumsum(hist, axis=-1) - hist
+    safe = np.maximum(step, 1)[..., None]
+    lut = (safe // 2 + below) // safe
+    identity = (present.sum(axis=-1) <= 1) | (step == 0)
+    lut = np.where(identity[..., None], np.arange(256), lut)
+    return np.clip(lut, 0, 255).astype(np.uint8)
+
+
+def equalize_image(images: NDArray) -> NDArray:
+    """Histogram-equalise each colour channel of each image (Pillow's ``ImageOps.equalize``).
+
+    float32 images are equalised on their 8-bit levels and mapped back to [0, 1]; alpha is kept.
+
+    Examples
+    --------
+    >>> img = np.repeat(np.array([10, 20, 30], np.uint8), 2000).reshape(1, 60, 100, 1)
+    >>> np.unique(equalize_image(img)).tolist()
+    [0, 133, 255]
+    """
+    c = images.shape[-1]
+    color = color_channels(c)
+    levels = images if images.dtype == np.uint8 else np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
+    luts = equalize_luts(levels[..., :color])
+    out = np.empty_like(levels)
+    cv2 = opencv()
+    for i in range(len(levels)):
+        if cv2 is not None and c in (1, 3, 4):  # one call with a per-channel table
+            table = np.concatenate([luts[i], np.arange(256, dtype=np.uint8)[None].repeat(c - color, 0)])
+            src, dst = (levels[i, ..., 0], out[i, ..., 0]) if c == 1 else (levels[i], out[i])
+            cv2.LUT(src, np.ascontiguousarray(table.T).reshape(256, 1, c) if c > 1 else table[0], dst=dst)
+        else:
+            for ch in range(color):
+                np.take(luts[i, ch], levels[i, ..., ch], out=out[i, ..., ch])
+    if images.dtype != np.uint8:
+        result = images.copy()
+        result[..., :color] = out[..., :color] / np.float32(255.0)
+        return result
+    if color < c:
+        out[..., color:] = images[..., color:]
     return out
