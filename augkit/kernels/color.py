@@ -260,19 +260,22 @@ def equalize_luts(images: NDArray[np.uint8]) -> NDArray[np.uint8]:
     [0, 133, 255]
     """
     n, h, w, c = images.shape
-    flat = images.reshape(n, h * w, c).transpose(0, 2, 1).astype(np.int64)
-    offsets = (np.arange(n * c, dtype=np.int64) * 256).reshape(n, c, 1)
-    hist = np.bincount((flat + offsets).ravel(), minlength=n * c * 256).reshape(n, c, 256)
-    present = hist > 0
-    last = 255 - np.argmax(present[..., ::-1], axis=-1)
-    top = np.take_along_axis(hist, last[..., None], axis=-1)[..., 0]
-    step = (h * w - top) // 255
-    below = np.cumsum(hist, axis=-1) - hist
-    safe = np.maximum(step, 1)[..., None]
-    lut = (safe // 2 + below) // safe
-    identity = (present.sum(axis=-1) <= 1) | (step == 0)
-    lut = np.where(identity[..., None], np.arange(256), lut)
-    return np.clip(lut, 0, 255).astype(np.uint8)
+    luts = np.empty((n, c, 256), dtype=np.uint8)
+    levels = np.arange(256, dtype=np.int32)
+    for a in range(0, n, 32):  # tables for up to 32 images at a time: bounded temporaries
+        b = min(n, a + 32)
+        hist = np.empty((b - a, c, 256), dtype=np.int32)
+        for i in range(a, b):
+            for ch in range(c):
+                hist[i - a, ch] = np.bincount(images[i, ..., ch].ravel(), minlength=256)
+        present = hist > 0
+        last = 255 - np.argmax(present[..., ::-1], axis=-1)
+        step = (h * w - np.take_along_axis(hist, last[..., None], axis=-1)[..., 0]) // 255
+        safe = np.maximum(step, 1)[..., None]
+        lut = (safe // 2 + np.cumsum(hist, axis=-1, dtype=np.int64) - hist) // safe
+        identity = (present.sum(axis=-1) <= 1) | (step == 0)
+        luts[a:b] = np.clip(np.where(identity[..., None], levels, lut), 0, 255)
+    return luts
 
 
 def equalize_image(images: NDArray) -> NDArray:
