@@ -146,6 +146,14 @@ def _per_sample(name: str, value: Any, n: int, batched: bool) -> list:
     return list(value)
 
 
+def _labels_for(name: str, labels: Any, i: int, count: int, what: str, batched: bool) -> list:
+    """Image ``i``'s labels as a list, checked to hold one label per item."""
+    lab = list(labels)
+    if len(lab) != count:
+        raise ValueError(f"{name}{f'[{i}]' if batched else ''} has {len(lab)} labels for {count} {what}")
+    return lab
+
+
 def _parse_boxes(batch: Batch, layout: Layout, bboxes: Any, fmt: str, labels: Any, batched: bool) -> None:
     if fmt not in BBOX_FORMATS:
         raise ValueError(f"bbox_format must be one of {', '.join(BBOX_FORMATS)}; got {fmt!r}")
@@ -171,11 +179,7 @@ def _parse_boxes(batch: Batch, layout: Layout, bboxes: Any, fmt: str, labels: An
             raise ValueError(f"{where}[{int(np.argmax(out))}] = {arr[np.argmax(out)].tolist()} lies outside the "
                              f"{w}x{h} image; boxes must be inside the canvas")
         if per_labels is not None:
-            lab = list(per_labels[i])
-            if len(lab) != len(arr):
-                raise ValueError(f"bbox_labels{f'[{i}]' if batched else ''} has {len(lab)} labels "
-                                 f"for {len(arr)} boxes")
-            label_lists.append(lab)
+            label_lists.append(_labels_for("bbox_labels", per_labels[i], i, len(arr), "boxes", batched))
         all_boxes.append(voc)
         samples.append(np.full(len(voc), i, np.intp))
         counts.append(len(voc))
@@ -200,11 +204,7 @@ def _parse_keypoints(batch: Batch, layout: Layout, keypoints: Any, labels: Any, 
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{where} contains NaN or infinite values")
         if per_labels is not None:
-            lab = list(per_labels[i])
-            if len(lab) != len(arr):
-                raise ValueError(f"keypoint_labels{f'[{i}]' if batched else ''} has {len(lab)} labels "
-                                 f"for {len(arr)} keypoints")
-            label_lists.append(lab)
+            label_lists.append(_labels_for("keypoint_labels", per_labels[i], i, len(arr), "keypoints", batched))
         pts.append(arr)
         samples.append(np.full(len(arr), i, np.intp))
         counts.append(len(arr))
