@@ -108,8 +108,6 @@ class Transform:
     """
 
     p: float = field(default=1.0, kw_only=True)
-    #: Whether the transform moves pixels (set by the two kind base classes).
-    geometric: ClassVar[bool] = False
 
     def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -187,7 +185,6 @@ class GeometricTransform(Transform, abstract=True):
     border_mode: str = "constant"
     fill: float | tuple[float, ...] = 0.0
     fill_mask: float = 0.0
-    geometric: ClassVar[bool] = True
     #: Whether the transform may produce pure mirror matrices (copied exactly, not resampled).
     mirrors: ClassVar[bool] = False
 
