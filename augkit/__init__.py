@@ -2,11 +2,12 @@
 
 >>> import augkit as ak
 >>> pipe = ak.Compose([ak.image.Rotate(degrees_range=(-30, 30))], seed=0)
+>>> speech = ak.Compose([ak.audio.Gain(gain_db_range=(-6, 6))], seed=0)
 """
 
-from . import image
+from . import audio, image
 from .core import Compose, OneOf, SomeOf, from_dict, load, save, to_dict
 
 __version__ = "0.1.0"
 
-__all__ = ["Compose", "OneOf", "SomeOf", "__version__", "from_dict", "image", "load", "save", "to_dict"]
+__all__ = ["Compose", "OneOf", "SomeOf", "__version__", "audio", "from_dict", "image", "load", "save", "to_dict"]

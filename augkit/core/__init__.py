@@ -2,9 +2,20 @@
 
 from .pipeline import Compose, OneOf, SomeOf
 from .serialize import from_dict, load, save, to_dict
-from .transform import GeometricTransform, Meta, PixelTransform, Transform, registry, take_params
+from .transform import (
+    AudioMeta,
+    AudioTransform,
+    GeometricTransform,
+    Meta,
+    PixelTransform,
+    Transform,
+    registry,
+    take_params,
+)
 
 __all__ = [
+    "AudioMeta",
+    "AudioTransform",
     "Compose",
     "GeometricTransform",
     "Meta",

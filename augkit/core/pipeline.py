@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .audio_runner import parse_audio
 from .data import KEYPOINT_POLICIES, build_outputs, parse_inputs
 from .runner import Runner
 from .transform import Params, Transform
@@ -202,10 +203,13 @@ class Compose(_Container):
         keypoints: Any = None,
         keypoint_labels: Any = None,
         label: Any = None,
+        audio: Any = None,
+        sample_rate: int | None = None,
+        lengths: Any = None,
         rng: np.random.Generator | int | None = None,
         return_params: bool = False,
     ) -> dict[str, Any]:
-        """Augment one image or a batch, with independent random parameters per sample.
+        """Augment one image or clip, or a batch, with independent random parameters per sample.
 
         Parameters
         ----------
@@ -227,6 +231,14 @@ class Compose(_Container):
         label : object or sequence, optional
             The class label of the image (one per image for a batch), used by transforms
             such as ``HorizontalFlip(symmetric_labels=...)``.
+        audio : ndarray or list of ndarray, optional
+            Instead of ``image``: float samples (full scale 1.0). ``(T,)`` or ``(C, T)`` is
+            one clip; ``(N, C, T)`` is a batch (with ``lengths`` if padded); a list of
+            clips may differ in length. Outputs are float32.
+        sample_rate : int
+            Samples per second of ``audio`` (required with it).
+        lengths : sequence of int, optional
+            Valid samples of each clip of a padded ``(N, C, T)`` batch.
         rng : numpy.random.Generator, int or None
             Randomness for this call; ``None`` uses the pipeline's own stream.
         return_params : bool
@@ -237,15 +249,27 @@ class Compose(_Container):
         dict
             ``"image"`` and, for each target given, ``"mask"``, ``"bboxes"``,
             ``"bbox_labels"``, ``"keypoints"``, ``"keypoints_visible"``,
-            ``"keypoint_labels"``; plus ``"params"`` when asked.
+            ``"keypoint_labels"``; plus ``"params"`` when asked. For audio: ``"audio"``,
+            ``"sample_rate"`` and, for an ``(N, C, T)`` batch, ``"lengths"``.
         """
-        batch, layout = parse_inputs(image, mask=mask, bboxes=bboxes, bbox_format=bbox_format,
-                                     bbox_labels=bbox_labels, keypoints=keypoints,
-                                     keypoint_labels=keypoint_labels, label=label)
+        runner, layout = self._start(image, mask=mask, bboxes=bboxes, bbox_format=bbox_format,
+                                     bbox_labels=bbox_labels, keypoints=keypoints, keypoint_labels=keypoint_labels,
+                                     label=label, audio=audio, sample_rate=sample_rate, lengths=lengths)
         gen = self._stream.get(self.seed) if rng is None else np.random.default_rng(rng)
-        runner = Runner(batch, fuse=self.fuse_geometry)
-        params = self._run(runner, gen, None, np.ones(batch.n, dtype=bool))
+        params = self._run(runner, gen, None, np.ones(runner.meta.n, dtype=bool))
         return self._finish(runner, layout, params, return_params)
+
+    def _start(self, image: Any, *, audio: Any = None, sample_rate: Any = None, lengths: Any = None,
+               **data: Any) -> tuple[Any, Any]:
+        if audio is None:
+            if sample_rate is not None or lengths is not None:
+                raise TypeError("sample_rate= and lengths= go with audio=; this call passed no audio")
+            batch, layout = parse_inputs(image, **data)
+            return Runner(batch, fuse=self.fuse_geometry), layout
+        given = [k for k, v in data.items() if v is not None and k != "bbox_format"]
+        if image is not None or given:
+            raise TypeError(f"audio= cannot be combined with {['image', *given] if image is not None else given}")
+        return parse_audio(audio, sample_rate, lengths)
 
     def replay(self, params: Params, image: Any = None, **data: Any) -> dict[str, Any]:
         """Apply the exact draws of an earlier call (``return_params=True``) to new data.
@@ -262,20 +286,22 @@ class Compose(_Container):
         >>> bool((y == out["image"]).all())
         True
         """
-        batch, layout = parse_inputs(image, **data)
-        n = batch.n
+        runner, layout = self._start(image, **data)
+        n = runner.meta.n
         if not isinstance(params, dict) or params.get("n") != n:
             got = params.get("n") if isinstance(params, dict) else type(params).__name__
             raise ValueError(f"params were drawn for a batch of {got} samples; this batch has {n}")
         inner = {k: v for k, v in params.items() if k != "n"}
         _check_replay(self, inner, n)
-        runner = Runner(batch, fuse=self.fuse_geometry)
         return self._finish(runner, layout, self._run(runner, None, inner, np.ones(n, dtype=bool)), True)
 
-    def _finish(self, runner: Runner, layout: Any, params: Params, return_params: bool) -> dict[str, Any]:
-        runner.flush()
-        out = build_outputs(runner.batch, layout, min_visibility=self.bbox_min_visibility,
-                            min_area=self.bbox_min_area, keypoints_outside=self.keypoints_outside)
+    def _finish(self, runner: Any, layout: Any, params: Params, return_params: bool) -> dict[str, Any]:
+        if isinstance(runner, Runner):
+            runner.flush()
+            out = build_outputs(runner.batch, layout, min_visibility=self.bbox_min_visibility,
+                                min_area=self.bbox_min_area, keypoints_outside=self.keypoints_outside)
+        else:
+            out = runner.finish(layout)
         if return_params:
             out["params"] = {"n": runner.meta.n, **params}
         return out

@@ -52,8 +52,8 @@ class Runner:
         elif isinstance(t, PixelTransform):
             self.flush(idx)
             self._apply_pixel(t, params, idx)
-        else:  # pragma: no cover - guarded by the registry
-            raise TypeError(f"{type(t).__name__} is neither a PixelTransform nor a GeometricTransform")
+        else:
+            raise TypeError(f"{type(t).__name__} is an audio transform; this call passed images (use audio=)")
         return params
 
     def _apply_pixel(self, t: PixelTransform, params: Params, idx: NDArray) -> None:

@@ -2,7 +2,9 @@
 
 A transform becomes ``{"type": <registered class name>, <field>: <value>, ...}`` with
 tuples as lists and nested transforms as nested dictionaries. :func:`from_dict` rebuilds
-the objects through their constructors, so every value is validated again.
+the objects through their constructors, so every value is validated again. Resources
+that hold data (such as :class:`augkit.audio.NoiseBank`) are written as
+``{"resource": <name>, ...}`` describing where their data came from, and re-loaded.
 """
 
 from __future__ import annotations
@@ -14,15 +16,25 @@ from typing import Any
 
 from .transform import Transform, registry
 
-__all__ = ["FORMAT_VERSION", "from_dict", "load", "save", "to_dict"]
+__all__ = ["FORMAT_VERSION", "from_dict", "load", "register_resource", "save", "to_dict"]
 
 #: Version of the serialized layout written by :func:`save`.
 FORMAT_VERSION = 1
+
+_RESOURCES: dict[str, Any] = {}
+
+
+def register_resource(cls: type) -> type:
+    """Class decorator: ``cls.to_config()`` / ``cls.from_config(dict)`` make it serializable."""
+    _RESOURCES[cls.__name__] = cls
+    return cls
 
 
 def _encode(value: Any) -> Any:
     if isinstance(value, Transform):
         return to_dict(value)
+    if type(value).__name__ in _RESOURCES:
+        return {"resource": type(value).__name__, **value.to_config()}
     if isinstance(value, (frozenset, set)):
         return sorted((_encode(v) for v in value), key=repr)
     if isinstance(value, (list, tuple)):
@@ -41,7 +53,7 @@ def to_dict(transform: Transform) -> dict[str, Any]:
     """
     if not isinstance(transform, Transform):
         raise TypeError(f"transform must be an augkit transform, got {type(transform).__name__}")
-    out: dict[str, Any] = {"type": type(transform).__name__}
+    out: dict[str, Any] = {"type": type(transform).type_name()}
     for f in dataclasses.fields(transform):
         if f.init:
             out[f.name] = _encode(getattr(transform, f.name))
@@ -51,6 +63,11 @@ def to_dict(transform: Transform) -> dict[str, Any]:
 def _decode(value: Any) -> Any:
     if isinstance(value, dict) and "type" in value:
         return from_dict(value)
+    if isinstance(value, dict) and "resource" in value:
+        cls = _RESOURCES.get(value["resource"])
+        if cls is None:
+            raise ValueError(f"unknown resource {value['resource']!r}; known: {', '.join(sorted(_RESOURCES))}")
+        return cls.from_config({k: v for k, v in value.items() if k != "resource"})
     if isinstance(value, list):
         return [_decode(v) for v in value]
     return value

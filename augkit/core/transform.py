@@ -3,7 +3,7 @@
 A transform is a frozen dataclass that holds configuration only. For a batch of ``n``
 samples it draws every sample's parameters in one vectorized call,
 ``sample(rng, meta) -> dict of arrays with leading axis n``, and pure kernels apply them.
-Two kinds exist:
+Three kinds exist:
 
 * :class:`PixelTransform` — changes pixel values; masks, boxes and keypoints pass through.
   Implements ``apply_image(images, params, meta)``.
@@ -12,8 +12,11 @@ Two kinds exist:
   field). The pipeline fuses consecutive geometric transforms into one resampling and maps
   masks, boxes and keypoints through the same geometry.
 
-Subclasses register themselves by class name (``__init_subclass__``) so that pipelines
-can be rebuilt from dictionaries.
+* :class:`AudioTransform` — changes waveforms ``(n, C, T)``; implements
+  ``apply_audio(audio, params, meta)`` with an :class:`AudioMeta`.
+
+Subclasses register themselves by class name (``__init_subclass__``; audio ones as
+``"audio.<name>"``) so that pipelines can be rebuilt from dictionaries.
 """
 
 from __future__ import annotations
@@ -30,7 +33,16 @@ from .validate import check_choice, check_fill, check_number, check_probability
 if TYPE_CHECKING:
     from ..kernels.fields import DisplacementField
 
-__all__ = ["GeometricTransform", "Meta", "PixelTransform", "Transform", "registry", "take_params"]
+__all__ = [
+    "AudioMeta",
+    "AudioTransform",
+    "GeometricTransform",
+    "Meta",
+    "PixelTransform",
+    "Transform",
+    "registry",
+    "take_params",
+]
 
 Params = dict[str, Any]
 
@@ -44,6 +56,8 @@ def registry() -> dict[str, type[Transform]]:
     --------
     >>> import augkit as ak
     >>> registry()["Rotate"] is ak.image.Rotate
+    True
+    >>> registry()["audio.Gain"] is ak.audio.Gain
     True
     """
     return dict(_REGISTRY)
@@ -108,12 +122,19 @@ class Transform:
     """
 
     p: float = field(default=1.0, kw_only=True)
+    #: Prefix of the registered name ("" for images and containers, "audio" for audio).
+    namespace: ClassVar[str] = ""
+
+    @classmethod
+    def type_name(cls) -> str:
+        """The name under which the class is registered and serialized."""
+        return f"{cls.namespace}.{cls.__name__}" if cls.namespace else cls.__name__
 
     def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if abstract:
             return
-        name = cls.__name__
+        name = cls.type_name()
         if name in _REGISTRY and _REGISTRY[name].__module__ != cls.__module__:
             raise TypeError(
                 f"a transform named {name!r} is already registered by {_REGISTRY[name].__module__}; "
@@ -211,3 +232,50 @@ class GeometricTransform(Transform, abstract=True):
     def field(self, params: Params, meta: Meta) -> DisplacementField:
         """Inverse displacement field for warps that are not matrices."""
         raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class AudioMeta:
+    """What an audio transform may know about the batch when drawing parameters.
+
+    Attributes
+    ----------
+    n, channels, length : int
+        Layout of the padded batch ``(n, channels, length)``.
+    sample_rate : int
+        Samples per second (Hz).
+    lengths : ndarray of shape (n,)
+        Valid samples of each clip; the rest of its row is zeros.
+    """
+
+    n: int
+    channels: int
+    length: int
+    sample_rate: int
+    lengths: NDArray
+    labels: NDArray | None = None
+
+    def take(self, idx: NDArray) -> AudioMeta:
+        """Meta of the sub-batch ``idx``."""
+        labels = None if self.labels is None else self.labels[idx]
+        return dataclasses.replace(self, n=len(idx), lengths=self.lengths[idx], labels=labels)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AudioTransform(Transform, abstract=True):
+    """Base class of waveform transforms (registered as ``"audio.<ClassName>"``).
+
+    ``apply_audio`` receives float32 clips ``(n, C, T)`` (zero beyond each clip's length)
+    and returns new ones; transforms that change clip lengths also override
+    :meth:`output_lengths`.
+    """
+
+    namespace: ClassVar[str] = "audio"
+
+    def apply_audio(self, audio: NDArray, params: Params, meta: AudioMeta) -> NDArray:
+        """Return new clips ``(n, C, T')`` for the sub-batch described by ``params``."""
+        raise NotImplementedError
+
+    def output_lengths(self, params: Params, meta: AudioMeta) -> NDArray:
+        """Valid length of each output clip (default: unchanged)."""
+        return meta.lengths

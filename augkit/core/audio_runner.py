@@ -1,0 +1,199 @@
+"""Audio calls: parsing clips into one padded batch, running transforms, shaping outputs.
+
+Internally a call works on float32 clips ``(N, C, T)`` plus the valid length of each
+clip (the rest of its row is zeros). A single clip is a batch of one; a list of clips of
+different lengths is padded; the outputs are shaped like the inputs.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .transform import AudioMeta, AudioTransform, Params, Transform, take_params
+
+__all__ = ["AudioRunner", "parse_audio"]
+
+AUDIO_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+@dataclass
+class AudioLayout:
+    """How the clips came in (internal)."""
+
+    kind: str  # "single" | "list" | "batch"
+    single_ndim: int = 1
+    lengths_given: bool = False
+
+
+def _as_clip(name: str, value: Any) -> NDArray:
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array of samples, got {type(value).__name__}")
+    if value.dtype not in AUDIO_DTYPES:
+        raise TypeError(
+            f"{name} must be float32 or float64 samples (full scale = 1.0), got dtype {value.dtype}; "
+            "read files with augkit.audio.load, or divide int16 samples by 32768"
+        )
+    return value
+
+
+def _check_finite(name: str, audio: NDArray) -> None:
+    if not np.isfinite(audio).all():
+        bad = np.argwhere(~np.isfinite(audio))[0]
+        raise ValueError(f"{name} holds NaN or infinite samples (first at index {tuple(int(i) for i in bad)})")
+
+
+def _check_rate(sample_rate: Any) -> int:
+    if sample_rate is None:
+        raise TypeError("sample_rate (Hz) is required with audio=, e.g. sample_rate=16000")
+    if not isinstance(sample_rate, numbers.Integral) or isinstance(sample_rate, bool) or sample_rate <= 0:
+        raise ValueError(f"sample_rate must be a positive integer number of Hz, got {sample_rate!r}")
+    return int(sample_rate)
+
+
+def parse_audio(audio: Any, sample_rate: Any, lengths: Any = None) -> tuple[AudioRunner, AudioLayout]:
+    """Validate the call's clips and build the runner and the output layout (internal)."""
+    rate = _check_rate(sample_rate)
+    if isinstance(audio, (list, tuple)):
+        if not audio:
+            raise ValueError("audio is an empty list; give at least one clip")
+        if lengths is not None:
+            raise ValueError("lengths= is for a padded (N, C, T) array; a list of clips has its own lengths")
+        clips = [_as_clip(f"audio[{i}]", a) for i, a in enumerate(audio)]
+        ndims = {c.ndim for c in clips}
+        if not ndims <= {1, 2} or len(ndims) != 1:
+            raise ValueError(f"audio clips in a list must all be (T,) or all be (C, T), got ndims {sorted(ndims)}")
+        single_ndim = clips[0].ndim
+        clips = [c[None] if c.ndim == 1 else c for c in clips]
+        channels = {c.shape[0] for c in clips}
+        if len(channels) != 1:
+            raise ValueError(f"audio clips in a list must have the same number of channels, got {sorted(channels)}")
+        lens = np.array([c.shape[1] for c in clips], dtype=np.int64)
+        if (lens == 0).any():
+            raise ValueError(f"audio[{int(np.argmin(lens))}] is empty; clips need at least one sample")
+        out = np.zeros((len(clips), clips[0].shape[0], int(lens.max())), np.float32)
+        for i, c in enumerate(clips):
+            _check_finite(f"audio[{i}]", c)
+            out[i, :, : c.shape[1]] = c
+        return AudioRunner(out, lens, rate, owned=True), AudioLayout("list", single_ndim=single_ndim)
+    arr = _as_clip("audio", audio)
+    if arr.ndim not in (1, 2, 3):
+        raise ValueError(
+            f"audio must be (T,) or (C, T) for one clip, or (N, C, T) for a batch; got shape {arr.shape}"
+        )
+    if arr.shape[-1] == 0 or arr.size == 0:
+        raise ValueError(f"audio has no samples (shape {arr.shape})")
+    _check_finite("audio", arr)
+    if arr.ndim < 3:
+        if lengths is not None:
+            raise ValueError("lengths= is for a padded (N, C, T) batch, not for one clip")
+        batch = arr.reshape(1, -1, arr.shape[-1])
+        layout = AudioLayout("single", single_ndim=arr.ndim)
+        lens = np.array([arr.shape[-1]], np.int64)
+    else:
+        batch, layout = arr, AudioLayout("batch", lengths_given=lengths is not None)
+        lens = _check_lengths(lengths, arr.shape[0], arr.shape[2])
+    owned = batch.dtype != np.float32
+    batch = batch.astype(np.float32, copy=False)
+    if (lens < batch.shape[2]).any():
+        batch = batch.copy() if not owned else batch
+        owned = True
+        _zero_tails(batch, lens)
+    return AudioRunner(batch, lens, rate, owned=owned), layout
+
+
+def _check_lengths(lengths: Any, n: int, t: int) -> NDArray:
+    if lengths is None:
+        return np.full(n, t, np.int64)
+    lens = np.asarray(lengths)
+    if lens.shape != (n,) or not np.issubdtype(lens.dtype, np.integer):
+        raise ValueError(f"lengths must be {n} integers (one per clip), got {lengths!r}")
+    if (lens < 1).any() or (lens > t).any():
+        raise ValueError(f"lengths must lie in [1, {t}] (the padded length), got {lens.tolist()}")
+    return lens.astype(np.int64)
+
+
+def _zero_tails(audio: NDArray, lengths: NDArray) -> None:
+    t = audio.shape[2]
+    for i in np.flatnonzero(lengths < t):
+        audio[i, :, lengths[i]:] = 0.0
+
+
+class AudioRunner:
+    """Applies audio transforms to one padded batch (one call; internal)."""
+
+    def __init__(self, audio: NDArray, lengths: NDArray, sample_rate: int, *, owned: bool) -> None:
+        self.audio = audio
+        self.lengths = lengths
+        self.sample_rate = sample_rate
+        self.owned = owned
+
+    @property
+    def meta(self) -> AudioMeta:
+        n, c, t = self.audio.shape
+        return AudioMeta(n=n, channels=c, length=t, sample_rate=self.sample_rate, lengths=self.lengths)
+
+    def leaf(self, t: Transform, rng: np.random.Generator | None, params: Params | None, reach: NDArray) -> Params:
+        """Draw (or reuse) ``t``'s params for every clip and apply it where active."""
+        if not isinstance(t, AudioTransform):
+            raise TypeError(f"{type(t).__name__} is an image transform; this call passed audio=")
+        meta = self.meta
+        if params is None:
+            draw = rng.random(meta.n)
+            params = {"active": reach & (draw < t.p), **t.sample(rng, meta)}
+        idx = np.flatnonzero(params["active"])
+        if idx.size:
+            self._apply(t, params, idx, meta)
+        return params
+
+    def _apply(self, t: AudioTransform, params: Params, idx: NDArray, meta: AudioMeta) -> None:
+        whole = idx.size == meta.n
+        sub = params if whole else take_params(params, idx)
+        sub_meta = meta if whole else meta.take(idx)
+        clips = self.audio if whole else self.audio[idx]
+        new_lens = np.asarray(t.output_lengths(sub, sub_meta), np.int64)
+        result = t.apply_audio(clips, sub, sub_meta)
+        name = type(t).__name__
+        if result.dtype != np.float32 or result.ndim != 3 or result.shape[:2] != clips.shape[:2]:
+            raise RuntimeError(f"{name}.apply_audio must return float32 (n, C, T) clips, got {result.shape}")
+        if result.shape[2] < new_lens.max():
+            raise RuntimeError(f"{name}.apply_audio returned {result.shape[2]} samples, lengths need {new_lens.max()}")
+        if whole:
+            self.audio = result[:, :, : int(new_lens.max())]
+            self.owned = not np.may_share_memory(result, clips)
+            self.lengths = new_lens
+        else:
+            t_new = max(int(np.delete(self.lengths, idx).max(initial=0)), int(new_lens.max()))
+            if t_new != self.audio.shape[2] or not self.owned:
+                grown = np.zeros((meta.n, meta.channels, t_new), np.float32)
+                keep = min(t_new, self.audio.shape[2])
+                grown[:, :, :keep] = self.audio[:, :, :keep]
+                self.audio, self.owned = grown, True
+            self.audio[idx] = 0.0
+            width = min(result.shape[2], t_new)
+            self.audio[idx, :, :width] = result[:, :, :width]
+            self.lengths = self.lengths.copy()
+            self.lengths[idx] = new_lens
+        if (self.lengths < self.audio.shape[2]).any():
+            if not self.owned:
+                self.audio, self.owned = self.audio.copy(), True
+            _zero_tails(self.audio, self.lengths)
+
+    def finish(self, layout: AudioLayout) -> dict[str, Any]:
+        """The call's outputs, shaped like its inputs."""
+        out: dict[str, Any] = {"sample_rate": self.sample_rate}
+        audio = self.audio if self.owned else self.audio.copy()
+        if layout.kind == "batch":
+            out["audio"] = audio
+            out["lengths"] = self.lengths.copy()
+        elif layout.kind == "list":
+            clips = [audio[i, :, : self.lengths[i]] for i in range(len(self.lengths))]
+            out["audio"] = [c[0].copy() if layout.single_ndim == 1 else c.copy() for c in clips]
+        else:
+            clip = audio[0, :, : self.lengths[0]]
+            out["audio"] = clip[0] if layout.single_ndim == 1 else clip
+        return out

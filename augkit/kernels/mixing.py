@@ -1,0 +1,93 @@
+"""Signal power and mixing at a signal-to-noise ratio, for clips ``(n, C, T)``.
+
+SNR is ``10 * log10(P_signal / P_noise)`` with ``P`` the mean square over a clip's valid
+samples (all channels). :func:`active_power` measures speech power over active frames
+only, so that pauses do not lower it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["active_power", "mean_power", "noise_gains", "snr_db"]
+
+
+def _sum_squares(audio: NDArray) -> NDArray[np.float64]:
+    flat = audio.reshape(audio.shape[0], -1)
+    return np.einsum("ij,ij->i", flat, flat, dtype=np.float64)
+
+
+def mean_power(audio: NDArray, lengths: NDArray | None = None) -> NDArray[np.float64]:
+    """Mean square of each clip over its first ``lengths[i]`` samples (zeros beyond them).
+
+    Examples
+    --------
+    >>> mean_power(np.full((1, 2, 4), 0.5, np.float32)).tolist()
+    [0.25]
+    >>> mean_power(np.array([[[1.0, 1.0, 0.0, 0.0]]], np.float32), np.array([2])).tolist()
+    [1.0]
+    """
+    n, c, t = audio.shape
+    count = np.full(n, t, np.int64) if lengths is None else np.asarray(lengths, np.int64)
+    return _sum_squares(audio) / (count * c)
+
+
+def active_power(
+    audio: NDArray, lengths: NDArray, sample_rate: int, *, frame_s: float = 0.02, floor_db: float = -40.0
+) -> NDArray[np.float64]:
+    """Mean square over the active frames of each clip (pauses excluded).
+
+    A frame is active when its mean square is within ``floor_db`` of the clip's loudest
+    frame. A silent clip has power 0.
+
+    Examples
+    --------
+    >>> x = np.zeros((1, 1, 1600), np.float32); x[..., :800] = 0.1
+    >>> round(float(active_power(x, np.array([1600]), 8000)[0]), 6), round(float(mean_power(x)[0]), 6)
+    (0.01, 0.005)
+    """
+    n, c, t = audio.shape
+    frame = max(1, round(frame_s * sample_rate))
+    frames = -(-t // frame)
+    padded = np.zeros((n, c, frames * frame), np.float32)
+    padded[:, :, :t] = audio
+    sq = np.square(padded, dtype=np.float64).reshape(n, c, frames, frame).sum(axis=(1, 3))
+    idx = np.arange(frames)
+    start = idx * frame
+    valid = np.clip(np.asarray(lengths)[:, None] - start[None, :], 0, frame) * c  # samples per frame
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame_power = np.where(valid > 0, sq / np.maximum(valid, 1), 0.0)
+    loudest = frame_power.max(axis=1, keepdims=True)
+    active = (valid > 0) & (frame_power > 0) & (frame_power >= loudest * 10.0 ** (floor_db / 10.0))
+    total = (sq * active).sum(axis=1)
+    count = (valid * active).sum(axis=1)
+    return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+
+
+def noise_gains(signal_power: NDArray, noise_power: NDArray, snr_db: NDArray) -> NDArray[np.float64]:
+    """Amplitude gains that put noise of ``noise_power`` at ``snr_db`` below the signal.
+
+    Zero where either power is zero (a silent clip or a silent noise gets no noise).
+
+    Examples
+    --------
+    >>> noise_gains(np.array([1.0, 0.0]), np.array([1.0, 1.0]), np.array([20.0, 20.0])).tolist()
+    [0.1, 0.0]
+    """
+    ok = (signal_power > 0) & (noise_power > 0)
+    ratio = np.where(ok, signal_power, 0.0) / np.where(ok, noise_power, 1.0)
+    return np.sqrt(ratio * 10.0 ** (-np.asarray(snr_db, np.float64) / 10.0))
+
+
+def snr_db(signal: NDArray, noise: NDArray, lengths: NDArray | None = None) -> NDArray[np.float64]:
+    """Measured SNR of ``signal`` over ``noise`` per clip, in dB.
+
+    Examples
+    --------
+    >>> s = np.ones((1, 1, 10), np.float32)
+    >>> snr_db(s, 0.1 * s).round(3).tolist()
+    [20.0]
+    """
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(mean_power(signal, lengths) / mean_power(noise, lengths))
