@@ -1,0 +1,342 @@
+"""Audio behaviour against analytic values, SciPy/NumPy references and sox's G.711 files."""
+
+from __future__ import annotations
+
+import os
+from importlib.resources import files
+
+import numpy as np
+import pytest
+import soundfile as sf
+from scipy import signal
+
+import augkit as ak
+from augkit.kernels.g711 import g711_decode, g711_encode
+from augkit.kernels.mixing import active_power, mean_power
+
+A = ak.audio
+DATA = files("augkit") / "data" / "audio"
+TESTS = os.path.join(os.path.dirname(__file__), "data")
+RATE = 16000
+
+
+def speech() -> np.ndarray:
+    return A.load(DATA / "speech.flac", RATE)[0]
+
+
+def crowd_and_car() -> ak.audio.NoiseBank:
+    return A.NoiseBank.from_files([DATA / "babble.flac", DATA / "car.flac"], sample_rate=RATE)
+
+
+# --- SNR ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("how", ["all", "active"])
+def test_measured_snr_is_within_a_tenth_of_a_db_of_the_request(how):
+    clean = speech()
+    batch = np.repeat(clean[None], 12, axis=0)
+    add = A.BackgroundNoise(crowd_and_car(), snr_db_range=(-5, 25), speech_power=how)
+    out = add(audio=batch, sample_rate=RATE, rng=0, return_params=True)
+    requested = out["params"]["children"][0]["snr_db"]
+    noise = out["audio"] - batch
+    lengths = np.full(12, clean.shape[1])
+    p_speech = active_power(batch, lengths, RATE) if how == "active" else mean_power(batch)
+    measured = 10 * np.log10(p_speech / mean_power(noise))
+    assert np.abs(measured - requested).max() < 0.1
+    assert requested.std() > 5  # really drawn per clip
+
+
+def test_active_speech_power_ignores_pauses():
+    clean = speech()
+    padded = np.concatenate([clean, np.zeros((1, 3 * RATE), np.float32)], axis=1)[None]
+    with_pause = active_power(padded, np.array([padded.shape[2]]), RATE)[0]
+    without = active_power(clean[None], np.array([clean.shape[1]]), RATE)[0]
+    assert with_pause == pytest.approx(without, rel=0.02)
+    assert mean_power(padded)[0] < 0.7 * mean_power(clean[None])[0]
+
+
+def test_short_noise_is_looped_with_a_crossfade_and_the_snr_still_holds():
+    rng = np.random.default_rng(1)
+    hum = (0.3 * np.sin(2 * np.pi * 50 * np.arange(4000) / RATE)).astype(np.float32)  # 0.25 s, 12.5 periods
+    bank = A.NoiseBank.from_arrays([hum], sample_rate=RATE, crossfade_s=0.02)
+    clip = rng.standard_normal((1, 3 * RATE)).astype(np.float32) * 0.1
+    out = A.BackgroundNoise(bank, snr_db_range=(6, 6))(audio=clip, sample_rate=RATE, rng=2)["audio"]
+    noise = out - clip
+    assert 10 * np.log10(mean_power(clip[None])[0] / mean_power(noise[None])[0]) == pytest.approx(6, abs=0.1)
+    # no click at the loop seams: the largest sample-to-sample step stays that of the sine
+    gain = np.abs(noise).max() / 0.3
+    assert np.abs(np.diff(noise[0])).max() <= gain * 0.3 * 2 * np.pi * 50 / RATE * 1.6
+
+
+def test_noise_segments_come_from_the_bank_at_the_drawn_offset():
+    noise = np.random.default_rng(2).standard_normal(RATE).astype(np.float32)
+    bank = A.NoiseBank.from_arrays([noise], sample_rate=RATE)
+    clip = np.ones((3, 1, 4000), np.float32)
+    out = A.BackgroundNoise(bank, snr_db_range=(0, 0))(audio=clip, sample_rate=RATE, rng=3, return_params=True)
+    p = out["params"]["children"][0]
+    for i in range(3):
+        seg = noise[p["noise_offset"][i]: p["noise_offset"][i] + 4000]
+        added = out["audio"][i, 0] - 1.0
+        gain = np.sqrt(1.0 / np.mean(seg.astype(np.float64) ** 2))
+        np.testing.assert_allclose(added, seg * gain, rtol=1e-4, atol=1e-5)
+
+
+def test_silent_and_constant_clips_behave():
+    bank = crowd_and_car()
+    silent = np.zeros((2, 1, RATE), np.float32)
+    out = A.BackgroundNoise(bank)(audio=silent, sample_rate=RATE, rng=0)["audio"]
+    assert np.array_equal(out, silent)  # SNR relative to silence is undefined: no noise, no NaN
+    dc = np.full((2, 1, RATE), 0.5, np.float32)
+    out = A.BackgroundNoise(bank, snr_db_range=(10, 10))(audio=dc, sample_rate=RATE, rng=0)["audio"]
+    assert (10 * np.log10(0.25 / mean_power(out - dc))).round(2).tolist() == [10.0, 10.0]
+    quiet_bank = A.NoiseBank.from_arrays([np.zeros(RATE, np.float32)], sample_rate=RATE)
+    out = A.BackgroundNoise(quiet_bank)(audio=dc, sample_rate=RATE, rng=0)["audio"]
+    assert np.array_equal(out, dc)
+
+
+# --- telephone channel ---------------------------------------------------------------------
+def band_levels_db(y: np.ndarray) -> tuple[float, float]:
+    f, pxx = signal.welch(y, fs=RATE, nperseg=2048, window="blackmanharris", axis=-1)
+    pxx = pxx.reshape(-1, len(f)).mean(axis=0)
+    passband = pxx[(f > 500) & (f < 3000)].mean()
+    return 10 * np.log10(pxx[f > 3400].mean() / passband), 10 * np.log10(pxx[f < 300].mean() / passband)
+
+
+def test_phone_channel_removes_energy_outside_300_to_3400_hz():
+    white = np.random.default_rng(0).standard_normal((8, 1, 2 * RATE)).astype(np.float32) * 0.1
+    out = A.BadCellphone(loss_rate_range=(0.05, 0.2))(audio=white, sample_rate=RATE, rng=0)["audio"]
+    above, below = band_levels_db(out)
+    assert above < -30 and below < -30
+    raw_above, raw_below = band_levels_db(white)
+    assert abs(raw_above) < 1 and abs(raw_below) < 1  # the measurement itself sees white noise as flat
+
+
+def test_phone_channel_keeps_the_speech_band_intact():
+    t = np.arange(RATE) / RATE
+    tone = (0.3 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
+    phone = A.BadCellphone(gain_db_range=(0, 0), loss_rate_range=(0, 0), laws=("mu",))
+    out = phone(audio=tone, sample_rate=RATE, rng=0)["audio"]
+    core = slice(800, -800)
+    assert np.sqrt(np.mean(out[core] ** 2)) == pytest.approx(0.3 / np.sqrt(2), rel=0.01)
+    assert 10 * np.log10(np.mean((out - tone)[core] ** 2) / np.mean(tone[core] ** 2)) < -30  # mu-law noise only
+
+
+def test_bandpass_matches_scipy_butterworth():
+    x = np.random.default_rng(3).standard_normal((2, 1, 4000)).astype(np.float32)
+    bp = A.BandPass(low_hz_range=(300, 300), high_hz_range=(3400, 3400), order=3)
+    ours = bp(audio=x, sample_rate=RATE)["audio"]
+    # 300 and 3400 Hz are snapped to 1/24 octave: read back the edges that were used
+    out = bp(audio=x, sample_rate=RATE, return_params=True)["params"]["children"][0]
+    assert 300 <= out["low_hz"][0] < 300 * 2 ** (1 / 48) and 3400 * 2 ** (-1 / 48) < out["high_hz"][0] <= 3400
+    sos = signal.butter(3, [out["low_hz"][0], out["high_hz"][0]], btype="bandpass", output="sos", fs=RATE)
+    np.testing.assert_allclose(ours, signal.sosfilt(sos, x, axis=-1), atol=1e-5)
+
+
+def test_lowpass_attenuates_by_the_butterworth_law():
+    t = np.arange(2 * RATE) / RATE
+    for f in (1000.0, 4000.0):
+        x = np.sin(2 * np.pi * f * t).astype(np.float32)
+        out = A.LowPass(cutoff_hz_range=(2000, 2000), order=4)(audio=x, sample_rate=RATE, return_params=True)
+        y, cutoff = out["audio"], out["params"]["children"][0]["cutoff_hz"][0]
+        gain_db = 10 * np.log10(np.mean(y[RATE:] ** 2) / np.mean(x[RATE:] ** 2))
+        warped = np.tan(np.pi * f / RATE) / np.tan(np.pi * cutoff / RATE)  # bilinear-transform Butterworth
+        assert gain_db == pytest.approx(-10 * np.log10(1 + warped**8), abs=0.05)
+
+
+def test_resample_round_trip_matches_resample_poly():
+    x = np.random.default_rng(4).standard_normal(3001).astype(np.float32)
+    ours = A.Resample(rates_hz=(8000,))(audio=x, sample_rate=RATE)["audio"]
+    ref = signal.resample_poly(signal.resample_poly(x, 1, 2), 2, 1)[:3001]
+    np.testing.assert_allclose(ours, ref, atol=1e-5)
+
+
+# --- G.711 against sox ------------------------------------------------------------------------
+def _wav_codes(path: str) -> np.ndarray:
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    at = raw.find(b"data")
+    size = int.from_bytes(raw[at + 4: at + 8], "little")
+    return np.frombuffer(raw[at + 8: at + 8 + size], np.uint8)
+
+
+@pytest.mark.parametrize(("law", "name"), [("mu", "speech_8k_ulaw.wav"), ("a", "speech_8k_alaw.wav")])
+def test_g711_against_sox(law, name):
+    pcm, _ = sf.read(os.path.join(TESTS, "speech_8k_pcm16.wav"), dtype="int16")
+    path = os.path.join(TESTS, name)
+    sox_codes = _wav_codes(path)
+    sox_decoded, _ = sf.read(path, dtype="int16")  # libsndfile's decoder
+    # decoding sox's bytes: identical to libsndfile's decoding of them
+    assert np.array_equal(g711_decode(sox_codes, law), sox_decoded)
+    # encoding: within one quantisation step of sox's result, and never farther from the input
+    ours = g711_decode(g711_encode(pcm, law), law).astype(np.int64)
+    levels = np.unique(g711_decode(np.arange(256, dtype=np.uint8), law).astype(np.int64))
+    k = np.clip(np.searchsorted(levels, sox_decoded), 1, len(levels) - 2)
+    step = np.maximum(levels[k] - levels[k - 1], levels[k + 1] - levels[k])
+    assert (np.abs(ours - sox_decoded) <= step).all()
+    assert (np.abs(ours - pcm) <= np.abs(sox_decoded.astype(np.int64) - pcm)).all()
+    assert (ours == sox_decoded).mean() > 0.85
+
+
+def test_mulaw_transform_equals_the_codec_round_trip():
+    x = np.random.default_rng(5).uniform(-1, 1, 5000).astype(np.float32)
+    y = A.MuLaw(laws=("a",))(audio=x, sample_rate=8000)["audio"]
+    q = np.clip(np.rint(x * 32768), -32768, 32767).astype(np.int16)
+    np.testing.assert_array_equal(y, g711_decode(g711_encode(q, "a"), "a") / np.float32(32768))
+
+
+# --- packet loss, reverb, level and time ---------------------------------------------------------
+def test_packet_loss_rate_and_bursts_follow_the_gilbert_elliott_parameters():
+    x = np.ones((400, 1, 8000 * 5), np.float32)
+    drop = A.PacketLoss(loss_rate_range=(0.1, 0.1), mean_burst_frames_range=(3, 3), concealment="zero")
+    out = drop(audio=x, sample_rate=8000, rng=0)["audio"]
+    lost = out.reshape(400, -1, 160).max(axis=2) == 0
+    assert lost.mean() == pytest.approx(0.1, abs=0.01)
+    starts = (lost[:, 1:] & ~lost[:, :-1]).sum() + lost[:, 0].sum()
+    assert lost.sum() / starts == pytest.approx(3.0, rel=0.08)
+
+
+def test_repeat_concealment_plays_the_last_received_frame():
+    x = np.random.default_rng(6).standard_normal((1, 1, 1600)).astype(np.float32)
+    drop = A.PacketLoss(loss_rate_range=(0.3, 0.3), concealment="repeat")
+    out = drop(audio=x, sample_rate=8000, rng=1, return_params=True)
+    lost = out["params"]["children"][0]["lost"][0]
+    frames_in, frames_out = x.reshape(-1, 160), out["audio"].reshape(-1, 160)
+    for f in np.flatnonzero(lost):
+        last = max((g for g in range(f) if not lost[g]), default=None)
+        want = 0 * frames_in[f] if last is None else frames_in[last] * 0.5 ** (f - last - 1)
+        np.testing.assert_allclose(frames_out[f], want, rtol=1e-6)
+    np.testing.assert_array_equal(frames_out[~lost], frames_in[~lost])
+
+
+def test_reverb_with_a_measured_impulse_is_a_convolution_at_the_same_level():
+    x = np.random.default_rng(7).standard_normal(3000).astype(np.float32)
+    h = np.random.default_rng(8).standard_normal(400) * np.exp(-np.arange(400) / 60.0)
+    bank = A.ImpulseBank.from_arrays([h], sample_rate=RATE)
+    y = A.Reverb(impulses=bank)(audio=x, sample_rate=RATE)["audio"]
+    ref = np.convolve(x, h.astype(np.float32))[:3000]
+    ref *= np.sqrt(np.mean(x.astype(np.float64) ** 2) / np.mean(ref**2))
+    np.testing.assert_allclose(y, ref, atol=1e-4)
+
+
+def test_synthetic_room_decays_by_60_db_in_rt60():
+    from augkit.kernels.reverb import synthetic_room_impulse
+
+    h = synthetic_room_impulse(np.random.default_rng(0), 0.5, 0.0, RATE, max_s=2.0).astype(np.float64)
+    energy = np.cumsum(h[::-1] ** 2)[::-1]  # Schroeder backward integral
+    decay_db = 10 * np.log10(energy / energy[1])
+    t20 = np.argmax(decay_db < -20) - np.argmax(decay_db < -5)  # slope from -5 to -20 dB
+    assert t20 * 4 / RATE == pytest.approx(0.5, rel=0.1)
+
+
+def test_gain_time_shift_mask_and_polarity_are_exact():
+    x = np.random.default_rng(9).standard_normal((2, 1, 1000)).astype(np.float32)
+    np.testing.assert_allclose(A.Gain(gain_db_range=(20, 20))(audio=x, sample_rate=RATE)["audio"], x * 10, rtol=1e-6)
+    out = A.TimeShift()(audio=x, sample_rate=RATE, rng=0, return_params=True)
+    shifts = out["params"]["children"][0]["shift"]
+    for i in range(2):
+        np.testing.assert_array_equal(out["audio"][i], np.roll(x[i], shifts[i], axis=-1))
+    out = A.TimeMask(width_fraction_range=(0.1, 0.1))(audio=x, sample_rate=RATE, rng=0, return_params=True)
+    start = out["params"]["children"][0]["start"]
+    for i in range(2):
+        want = x[i].copy()
+        want[:, start[i]: start[i] + 100] = 0
+        np.testing.assert_array_equal(out["audio"][i], want)
+    np.testing.assert_array_equal(A.PolarityInversion()(audio=x, sample_rate=RATE)["audio"], -x)
+
+
+def test_speed_perturb_scales_duration_and_pitch():
+    t = np.arange(RATE) / RATE
+    tone = np.sin(2 * np.pi * 440 * t).astype(np.float32)
+    out = A.SpeedPerturb(factors=(1.1,))(audio=[tone, tone[:8000]], sample_rate=RATE)["audio"]
+    assert [len(c) for c in out] == [int(np.ceil(RATE / 1.1)), int(np.ceil(8000 / 1.1))]
+    spectrum = np.abs(np.fft.rfft(out[0] * np.hanning(len(out[0]))))
+    peak_hz = np.argmax(spectrum) * RATE / len(out[0])
+    assert peak_hz == pytest.approx(440 * 1.1, abs=2)
+
+
+def test_a_padded_batch_with_lengths_keeps_zeros_beyond_each_length():
+    x = np.random.default_rng(10).standard_normal((2, 1, 4000)).astype(np.float32)
+    x[1, :, 3000:] = 0
+    pipe = ak.Compose([A.Reverb(max_ir_s=0.1), A.SpeedPerturb(factors=(0.9,)), A.Gain()], seed=0)
+    out = pipe(audio=x, sample_rate=RATE, lengths=[4000, 3000])
+    assert out["lengths"].tolist() == [4445, 3334] and out["audio"].shape == (2, 1, 4445)
+    assert not out["audio"][1, :, 3334:].any() and out["audio"][1, :, 3300:3334].any()
+
+
+# --- the issue's pipeline, I/O and errors ---------------------------------------------------------
+def test_the_crowd_car_phone_pipeline_runs_on_a_ragged_batch(tmp_path):
+    for name in ("babble.flac", "car.flac"):
+        data, rate = sf.read(DATA / name)
+        sf.write(tmp_path / name.replace(".flac", ".wav"), data, rate)
+    noise = A.NoiseBank.from_folder(tmp_path, sample_rate=RATE)
+    pipe = ak.Compose([
+        A.BackgroundNoise(noise, snr_db_range=(0, 20)),
+        ak.OneOf([A.BadCellphone(), A.Reverb()], p=0.5),
+        A.Gain(gain_db_range=(-6, 6)),
+    ], seed=0)
+    clips = [speech()[0], speech()[0, :20000]]
+    out = pipe(audio=clips, sample_rate=RATE)
+    assert [c.shape for c in out["audio"]] == [clips[0].shape, (20000,)]
+    assert all(np.isfinite(c).all() for c in out["audio"])
+    path = tmp_path / "pipe.json"
+    ak.save(pipe, path)
+    again = ak.load(path)
+    assert again == pipe
+    a = pipe(audio=clips, sample_rate=RATE, rng=4)["audio"]
+    b = again(audio=clips, sample_rate=RATE, rng=4)["audio"]
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_load_resamples_and_save_round_trips(tmp_path):
+    clip, rate = A.load(DATA / "speech.flac")
+    assert rate == 16000 and clip.dtype == np.float32 and clip.shape[0] == 1
+    low, _ = A.load(DATA / "speech.flac", 8000)
+    np.testing.assert_allclose(low, signal.resample_poly(clip, 1, 2, axis=-1), atol=1e-5)
+    stereo = np.stack([clip[0], -clip[0]])
+    A.save(tmp_path / "s.wav", stereo, 16000, subtype="FLOAT")
+    back, _ = A.load(tmp_path / "s.wav")
+    np.testing.assert_array_equal(back, stereo)
+    assert A.load(tmp_path / "s.wav", mono=True)[0].shape == (1, clip.shape[1])
+
+
+@pytest.mark.parametrize(("kwargs", "error", "words"), [
+    ({"audio": np.array([0.0, np.nan], np.float32), "sample_rate": RATE}, ValueError, "NaN"),
+    ({"audio": np.array([0.0, np.inf], np.float32), "sample_rate": RATE}, ValueError, "infinite"),
+    ({"audio": np.zeros((1, 1, 1, 5), np.float32), "sample_rate": RATE}, ValueError, "(N, C, T)"),
+    ({"audio": np.zeros(5, np.float32)}, TypeError, "sample_rate"),
+    ({"audio": np.zeros(5, np.float32), "sample_rate": 0}, ValueError, "sample_rate"),
+    ({"audio": np.zeros(5, np.int16), "sample_rate": RATE}, TypeError, "float32"),
+    ({"audio": np.zeros((2, 1, 5), np.float32), "sample_rate": RATE, "lengths": [5, 6]}, ValueError, "lengths"),
+    ({"audio": [np.zeros(5, np.float32), np.zeros((2, 5), np.float32)], "sample_rate": RATE}, ValueError, "ndim"),
+    ({"audio": np.zeros(0, np.float32), "sample_rate": RATE}, ValueError, "no samples"),
+    ({"audio": np.zeros(5, np.float32), "image": np.zeros((4, 4), np.uint8), "sample_rate": RATE}, TypeError,
+     "audio="),
+])
+def test_bad_audio_input_gets_a_clear_error(kwargs, error, words):
+    with pytest.raises(error) as info:
+        A.Gain()(**kwargs)
+    assert words in str(info.value)
+
+
+def test_bank_and_file_errors_name_the_problem(tmp_path):
+    with pytest.raises(ValueError, match="no audio files"):
+        A.NoiseBank.from_folder(tmp_path, sample_rate=RATE)
+    with pytest.raises(FileNotFoundError, match="no folder"):
+        A.NoiseBank.from_folder(tmp_path / "missing", sample_rate=RATE)
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF not really a wav file")
+    with pytest.raises(ValueError, match=r"could not read .*broken\.wav"):
+        A.NoiseBank.from_folder(tmp_path, sample_rate=RATE)
+    with pytest.raises(FileNotFoundError, match="no audio file"):
+        A.load(tmp_path / "nothing.wav")
+    bank = A.NoiseBank.from_arrays([np.ones(100, np.float32)], sample_rate=8000)
+    with pytest.raises(ValueError, match="8000 Hz noise but the clips are 16000 Hz"):
+        A.BackgroundNoise(bank)(audio=np.ones(100, np.float32), sample_rate=RATE)
+    with pytest.raises(ValueError, match="built from arrays cannot be saved"):
+        ak.to_dict(A.BackgroundNoise(bank))
+    with pytest.raises(TypeError, match=r"noise must be an augkit\.audio\.NoiseBank"):
+        A.BackgroundNoise("noises/")
+    with pytest.raises(ValueError, match="Nyquist"):
+        A.LowPass(cutoff_hz_range=(5000, 5000))(audio=np.ones(100, np.float32), sample_rate=8000)
+    with pytest.raises(TypeError, match="image transform"):
+        ak.image.Rotate()(audio=np.ones(100, np.float32), sample_rate=8000)
+    with pytest.raises(TypeError, match="audio transform"):
+        A.Gain()(image=np.zeros((8, 8), np.uint8))
