@@ -23,6 +23,30 @@ def test_demo_writes_grid_and_configs(tmp_path):
     assert all(isinstance(ak.from_dict(c), ak.Compose) for c in configs.values())
 
 
+def test_demo_writes_the_sentence_in_a_crowd_a_car_and_on_a_phone(tmp_path):
+    import soundfile as sf
+    from scipy.signal import welch
+
+    assert main(["demo", "--out", str(tmp_path), "--columns", "1"]) == 0
+    folder = tmp_path / "audio"
+    clips = {}
+    for name in ("clean", "crowd", "car", "phone"):
+        clips[name], rate = sf.read(folder / f"{name}.wav", dtype="float32")
+        assert rate == 16000
+        picture = Image.open(folder / f"{name}.png")
+        assert picture.size == (800, 420) and np.asarray(picture).std() > 20
+    assert len({len(c) for c in clips.values()}) == 1
+    # the crowd version is the same sentence plus babble at 5-10 dB SNR (maybe scaled down for the WAV)
+    clean, crowd = clips["clean"].astype(np.float64), clips["crowd"].astype(np.float64)
+    scale = crowd @ clean / (clean @ clean)
+    snr = 10 * np.log10(np.mean((scale * clean) ** 2) / np.mean((crowd - scale * clean) ** 2))
+    assert 4.5 < snr < 10.5
+    f, pxx = welch(clips["phone"], fs=16000, nperseg=1024)
+    assert 10 * np.log10(pxx[f > 3500].mean() / pxx[(f > 500) & (f < 3000)].mean()) < -30
+    configs = json.loads((folder / "audio_pipelines.json").read_text())
+    assert sorted(configs) == ["car", "crowd", "phone"]
+
+
 def test_demo_is_reproducible(tmp_path):
     main(["demo", "--out", str(tmp_path / "a"), "--columns", "2", "--seed", "4"])
     main(["demo", "--out", str(tmp_path / "b"), "--columns", "2", "--seed", "4"])

@@ -176,6 +176,11 @@ class NoiseBank(_SoundBank):
         span = np.where(sizes >= lengths, sizes - lengths + 1, loops)
         return np.minimum((u * span).astype(np.int64), span - 1)
 
+    def source(self, k: int, offset: int, length: int) -> tuple[NDArray, int]:
+        """Where the segment of :meth:`segments` lies: ``(array, start)``; it wraps past the end."""
+        src, _, start = self._where(k, offset, length)
+        return src, start
+
     def _where(self, k: int, offset: int, length: int) -> tuple[NDArray, NDArray, int]:
         raw = self.sounds[k]
         if len(raw) >= length:

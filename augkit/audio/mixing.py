@@ -27,6 +27,8 @@ SPEECH_POWERS = ("all", "active")
 def _clip_power(audio: NDArray, meta: AudioMeta, how: str) -> NDArray:
     if how == "active":
         return active_power(audio, meta.lengths, meta.sample_rate)
+    if meta.sum_squares is not None:  # measured while the call validated its input
+        return meta.sum_squares / (meta.lengths * audio.shape[1])
     return mean_power(audio, meta.lengths)
 
 
@@ -47,15 +49,37 @@ def check_bank_rate(bank: NoiseBank, meta: AudioMeta) -> None:
                          f"{meta.sample_rate} Hz; build the bank with sample_rate={meta.sample_rate}")
 
 
+#: Samples mixed per step (a block of clip, noise and output stays in the L2 cache).
+BLOCK = 1 << 15
+
+
 def add_background(audio: NDArray, params: Params, meta: AudioMeta, bank: NoiseBank, how: str) -> NDArray:
-    """Mix bank noise into clips at ``params["snr_db"]`` (the kernel of :class:`BackgroundNoise`)."""
+    """Mix bank noise into clips at ``params["snr_db"]`` (the kernel of :class:`BackgroundNoise`).
+
+    Noise is read straight from the bank (no per-call copy of it) and mixed block by block.
+    """
     check_bank_rate(bank, meta)
     index, offset = params["noise_index"], params["noise_offset"]
-    noise = bank.segments(index, offset, meta.lengths, audio.shape[2])
     gains = noise_gains(_clip_power(audio, meta, how), bank.segment_power(index, offset, meta.lengths),
-                        params["snr_db"])
-    noise *= gains.astype(np.float32)[:, None]
-    return audio + noise[:, None, :]
+                        params["snr_db"]).astype(np.float32)
+    out = np.empty_like(audio)
+    channels = audio.shape[1]
+    for i, (k, o, t) in enumerate(zip(index.tolist(), offset.tolist(), meta.lengths.tolist(), strict=True)):
+        src, start = bank.source(k, o, t)
+        g = gains[i]
+        size = len(src)
+        a = 0
+        while a < t:  # contiguous pieces: up to BLOCK samples, never across the end of the noise
+            pos = (start + a) % size
+            b = a + min(BLOCK, t - a, size - pos)
+            noise = src[pos: pos + b - a]
+            for c in range(channels):
+                dst = out[i, c, a:b]
+                np.multiply(noise, g, out=dst)
+                dst += audio[i, c, a:b]
+            a = b
+        out[i, :, t:] = audio[i, :, t:]
+    return out
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..kernels.mixing import row_sum_squares
 from .transform import AudioMeta, AudioTransform, Params, Transform, take_params
 
 __all__ = ["AudioRunner", "parse_audio"]
@@ -41,10 +42,17 @@ def _as_clip(name: str, value: Any) -> NDArray:
     return value
 
 
-def _check_finite(name: str, audio: NDArray) -> None:
-    if not np.isfinite(audio).all():
+def _check_finite(name: str, audio: NDArray) -> NDArray | None:
+    """Raise on NaN/inf samples; return each clip's sum of squares (reused as its power)."""
+    # one read-only pass: a NaN/inf sample makes its row's sum of squares non-finite
+    flat = audio.reshape(1, -1) if audio.ndim < 3 else audio.reshape(audio.shape[0], -1)
+    sums = row_sum_squares(flat)
+    if np.isfinite(sums).all():
+        return sums.astype(np.float64)
+    if not np.isfinite(audio).all():  # (else huge but finite samples overflowed the squares)
         bad = np.argwhere(~np.isfinite(audio))[0]
         raise ValueError(f"{name} holds NaN or infinite samples (first at index {tuple(int(i) for i in bad)})")
+    return None
 
 
 def _check_rate(sample_rate: Any) -> int:
@@ -76,10 +84,13 @@ def parse_audio(audio: Any, sample_rate: Any, lengths: Any = None) -> tuple[Audi
         if (lens == 0).any():
             raise ValueError(f"audio[{int(np.argmin(lens))}] is empty; clips need at least one sample")
         out = np.zeros((len(clips), clips[0].shape[0], int(lens.max())), np.float32)
+        sums = []
         for i, c in enumerate(clips):
-            _check_finite(f"audio[{i}]", c)
             out[i, :, : c.shape[1]] = c
-        return AudioRunner(out, lens, rate, owned=True), AudioLayout("list", single_ndim=single_ndim)
+            sums.append(_check_finite(f"audio[{i}]", out[i : i + 1]))
+        known = None if any(v is None for v in sums) else np.concatenate(sums)
+        return (AudioRunner(out, lens, rate, owned=True, sum_squares=known),
+                AudioLayout("list", single_ndim=single_ndim))
     arr = _as_clip("audio", audio)
     if arr.ndim not in (1, 2, 3):
         raise ValueError(
@@ -87,7 +98,7 @@ def parse_audio(audio: Any, sample_rate: Any, lengths: Any = None) -> tuple[Audi
         )
     if arr.shape[-1] == 0 or arr.size == 0:
         raise ValueError(f"audio has no samples (shape {arr.shape})")
-    _check_finite("audio", arr)
+    sums = _check_finite("audio", arr)
     if arr.ndim < 3:
         if lengths is not None:
             raise ValueError("lengths= is for a padded (N, C, T) batch, not for one clip")
@@ -103,7 +114,8 @@ def parse_audio(audio: Any, sample_rate: Any, lengths: Any = None) -> tuple[Audi
         batch = batch.copy() if not owned else batch
         owned = True
         _zero_tails(batch, lens)
-    return AudioRunner(batch, lens, rate, owned=owned), layout
+        sums = None  # measured with the padding, which was not all zeros
+    return AudioRunner(batch, lens, rate, owned=owned, sum_squares=sums), layout
 
 
 def _check_lengths(lengths: Any, n: int, t: int) -> NDArray:
@@ -126,16 +138,19 @@ def _zero_tails(audio: NDArray, lengths: NDArray) -> None:
 class AudioRunner:
     """Applies audio transforms to one padded batch (one call; internal)."""
 
-    def __init__(self, audio: NDArray, lengths: NDArray, sample_rate: int, *, owned: bool) -> None:
+    def __init__(self, audio: NDArray, lengths: NDArray, sample_rate: int, *, owned: bool,
+                 sum_squares: NDArray | None = None) -> None:
         self.audio = audio
         self.lengths = lengths
         self.sample_rate = sample_rate
         self.owned = owned
+        self.sum_squares = sum_squares  # of the current audio, while known
 
     @property
     def meta(self) -> AudioMeta:
         n, c, t = self.audio.shape
-        return AudioMeta(n=n, channels=c, length=t, sample_rate=self.sample_rate, lengths=self.lengths)
+        return AudioMeta(n=n, channels=c, length=t, sample_rate=self.sample_rate, lengths=self.lengths,
+                         sum_squares=self.sum_squares)
 
     def leaf(self, t: Transform, rng: np.random.Generator | None, params: Params | None, reach: NDArray) -> Params:
         """Draw (or reuse) ``t``'s params for every clip and apply it where active."""
@@ -158,6 +173,7 @@ class AudioRunner:
         new_lens = np.asarray(t.output_lengths(sub, sub_meta), np.int64)
         result = t.apply_audio(clips, sub, sub_meta)
         name = type(t).__name__
+        self.sum_squares = None  # the audio changes
         if result.dtype != np.float32 or result.ndim != 3 or result.shape[:2] != clips.shape[:2]:
             raise RuntimeError(f"{name}.apply_audio must return float32 (n, C, T) clips, got {result.shape}")
         if result.shape[2] < new_lens.max():

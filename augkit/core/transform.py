@@ -246,6 +246,9 @@ class AudioMeta:
         Samples per second (Hz).
     lengths : ndarray of shape (n,)
         Valid samples of each clip; the rest of its row is zeros.
+    sum_squares : ndarray of shape (n,) or None
+        Each clip's sum of squared samples (all channels) when the call already measured
+        it (while validating the input); ``None`` once a transform has changed the audio.
     """
 
     n: int
@@ -254,11 +257,13 @@ class AudioMeta:
     sample_rate: int
     lengths: NDArray
     labels: NDArray | None = None
+    sum_squares: NDArray | None = None
 
     def take(self, idx: NDArray) -> AudioMeta:
         """Meta of the sub-batch ``idx``."""
         labels = None if self.labels is None else self.labels[idx]
-        return dataclasses.replace(self, n=len(idx), lengths=self.lengths[idx], labels=labels)
+        sums = None if self.sum_squares is None else self.sum_squares[idx]
+        return dataclasses.replace(self, n=len(idx), lengths=self.lengths[idx], labels=labels, sum_squares=sums)
 
 
 @dataclass(frozen=True, kw_only=True)

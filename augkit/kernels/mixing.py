@@ -10,12 +10,23 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["active_power", "mean_power", "noise_gains", "snr_db"]
+__all__ = ["active_power", "mean_power", "noise_gains", "row_sum_squares", "snr_db"]
+
+
+def row_sum_squares(flat: NDArray) -> NDArray:
+    """Sum of squares of each row of a 2-D array, as float32 dot products (one read-only pass).
+
+    Examples
+    --------
+    >>> row_sum_squares(np.array([[3.0, 4.0], [1.0, 1.0]], np.float32)).tolist()
+    [25.0, 2.0]
+    """
+    return np.matmul(flat[:, None, :], flat[:, :, None])[:, 0, 0]
 
 
 def _sum_squares(audio: NDArray) -> NDArray[np.float64]:
     flat = audio.reshape(audio.shape[0], -1)
-    return np.einsum("ij,ij->i", flat, flat, dtype=np.float64)
+    return row_sum_squares(flat).astype(np.float64)
 
 
 def mean_power(audio: NDArray, lengths: NDArray | None = None) -> NDArray[np.float64]:
