@@ -178,7 +178,7 @@ def test_g711_against_sox(law, name):
 def test_mulaw_transform_equals_the_codec_round_trip():
     x = np.random.default_rng(5).uniform(-1, 1, 5000).astype(np.float32)
     y = A.MuLaw(laws=("a",))(audio=x, sample_rate=8000)["audio"]
-    q = np.clip(np.rint(x * 32768), -32768, 32767).astype(np.int16)
+    q = np.clip(np.floor(x.astype(np.float64) * 32768 + 0.5), -32768, 32767).astype(np.int16)
     np.testing.assert_array_equal(y, g711_decode(g711_encode(q, "a"), "a") / np.float32(32768))
 
 
@@ -191,6 +191,23 @@ def test_packet_loss_rate_and_bursts_follow_the_gilbert_elliott_parameters():
     assert lost.mean() == pytest.approx(0.1, abs=0.01)
     starts = (lost[:, 1:] & ~lost[:, :-1]).sum() + lost[:, 0].sum()
     assert lost.sum() / starts == pytest.approx(3.0, rel=0.08)
+
+
+def test_vectorized_gilbert_elliott_chain_equals_the_frame_by_frame_chain():
+    from augkit.kernels.packets import gilbert_elliott_losses
+
+    rng = np.random.default_rng(11)
+    for _ in range(100):
+        n, frames = rng.integers(1, 12), rng.integers(1, 200)
+        u, q, burst = rng.random((n, frames)), rng.uniform(0, 0.95, n), rng.uniform(0.5, 6, n)
+        leave = 1 / np.maximum(burst, 1)
+        enter = np.minimum(q * leave / (1 - q), 1)
+        state, want = u[:, 0] < q, np.empty((n, frames), bool)
+        want[:, 0] = state
+        for f in range(1, frames):  # the textbook two-state chain, one frame at a time
+            state = np.where(state, u[:, f] >= leave, u[:, f] < enter)
+            want[:, f] = state
+        assert np.array_equal(gilbert_elliott_losses(u, q, burst), want)
 
 
 def test_repeat_concealment_plays_the_last_received_frame():

@@ -154,8 +154,14 @@ class NoiseBank(_SoundBank):
             raise ValueError(f"crossfade_s must be a number of seconds in [0, 10), got {crossfade_s!r}")
         self.crossfade_s = float(crossfade_s)
         self.loops = tuple(self._freeze(self._loop(s)) for s in self.sounds)
-        self._prefix = tuple(_prefix_squares(s) for s in self.sounds)
-        self._loop_prefix = tuple(_prefix_squares(s) for s in self.loops)
+        # prefix sums of squares of every sound (and loop), concatenated, for segment powers
+        self._size = {False: np.array([len(x) for x in self.sounds]), True: np.array([len(x) for x in self.loops])}
+        self._base: dict[bool, NDArray] = {}
+        self._prefix: dict[bool, NDArray] = {}
+        for looped, group in ((False, self.sounds), (True, self.loops)):
+            prefixes = [_prefix_squares(x) for x in group]
+            self._base[looped] = np.cumsum([0] + [len(x) for x in prefixes[:-1]])
+            self._prefix[looped] = np.concatenate(prefixes)
 
     def _options(self) -> dict[str, Any]:
         return {"crossfade_s": self.crossfade_s}
@@ -176,36 +182,33 @@ class NoiseBank(_SoundBank):
         span = np.where(sizes >= lengths, sizes - lengths + 1, loops)
         return np.minimum((u * span).astype(np.int64), span - 1)
 
-    def source(self, k: int, offset: int, length: int) -> tuple[NDArray, int]:
-        """Where the segment of :meth:`segments` lies: ``(array, start)``; it wraps past the end."""
-        src, _, start = self._where(k, offset, length)
-        return src, start
-
-    def _where(self, k: int, offset: int, length: int) -> tuple[NDArray, NDArray, int]:
-        raw = self.sounds[k]
-        if len(raw) >= length:
-            return raw, self._prefix[k], offset % (len(raw) - length + 1)
-        return self.loops[k], self._loop_prefix[k], offset % len(self.loops[k])
+    def placement(self, index: NDArray, offsets: NDArray, lengths: NDArray) -> tuple[NDArray, NDArray]:
+        """Per clip: whether its segment comes from the loop, and where it starts (it may wrap)."""
+        looped = self._size[False][index] < lengths
+        span = np.where(looped, self._size[True][index], self._size[False][index] - lengths + 1)
+        return looped, offsets % span
 
     def segments(self, index: NDArray, offsets: NDArray, lengths: NDArray, width: int) -> NDArray[np.float32]:
         """Noise segments ``(n, width)``: clip ``i`` gets ``lengths[i]`` samples, zeros after."""
         out = np.zeros((len(index), width), np.float32)
-        for i, (k, o, t) in enumerate(zip(index.tolist(), offsets.tolist(), lengths.tolist(), strict=True)):
-            src, _, start = self._where(k, o, t)
-            if start + t <= len(src):
-                out[i, :t] = src[start:start + t]
-            else:
-                out[i, :t] = np.take(src, np.arange(start, start + t), mode="wrap")
+        looped, starts = self.placement(index, offsets, lengths)
+        for i, (k, lp, start, t) in enumerate(zip(index.tolist(), looped.tolist(), starts.tolist(),
+                                                  lengths.tolist(), strict=True)):
+            src = self.loops[k] if lp else self.sounds[k]
+            out[i, :t] = np.take(src, np.arange(start, start + t), mode="wrap")
         return out
 
     def segment_power(self, index: NDArray, offsets: NDArray, lengths: NDArray) -> NDArray[np.float64]:
         """Mean square of each segment :meth:`segments` returns (from cached prefix sums)."""
+        looped, start = self.placement(index, offsets, lengths)
         out = np.empty(len(index))
-        for i, (k, o, t) in enumerate(zip(index.tolist(), offsets.tolist(), lengths.tolist(), strict=True)):
-            src, prefix, start = self._where(k, o, t)
-            size, total = len(src), prefix[-1]
-            end = start + t
-            out[i] = ((end // size) * total + prefix[end % size] - prefix[start]) / t
+        for lp in (False, True):
+            sel = looped == lp
+            k, t, s0 = index[sel], lengths[sel], start[sel]
+            size, base, prefix = self._size[lp][k], self._base[lp][k], self._prefix[lp]
+            total = prefix[base + size]
+            end = s0 + t
+            out[sel] = ((end // size) * total + prefix[base + end % size] - prefix[base + s0]) / t
         return out
 
 

@@ -63,10 +63,11 @@ def add_background(audio: NDArray, params: Params, meta: AudioMeta, bank: NoiseB
     gains = noise_gains(_clip_power(audio, meta, how), bank.segment_power(index, offset, meta.lengths),
                         params["snr_db"]).astype(np.float32)
     out = np.empty_like(audio)
-    channels = audio.shape[1]
-    for i, (k, o, t) in enumerate(zip(index.tolist(), offset.tolist(), meta.lengths.tolist(), strict=True)):
-        src, start = bank.source(k, o, t)
-        g = gains[i]
+    channels, width = audio.shape[1], audio.shape[2]
+    looped, starts = bank.placement(index, offset, meta.lengths)
+    for i, (k, lp, start, t, g) in enumerate(zip(index.tolist(), looped.tolist(), starts.tolist(),
+                                                 meta.lengths.tolist(), gains.tolist(), strict=True)):
+        src = bank.loops[k] if lp else bank.sounds[k]
         size = len(src)
         a = 0
         while a < t:  # contiguous pieces: up to BLOCK samples, never across the end of the noise
@@ -75,10 +76,11 @@ def add_background(audio: NDArray, params: Params, meta: AudioMeta, bank: NoiseB
             noise = src[pos: pos + b - a]
             for c in range(channels):
                 dst = out[i, c, a:b]
-                np.multiply(noise, g, out=dst)
+                np.multiply(noise, np.float32(g), out=dst)
                 dst += audio[i, c, a:b]
             a = b
-        out[i, :, t:] = audio[i, :, t:]
+        if t < width:
+            out[i, :, t:] = 0.0
     return out
 
 

@@ -89,20 +89,25 @@ def g711_round_trip_table(law: str) -> NDArray[np.int16]:
     return table
 
 
+@lru_cache(maxsize=2)
+def _float_table(law: str) -> NDArray[np.float32]:
+    table = (g711_round_trip_table(law) / np.float32(32768.0)).astype(np.float32)
+    table.setflags(write=False)
+    return table
+
+
 def compand_audio(audio: NDArray, law: str = "mu") -> NDArray[np.float32]:
     """Pass float samples (full scale 1.0) through a G.711 encoder and decoder.
 
-    Samples are first quantised to 16 bits, saturating at full scale as a codec input does.
+    Samples are first quantised to 16 bits (rounding halves up), saturating at full scale
+    as a codec input does; then one lookup in a cached 65,536-entry table.
 
     Examples
     --------
     >>> [round(float(v), 4) for v in compand_audio(np.array([0.0, 0.5, -0.01, 2.0], np.float32))]
     [0.0, 0.5116, -0.0099, 0.9803]
     """
-    q = np.rint(np.multiply(audio, 32768.0, dtype=np.float32))
-    np.clip(q, -32768, 32767, out=q)
-    idx = q.astype(np.int32)
-    idx += 32768
-    out = g711_round_trip_table(law)[idx].astype(np.float32)
-    out *= np.float32(1.0 / 32768.0)
-    return out
+    idx = np.multiply(audio, np.float32(32768.0), dtype=np.float32)
+    idx += np.float32(32768.5)  # x * 32768 + 0.5, shifted to the table index
+    np.clip(idx, 0.0, 65535.0, out=idx)
+    return _float_table(law).take(idx.astype(np.int32))

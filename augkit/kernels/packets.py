@@ -32,15 +32,26 @@ def gilbert_elliott_losses(u: NDArray, loss_rate: NDArray, mean_burst_frames: ND
     q = np.clip(np.asarray(loss_rate, np.float64), 0.0, 0.999)
     leave = 1.0 / np.maximum(np.asarray(mean_burst_frames, np.float64), 1.0)
     enter = np.minimum(q * leave / (1.0 - q), 1.0)
-    lost = np.empty((n, frames), bool)
     if frames == 0:
-        return lost
-    state = u[:, 0] < q
-    lost[:, 0] = state
-    for f in range(1, frames):
-        state = np.where(state, u[:, f] >= leave, u[:, f] < enter)
-        lost[:, f] = state
-    return lost
+        return np.zeros((n, 0), bool)
+    # Frame f is lost (bad) if: previous bad and u >= leave, or previous good and u < enter.
+    # Vectorized: when both rules agree the state is "reset" to that value; when they differ it
+    # either copies or toggles the previous state. The state is thus the value of the last
+    # reset XOR the parity of the toggles since then.
+    stay_bad = u >= leave[:, None]
+    go_bad = u < enter[:, None]
+    reset = stay_bad == go_bad
+    reset[:, 0] = True
+    value = stay_bad.copy()
+    value[:, 0] = u[:, 0] < q  # the first frame: the stationary distribution
+    toggle = ~stay_bad & go_bad
+    toggle[:, 0] = False
+    toggles = np.cumsum(toggle, axis=1)
+    idx = np.arange(frames)
+    last = np.maximum.accumulate(np.where(reset, idx[None, :], 0), axis=1)
+    rows = np.arange(n)[:, None]
+    flips = (toggles - toggles[rows, last]) & 1
+    return value[rows, last] ^ flips.astype(bool)
 
 
 def conceal_lost_frames(audio: NDArray, lost: NDArray, frame: int, mode: str = "zero",

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from .g711 import compand_audio
 from .packets import conceal_lost_frames
-from .signal import band_gains, resample_length, spectral_size
+from .signal import band_gains, resample_length, resample_ratio, spectral_size
 
 __all__ = ["band_limit_resample", "telephone_channel"]
 
@@ -22,9 +22,17 @@ __all__ = ["band_limit_resample", "telephone_channel"]
 PAD_S = 0.032
 
 
+#: FFT size per block when a long clip is filtered block by block (overlap-save).
+BLOCK_FFT = 16384
+
+
 def band_limit_resample(audio: NDArray, from_hz: int, to_hz: int, band_hz: tuple[float, float],
                         edge_hz: float) -> NDArray[np.float32]:
     """Band-limit clips ``(n, C, T)`` to ``band_hz`` and resample them to ``to_hz``.
+
+    Short clips take one FFT each; long ones are cut into overlapping blocks of about
+    ``BLOCK_FFT`` samples (each block sees ``PAD_S`` of context on both sides, and only its
+    middle is kept), which keeps the transforms small and in cache.
 
     Examples
     --------
@@ -36,14 +44,29 @@ def band_limit_resample(audio: NDArray, from_hz: int, to_hz: int, band_hz: tuple
     """
     from scipy.fft import irfft, rfft
 
+    up, down = resample_ratio(from_hz, to_hz)
     t = audio.shape[-1]
-    pad = round(PAD_S * max(from_hz, to_hz))
-    n_from, n_to = spectral_size(t, from_hz, to_hz, pad)
-    spec = rfft(audio, n=n_from, axis=-1)
+    out_len = int(resample_length(t, from_hz, to_hz))
+    pad = -(-round(PAD_S * from_hz) // down) * down  # context, a whole number of output samples
+    core = (BLOCK_FFT - 2 * pad) // down * down
+    if core <= 0 or t <= 2 * core:
+        blocks, core, segments = 1, t, audio[..., None, :]
+        pad_out = 0
+    else:
+        blocks = -(-t // core)
+        padded = np.zeros(audio.shape[:-1] + (blocks * core + 2 * pad,), np.float32)
+        padded[..., pad: pad + t] = audio
+        windows = np.lib.stride_tricks.sliding_window_view(padded, core + 2 * pad, axis=-1)
+        segments = windows[..., ::core, :][..., :blocks, :]
+        pad_out = pad * up // down
+    n_from, n_to = spectral_size(segments.shape[-1], from_hz, to_hz, 0 if blocks > 1 else pad)
+    spec = rfft(segments, n=n_from, axis=-1)
     bins = min(n_from, n_to) // 2 + 1
-    gains = band_gains(n_from, from_hz, band_hz[0], band_hz[1], edge_hz)[:bins]
-    cut = spec[..., :bins] * gains
-    out = irfft(cut, n=n_to, axis=-1)[..., : int(resample_length(t, from_hz, to_hz))]
+    spec = spec[..., :bins]
+    spec *= band_gains(n_from, from_hz, band_hz[0], band_hz[1], edge_hz)[:bins]
+    out = irfft(spec, n=n_to, axis=-1)
+    core_out = core * up // down if blocks > 1 else out_len
+    out = out[..., pad_out: pad_out + core_out].reshape(audio.shape[:-1] + (-1,))[..., :out_len]
     out *= np.float32(n_to / n_from)
     return out.astype(np.float32, copy=False)
 

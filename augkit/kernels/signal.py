@@ -26,6 +26,7 @@ __all__ = [
     "filter_audio",
     "resample_audio",
     "resample_length",
+    "resample_ratio",
     "spectral_size",
 ]
 
@@ -70,7 +71,14 @@ def filter_audio(audio: NDArray, sos: NDArray) -> NDArray[np.float32]:
     return sosfilt(np.array(sos), audio, axis=-1).astype(np.float32)
 
 
-def _ratio(from_hz: int, to_hz: int) -> tuple[int, int]:
+def resample_ratio(from_hz: int, to_hz: int) -> tuple[int, int]:
+    """``(up, down)`` in lowest terms with ``to_hz / from_hz == up / down``.
+
+    Examples
+    --------
+    >>> resample_ratio(44100, 16000)
+    (160, 441)
+    """
     r = Fraction(int(to_hz), int(from_hz))
     return r.numerator, r.denominator
 
@@ -83,7 +91,7 @@ def resample_length(length: int | NDArray, from_hz: int, to_hz: int) -> NDArray:
     >>> int(resample_length(16001, 16000, 8000))
     8001
     """
-    up, down = _ratio(from_hz, to_hz)
+    up, down = resample_ratio(from_hz, to_hz)
     return -(-np.asarray(length, np.int64) * up // down)
 
 
@@ -99,7 +107,7 @@ def resample_audio(audio: NDArray, from_hz: int, to_hz: int) -> NDArray[np.float
 
     if from_hz == to_hz:
         return np.array(audio, dtype=np.float32)
-    up, down = _ratio(from_hz, to_hz)
+    up, down = resample_ratio(from_hz, to_hz)
     return resample_poly(audio, up, down, axis=-1).astype(np.float32)
 
 
@@ -115,7 +123,7 @@ def spectral_size(length: int, from_hz: int, to_hz: int, pad: int) -> tuple[int,
     """
     from scipy.fft import next_fast_len
 
-    up, down = _ratio(from_hz, to_hz)
+    up, down = resample_ratio(from_hz, to_hz)
     blocks = next_fast_len(math.ceil((length + pad) / down), real=True)
     return blocks * down, blocks * up
 
