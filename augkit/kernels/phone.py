@@ -54,7 +54,7 @@ def band_limit_resample(audio: NDArray, from_hz: int, to_hz: int, band_hz: tuple
         pad_out = 0
     else:
         blocks = -(-t // core)
-        padded = np.zeros(audio.shape[:-1] + (blocks * core + 2 * pad,), np.float32)
+        padded = np.zeros((*audio.shape[:-1], blocks * core + 2 * pad), np.float32)
         padded[..., pad: pad + t] = audio
         windows = np.lib.stride_tricks.sliding_window_view(padded, core + 2 * pad, axis=-1)
         segments = windows[..., ::core, :][..., :blocks, :]
@@ -66,7 +66,7 @@ def band_limit_resample(audio: NDArray, from_hz: int, to_hz: int, band_hz: tuple
     spec *= band_gains(n_from, from_hz, band_hz[0], band_hz[1], edge_hz)[:bins]
     out = irfft(spec, n=n_to, axis=-1)
     core_out = core * up // down if blocks > 1 else out_len
-    out = out[..., pad_out: pad_out + core_out].reshape(audio.shape[:-1] + (-1,))[..., :out_len]
+    out = out[..., pad_out: pad_out + core_out].reshape((*audio.shape[:-1], -1))[..., :out_len]
     out *= np.float32(n_to / n_from)
     return out.astype(np.float32, copy=False)
 
