@@ -226,3 +226,22 @@ def test_readme_example_runs(tmp_path, monkeypatch):
     exec(compile(code, "README.md", "exec"), namespace)
     assert namespace["out"]["image"].shape == (64, 32, 32, 3)
     assert namespace["one"]["bbox_labels"] == ["cat"] and (tmp_path / "pipe.json").exists()
+
+
+def test_nested_pipelines_give_the_same_draws_in_concurrent_threads():
+    """Child streams reuse one bit generator per nesting level and thread: threads must not mix."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pipe = ak.Compose([
+        ak.image.Rotate(),
+        ak.OneOf([ak.SomeOf([ak.image.Contrast(), ak.image.Gamma(), ak.image.Brightness()], n=2),
+                  ak.image.GridWarp()]),
+        ak.image.Scale(),
+    ])
+    x = np.repeat(np.arange(16 * 16 * 3, dtype=np.uint8).reshape(1, 16, 16, 3), 6, axis=0)
+    expected = [pipe(image=x, rng=seed, return_params=True) for seed in range(16)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda seed: pipe(image=x, rng=seed, return_params=True), range(16)))
+    for e, g in zip(expected, got, strict=True):
+        assert np.array_equal(e["image"], g["image"])
+        assert np.array_equal(e["params"]["children"][0]["degrees"], g["params"]["children"][0]["degrees"])

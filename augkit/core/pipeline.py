@@ -3,8 +3,8 @@
 Every container draws its decisions for all samples at once, so each sample of a batch
 takes its own path (one sample rotated and warped, its neighbour only brightened).
 Randomness: each call normalizes ``rng`` with :func:`numpy.random.default_rng` and gives
-every child its own stream (``Generator.spawn``), so adding a transform does not shift the
-draws of the others.
+every child its own stream (a seed drawn from the parent opens it), so adding a transform
+does not shift the draws of the others.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..kernels.streams import child_streams
 from .audio_runner import parse_audio
 from .data import KEYPOINT_POLICIES, build_outputs, parse_inputs
 from .runner import Runner
@@ -114,11 +115,11 @@ class _Container(Transform, abstract=True):
         if params is None:
             active = reach & (rng.random(n) < self.p)
             chosen = self._choose(rng, n)
-            streams = rng.spawn(len(self.transforms))
-            children = [
-                _run_node(t, runner, s, None, active & chosen[:, i])
-                for i, (t, s) in enumerate(zip(self.transforms, streams, strict=True))
-            ]
+            with child_streams(rng, len(self.transforms)) as (seeds, open_stream):
+                children = [
+                    _run_node(t, runner, open_stream(seed), None, active & chosen[:, i])
+                    for i, (t, seed) in enumerate(zip(self.transforms, seeds, strict=True))
+                ]
             return {"active": active, "chosen": chosen, "children": children}
         children = [
             _run_node(t, runner, None, cp, params["active"])

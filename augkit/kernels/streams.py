@@ -4,16 +4,22 @@ A transform draws one integer seed per sample (small params, exact replay); the 
 turns each seed into its own stream. Creating ``np.random.default_rng(seed)`` costs about
 27 us on a slow core; setting the state of one reused PCG64 from a well-mixed hash of the
 seed costs about 8 us, which matters when a batch holds hundreds of small images.
+
+Pipelines use the same trick for their children's streams (:func:`child_streams`): one
+reused PCG64 per nesting level and thread, re-seeded for each child, instead of
+``Generator.spawn`` (about 30 us per child).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["per_sample_generators"]
+__all__ = ["child_streams", "per_sample_generators"]
 
 _MASK64 = (1 << 64) - 1
 
@@ -50,3 +56,46 @@ def per_sample_generators(seeds: NDArray) -> Iterator[np.random.Generator]:
     for seed in np.asarray(seeds, dtype=np.uint64):
         bits.state = _pcg_state(int(seed))
         yield gen
+
+
+_LOCAL = threading.local()
+
+
+@contextmanager
+def child_streams(rng: np.random.Generator, k: int) -> Iterator[list[int]]:
+    """Seeds for ``k`` child streams of ``rng``, and a function that opens each one.
+
+    Use as ``with child_streams(rng, k) as (seeds, open_stream): gen = open_stream(seeds[i])``.
+    The streams of one ``with`` block share one bit generator (this nesting level's, in this
+    thread): open and use them one after the other. A child that itself opens child streams
+    gets the next level's bit generator, so nesting is safe.
+
+    Examples
+    --------
+    >>> parent = np.random.default_rng(0)
+    >>> with child_streams(parent, 2) as (seeds, open_stream):
+    ...     a = open_stream(seeds[0]).random()
+    ...     b = open_stream(seeds[1]).random()
+    >>> with child_streams(np.random.default_rng(0), 3) as (seeds, open_stream):
+    ...     a2 = open_stream(seeds[0]).random()
+    >>> a == a2 and a != b
+    True
+    """
+    seeds = rng.bit_generator.random_raw(k).tolist()
+    depth = getattr(_LOCAL, "depth", 0)
+    pool = getattr(_LOCAL, "pool", None)
+    if pool is None:
+        pool = _LOCAL.pool = []
+    while len(pool) <= depth:
+        pool.append(np.random.PCG64(0))
+    bits = pool[depth]
+
+    def open_stream(seed: int) -> np.random.Generator:
+        bits.state = _pcg_state(seed)
+        return np.random.Generator(bits)
+
+    _LOCAL.depth = depth + 1
+    try:
+        yield seeds, open_stream
+    finally:
+        _LOCAL.depth = depth
