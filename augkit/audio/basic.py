@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 from numpy.typing import NDArray
@@ -214,6 +213,8 @@ class SpeedPerturb(AudioTransform):
                                    for i, f in enumerate(self.factors)))
 
     def _ratio(self, factor: float) -> tuple[int, int]:
+        from fractions import Fraction
+
         r = Fraction(factor).limit_denominator(1000)
         return r.numerator, r.denominator
 

@@ -49,38 +49,36 @@ def check_bank_rate(bank: NoiseBank, meta: AudioMeta) -> None:
                          f"{meta.sample_rate} Hz; build the bank with sample_rate={meta.sample_rate}")
 
 
-#: Samples mixed per step (a block of clip, noise and output stays in the L2 cache).
-BLOCK = 1 << 15
-
-
 def add_background(audio: NDArray, params: Params, meta: AudioMeta, bank: NoiseBank, how: str) -> NDArray:
     """Mix bank noise into clips at ``params["snr_db"]`` (the kernel of :class:`BackgroundNoise`).
 
-    Noise is read straight from the bank (no per-call copy of it) and mixed block by block.
+    The clips are copied once; noise is added to the copy straight from the bank (no
+    per-call copy of the noise) with BLAS ``saxpy``, one contiguous piece at a time.
     """
+    from scipy.linalg.blas import saxpy
+
     check_bank_rate(bank, meta)
     index, offset = params["noise_index"], params["noise_offset"]
     gains = noise_gains(_clip_power(audio, meta, how), bank.segment_power(index, offset, meta.lengths),
-                        params["snr_db"]).astype(np.float32)
-    out = np.empty_like(audio)
-    channels, width = audio.shape[1], audio.shape[2]
+                        params["snr_db"])
+    out = np.array(audio, dtype=np.float32, order="C")
     looped, starts = bank.placement(index, offset, meta.lengths)
     for i, (k, lp, start, t, g) in enumerate(zip(index.tolist(), looped.tolist(), starts.tolist(),
                                                  meta.lengths.tolist(), gains.tolist(), strict=True)):
+        if g == 0.0:
+            continue
         src = bank.loops[k] if lp else bank.sounds[k]
         size = len(src)
         a = 0
-        while a < t:  # contiguous pieces: up to BLOCK samples, never across the end of the noise
+        while a < t:  # contiguous pieces, split only where a looped noise wraps around
             pos = (start + a) % size
-            b = a + min(BLOCK, t - a, size - pos)
-            noise = src[pos: pos + b - a]
-            for c in range(channels):
-                dst = out[i, c, a:b]
-                np.multiply(noise, np.float32(g), out=dst)
-                dst += audio[i, c, a:b]
+            b = a + min(t - a, size - pos)
+            for row in out[i]:
+                dst = row[a:b]
+                res = saxpy(src[pos: pos + b - a], dst, a=g)  # dst += g * noise, in place
+                if res is not dst and not np.shares_memory(res, dst):  # pragma: no cover - f2py copied
+                    dst[...] = res
             a = b
-        if t < width:
-            out[i, :, t:] = 0.0
     return out
 
 

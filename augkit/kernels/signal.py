@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
@@ -79,6 +78,8 @@ def resample_ratio(from_hz: int, to_hz: int) -> tuple[int, int]:
     >>> resample_ratio(44100, 16000)
     (160, 441)
     """
+    from fractions import Fraction
+
     r = Fraction(int(to_hz), int(from_hz))
     return r.numerator, r.denominator
 
