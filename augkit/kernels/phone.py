@@ -48,7 +48,7 @@ def band_limit_resample(audio: NDArray, from_hz: int, to_hz: int, band_hz: tuple
     t = audio.shape[-1]
     out_len = int(resample_length(t, from_hz, to_hz))
     pad = -(-round(PAD_S * from_hz) // down) * down  # context, a whole number of output samples
-    core = (BLOCK_FFT - 2 * pad) // down * down
+    core = (BLOCK_FFT * down // max(up, down) - 2 * pad) // down * down  # the larger FFT ~ BLOCK_FFT
     if core <= 0 or t <= 2 * core:
         blocks, core, segments = 1, t, audio[..., None, :]
         pad_out = 0
