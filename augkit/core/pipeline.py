@@ -20,7 +20,7 @@ from ..kernels.streams import child_streams
 from .audio_runner import parse_audio
 from .data import KEYPOINT_POLICIES, build_outputs, parse_inputs
 from .runner import Runner
-from .transform import Params, Transform
+from .transform import Meta, Params, Transform
 from .validate import check_choice, check_int, check_int_range, check_number, check_weights
 
 __all__ = ["Compose", "OneOf", "SomeOf"]
@@ -97,6 +97,16 @@ class _Stream:
 
     def __deepcopy__(self, memo: dict) -> _Stream:
         return _Stream()
+
+
+class _DrawOnly:
+    """A runner that draws every leaf's params and applies nothing (for :meth:`Compose.draw_params`)."""
+
+    def __init__(self, meta: Meta) -> None:
+        self.meta = meta
+
+    def leaf(self, t: Transform, rng: np.random.Generator, params: Params | None, reach: NDArray) -> Params:
+        return {"active": reach & (rng.random(self.meta.n) < t.p), **t.sample(rng, self.meta)}
 
 
 @dataclass(frozen=True)
@@ -271,6 +281,32 @@ class Compose(_Container):
         if image is not None or given:
             raise TypeError(f"audio= cannot be combined with {['image', *given] if image is not None else given}")
         return parse_audio(audio, sample_rate, lengths)
+
+    def draw_params(self, image_shape: tuple[int, ...], *, dtype: Any = np.uint8,
+                    rng: np.random.Generator | int | None = None) -> Params:
+        """The params a call on one image of ``image_shape`` would draw, without applying them.
+
+        ``pipe.replay(pipe.draw_params(x.shape, rng=r), x)`` equals ``pipe(x, rng=r)``. Params
+        drawn image by image (each with its own ``rng``) and joined with
+        :func:`~augkit.core.transform.stack_params` replay on the batch in one vectorized call:
+        each image's draws then depend on its own seed only, not on the batch around it.
+
+        Examples
+        --------
+        >>> import augkit as ak
+        >>> pipe = ak.Compose([ak.image.Rotate(degrees_range=(-30, 30))])
+        >>> x = np.zeros((8, 8, 3), np.uint8)
+        >>> p = pipe.draw_params(x.shape, rng=4)
+        >>> bool((pipe.replay(p, image=x)["image"] == pipe(image=x, rng=4)["image"]).all())
+        True
+        """
+        shape = tuple(int(v) for v in image_shape)
+        if len(shape) not in (2, 3):
+            raise ValueError(f"image_shape must be (H, W) or (H, W, C), got {image_shape!r}")
+        meta = Meta(n=1, height=shape[0], width=shape[1], channels=shape[2] if len(shape) == 3 else 1,
+                    dtype=np.dtype(dtype))
+        gen = self._stream.get(self.seed) if rng is None else np.random.default_rng(rng)
+        return {"n": 1, **self._run(_DrawOnly(meta), gen, None, np.ones(1, dtype=bool))}
 
     def replay(self, params: Params, image: Any = None, **data: Any) -> dict[str, Any]:
         """Apply the exact draws of an earlier call (``return_params=True``) to new data.

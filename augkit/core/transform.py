@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ..kernels.fields import DisplacementField
 
 __all__ = [
+    "stack_params",
     "AudioMeta",
     "AudioTransform",
     "GeometricTransform",
@@ -106,6 +107,33 @@ def take_params(params: Params, idx: NDArray) -> Params:
             out[key] = len(idx)
         elif isinstance(value, np.ndarray) and value.ndim >= 1:
             out[key] = value[idx]
+        else:
+            out[key] = value
+    return out
+
+
+def stack_params(parts: list[Params]) -> Params:
+    """Join params drawn for separate sub-batches into the params of their concatenation.
+
+    The inverse of :func:`take_params`: ``stack_params([take_params(p, a), take_params(p, b)])``
+    equals ``take_params(p, concatenate([a, b]))``.
+
+    Examples
+    --------
+    >>> stack_params([{"n": 1, "angle": np.array([1.0])}, {"n": 2, "angle": np.array([2.0, 3.0])}])
+    {'n': 3, 'angle': array([1., 2., 3.])}
+    """
+    if not parts:
+        raise ValueError("stack_params needs at least one params dict")
+    first = parts[0]
+    out: Params = {}
+    for key, value in first.items():
+        if key == "children":
+            out[key] = [stack_params([p["children"][i] for p in parts]) for i in range(len(value))]
+        elif key == "n":
+            out[key] = sum(p["n"] for p in parts)
+        elif isinstance(value, np.ndarray) and value.ndim >= 1:
+            out[key] = np.concatenate([p[key] for p in parts], axis=0)
         else:
             out[key] = value
     return out

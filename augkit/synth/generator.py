@@ -1,0 +1,305 @@
+"""``TextImageGenerator``: brand-new OCR training images, deterministic per index.
+
+Sample ``i`` depends only on ``(seed, i)``: its text, font, size, colours and background
+are drawn from ``default_rng([seed, i, attempt])``, and its distortion params are drawn
+from the same kind of per-sample stream and replayed on batches of equally sized images in
+one vectorized call. A dataset is therefore identical whatever the batch size, the number
+of workers or the sharding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..core.pipeline import Compose
+from ..core.serialize import to_dict
+from ..core.transform import stack_params
+from ..kernels.streams import _pcg_state
+from .fonts import FontBank
+from .render import (
+    BACKGROUNDS,
+    composite,
+    draw_background,
+    glyph_set,
+    layout_text,
+    pick_colors,
+    render_mask,
+    text_contrast,
+)
+from .text import TextSource, WordList, as_text_source
+
+__all__ = ["MODES", "TextImageGenerator"]
+
+MODES = ("char", "word", "line")
+#: Word and line images are padded (with background) to a multiple of this width.
+WIDTH_STEP = 8
+#: Re-draws allowed when the distorted text fails the contrast gate.
+MAX_ATTEMPTS = 6
+
+
+@dataclass
+class _Draft:
+    """One rendered, not yet distorted sample (internal)."""
+
+    index: int
+    attempt: int
+    text: str
+    label: str
+    font: str
+    image: NDArray[np.uint8]
+    mask: NDArray[np.uint8]
+    quads: NDArray[np.float32]  # (L, 4, 2)
+    params: dict | None = None
+
+
+@dataclass
+class TextImageGenerator:
+    """Render random text in many fonts, colours and contrasts, then distort it.
+
+    Parameters
+    ----------
+    mode : {"char", "word", "line"}
+        ``"char"``: one character in the middle of a ``size`` patch (neighbours, if any, cut
+        at the edges); ``"word"`` / ``"line"``: ``height`` pixels high, width to fit (a
+        multiple of 8, padded with background).
+    text : TextSource or list of str
+        ``WordList.builtin("en")`` (default), ``RandomText(...)``, ``Corpus(path)`` or strings.
+    fonts : FontBank
+        Default: the built-in fonts. Text is only drawn with a font that has all its glyphs.
+    height : int
+        Image height for words and lines.
+    size : (int, int)
+        ``(height, width)`` of character patches.
+    pipeline : Compose or None
+        Image pipeline applied to every sample; character boxes follow its geometry.
+    seed : int
+    backgrounds : tuple of str
+        Drawn per sample from ``"solid"``, ``"gradient"``, ``"noise"``, ``"texture"``.
+    texture_folder : str or None
+        Folder of images for ``"texture"`` backgrounds.
+    min_contrast : float
+        Minimum WCAG contrast ratio of the text colour over the background under it; the
+        distorted image must still reach ``1 + (min_contrast - 1) / 2``, else the sample is
+        drawn again (after a few tries: undistorted, black or white).
+    text_height_range : (float, float)
+        Height of the font's ascender-to-descender band, as a fraction of the image height.
+    neighbors_p : float
+        ``"char"`` mode: probability of drawing the neighbouring characters, cut at the edges.
+    strict : bool
+        Raise when a text has no covering font, instead of drawing another text.
+
+    Examples
+    --------
+    >>> gen = TextImageGenerator(mode="word", seed=0)
+    >>> s = gen[5]
+    >>> s["image"].shape[0], s["char_boxes"].shape == (len(s["text"]), 4, 2)
+    (32, True)
+    >>> bool((gen[5]["image"] == s["image"]).all())
+    True
+    """
+
+    mode: str = "word"
+    text: Any = None
+    fonts: FontBank | None = None
+    height: int = 32
+    size: tuple[int, int] = (32, 32)
+    pipeline: Compose | None = None
+    seed: int = 0
+    backgrounds: tuple[str, ...] = ("solid", "gradient", "noise")
+    texture_folder: str | None = None
+    min_contrast: float = 3.0
+    text_height_range: tuple[float, float] = (0.6, 0.9)
+    neighbors_p: float = 0.5
+    strict: bool = False
+    _source: TextSource = field(init=False, repr=False)
+    _wrapped: Compose | None = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        self._source = WordList.builtin("en") if self.text is None else as_text_source(self.text)
+        if self.fonts is None:
+            self.fonts = FontBank.builtin()
+        if not isinstance(self.fonts, FontBank):
+            raise TypeError(f"fonts must be an augkit.synth.FontBank, got {type(self.fonts).__name__}")
+        if not isinstance(self.height, int) or not 8 <= self.height <= 512:
+            raise ValueError(f"height must be an integer number of pixels in [8, 512], got {self.height!r}")
+        if len(self.size) != 2 or not all(isinstance(v, int) and 8 <= v <= 512 for v in self.size):
+            raise ValueError(f"size must be (height, width) integers in [8, 512], got {self.size!r}")
+        self.size = tuple(self.size)
+        if self.pipeline is not None and not isinstance(self.pipeline, Compose):
+            raise TypeError(f"pipeline must be an augkit.Compose or None, got {type(self.pipeline).__name__}")
+        if not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        bad = [b for b in self.backgrounds if b not in BACKGROUNDS]
+        if bad or not self.backgrounds:
+            raise ValueError(f"backgrounds must be a non-empty subset of {BACKGROUNDS}, got {self.backgrounds!r}")
+        if "texture" in self.backgrounds and self.texture_folder is None:
+            raise ValueError("backgrounds include 'texture': give texture_folder=")
+        if not 1.0 <= float(self.min_contrast) <= 21.0:
+            raise ValueError(f"min_contrast is a WCAG ratio in [1, 21], got {self.min_contrast!r}")
+        lo, hi = self.text_height_range
+        if not 0.2 <= lo <= hi <= 1.0:
+            raise ValueError(f"text_height_range must satisfy 0.2 <= lo <= hi <= 1, got {self.text_height_range!r}")
+        # keypoints (the corners of the character boxes) must never be dropped
+        self._wrapped = None if self.pipeline is None else Compose([self.pipeline], keypoints_outside="flag")
+
+    # --- one sample ----------------------------------------------------------------------
+    def _rng(self, index: int, attempt: int) -> np.random.Generator:
+        # a fresh PCG64 stream keyed by (seed, index, attempt): cheaper than a SeedSequence
+        key = (int(self.seed) * 0x9E3779B97F4A7C15 + int(index) * 0xBF58476D1CE4E5B9 + int(attempt)) % (1 << 64)
+        bits = np.random.PCG64(0)
+        bits.state = _pcg_state(key)
+        return np.random.Generator(bits)
+
+    def _pick_text(self, rng: np.random.Generator) -> tuple[str, int]:
+        fonts = self.fonts
+        for _ in range(50):
+            text = self._source.draw(rng, self.mode)
+            covering = fonts.covering(text)
+            if covering.size:
+                return text, int(covering[int(rng.integers(covering.size))])
+            if self.strict:
+                raise ValueError(f"no font in the bank draws every character of {text!r}")
+        raise ValueError("50 texts in a row had no covering font; check the text source against the fonts")
+
+    def _render(self, index: int, attempt: int, plain: bool = False) -> _Draft:
+        rng = self._rng(index, attempt)
+        text, k = self._pick_text(rng)
+        label = text.upper() if self.fonts.caps_only[k] else text
+        if self.mode == "char":
+            return self._render_char(rng, index, attempt, label, k, plain)
+        return self._render_text(rng, index, attempt, label, k, plain)
+
+    def _font_for_height(self, k: int, band_px: float) -> Any:
+        ascent, descent = glyph_set(self.fonts.paths[k], 100).font.getmetrics()
+        return glyph_set(self.fonts.paths[k], max(4, round(100 * band_px / max(ascent + descent, 1))))
+
+    def _render_text(self, rng: np.random.Generator, index: int, attempt: int, label: str, k: int,
+                     plain: bool) -> _Draft:
+        h = self.height
+        glyphs = self._font_for_height(k, h * float(rng.uniform(*self.text_height_range)))
+        pens, boxes = layout_text(label, glyphs)
+        x0, x1 = float(boxes[:, 0].min()), float(boxes[:, 2].max())
+        left = int(rng.integers(1, max(2, h // 4)))
+        right = int(rng.integers(1, max(2, h // 4)))
+        width = int(np.ceil((x1 - x0 + left + right) / WIDTH_STEP) * WIDTH_STEP)
+        slack = h - (glyphs.ascent + glyphs.descent)
+        oy = round(slack / 2 + rng.uniform(-0.25, 0.25) * max(slack, 0))
+        origin = (left - int(np.floor(x0)), oy)
+        return self._finish(rng, index, attempt, label, k, (width, h), label, glyphs, origin, pens, boxes, plain)
+
+    def _render_char(self, rng: np.random.Generator, index: int, attempt: int, label: str, k: int,
+                     plain: bool) -> _Draft:
+        ph, pw = self.size
+        glyphs = self._font_for_height(k, ph * float(rng.uniform(*self.text_height_range)))
+        drawn, target = label, 0
+        if rng.random() < self.neighbors_p:
+            left, right = self._source.draw(rng, "char"), self._source.draw(rng, "char")
+            if self.fonts.covers(k, left + right) and not (left + right).isspace():
+                drawn, target = left + label + right, 1
+        pens, boxes = layout_text(drawn, glyphs)
+        box = boxes[target]
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        jitter = rng.uniform(-0.08, 0.08, 2) * np.array([pw, ph])
+        origin = (round(pw / 2 - cx + jitter[0]), round(ph / 2 - cy + jitter[1]))
+        draft = self._finish(rng, index, attempt, label, k, (pw, ph), drawn, glyphs, origin, pens, boxes, plain)
+        draft.quads = draft.quads[target: target + 1]
+        return draft
+
+    def _finish(self, rng: np.random.Generator, index: int, attempt: int, label: str, k: int,
+                canvas: tuple[int, int], drawn: str, glyphs: Any, origin: tuple[int, int],
+                pens: NDArray, boxes: NDArray, plain: bool) -> _Draft:
+        mask = render_mask(drawn, glyphs, canvas, origin, pens)
+        kind = self.backgrounds[int(rng.integers(len(self.backgrounds)))]
+        if plain:
+            background = np.full((canvas[1], canvas[0], 3), 255, np.uint8)
+            color = np.zeros(3, np.uint8)
+        else:
+            background = draw_background(rng, kind, canvas, self.texture_folder)
+            # a margin over the gate: anti-aliasing and blur pull the measured contrast down
+            color = pick_colors(rng, background, mask, min(21.0, 1.5 * float(self.min_contrast)))
+        image = composite(background, mask, color)
+        b = boxes + np.array([origin[0], origin[1], origin[0], origin[1]], np.float32)
+        quads = np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [2, 3]], b[:, [0, 3]]], axis=1).astype(np.float32)
+        draft = _Draft(index, attempt, drawn, label, self.fonts.name(k), image, mask, quads)
+        if self._wrapped is not None and not plain:
+            draft.params = self._wrapped.draw_params(image.shape, rng=rng)
+        return draft
+
+    # --- distortion, in groups of equal size ------------------------------------------------
+    def _distort(self, drafts: list[_Draft]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any] | None] = [None] * len(drafts)
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for j, d in enumerate(drafts):
+            groups.setdefault(d.image.shape if d.params is not None else ("plain", j), []).append(j)
+        for members in groups.values():
+            ds = [drafts[j] for j in members]
+            if ds[0].params is None:
+                images, masks, quads = [ds[0].image], [ds[0].mask], [ds[0].quads]
+            else:
+                res = self._wrapped.replay(
+                    stack_params([d.params for d in ds]), image=np.stack([d.image for d in ds]),
+                    mask=np.stack([d.mask for d in ds]), keypoints=[d.quads.reshape(-1, 2) for d in ds])
+                images, masks = list(res["image"]), list(res["mask"])
+                quads = [kp.reshape(-1, 4, 2).astype(np.float32) for kp in res["keypoints"]]
+            for j, d, img, m, q in zip(members, ds, images, masks, quads, strict=True):
+                out[j] = {"image": img, "mask": m, "char_boxes": q, "draft": d}
+        return out
+
+    def _passes(self, sample: dict[str, Any]) -> bool:
+        floor = 1.0 + (float(self.min_contrast) - 1.0) / 2.0
+        return text_contrast(sample["image"], sample["mask"]) >= floor
+
+    def _samples(self, indices: list[int]) -> list[dict[str, Any]]:
+        attempts = dict.fromkeys(indices, 0)
+        done: dict[int, dict[str, Any]] = {}
+        todo = list(indices)
+        while todo:
+            drafts = [self._render(i, attempts[i], plain=attempts[i] >= MAX_ATTEMPTS) for i in todo]
+            results = self._distort(drafts)
+            retry = []
+            for i, r in zip(todo, results, strict=True):
+                if attempts[i] >= MAX_ATTEMPTS or self._passes(r):
+                    done[i] = r
+                else:
+                    attempts[i] += 1
+                    retry.append(i)
+            todo = retry
+        return [self._public(i, done[i]) for i in indices]
+
+    def _public(self, index: int, r: dict[str, Any]) -> dict[str, Any]:
+        d: _Draft = r["draft"]
+        return {"image": r["image"], "text": d.label, "char_boxes": r["char_boxes"], "font": d.font,
+                "index": index, "attempt": d.attempt, "seed": int(self.seed), "mode": self.mode}
+
+    # --- public API -------------------------------------------------------------------------
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        """Sample ``index``: ``image`` (H, W, 3) uint8, ``text`` (the label), ``char_boxes``
+        (L, 4, 2) corner quads (clockwise from top-left, in pixels), ``font``, ``index``."""
+        if not isinstance(index, (int, np.integer)) or index < 0:
+            raise IndexError(f"index must be a non-negative integer, got {index!r}")
+        return self._samples([int(index)])[0]
+
+    def batch(self, start: int, count: int) -> dict[str, list]:
+        """Samples ``start .. start + count - 1`` as lists per field (identical to ``gen[i]``)."""
+        if start < 0 or count < 0:
+            raise ValueError(f"start and count must be >= 0, got {start}, {count}")
+        samples = self._samples(list(range(start, start + count)))
+        keys = ("image", "text", "char_boxes", "font", "index", "attempt")
+        return {k: [s[k] for s in samples] for k in keys}
+
+    def to_config(self) -> dict[str, Any]:
+        """The full configuration, for dataset manifests."""
+        return {
+            "mode": self.mode, "text": self._source.to_config(), "fonts": self.fonts.to_config(),
+            "height": self.height, "size": list(self.size), "seed": int(self.seed),
+            "pipeline": None if self.pipeline is None else to_dict(self.pipeline),
+            "backgrounds": list(self.backgrounds), "texture_folder": self.texture_folder,
+            "min_contrast": float(self.min_contrast), "text_height_range": list(self.text_height_range),
+            "neighbors_p": float(self.neighbors_p), "strict": self.strict,
+        }
