@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from ..kernels.fields import DisplacementField
 
 __all__ = [
-    "stack_params",
     "AudioMeta",
     "AudioTransform",
     "GeometricTransform",
@@ -42,6 +41,7 @@ __all__ = [
     "PixelTransform",
     "Transform",
     "registry",
+    "stack_params",
     "take_params",
 ]
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -297,7 +296,8 @@ def composite(background: NDArray[np.uint8], mask: NDArray[np.uint8], color: NDA
 
     Examples
     --------
-    >>> composite(np.zeros((1, 2, 3), np.uint8), np.array([[0, 255]], np.uint8), np.array([200, 0, 0]))[0, :, 0].tolist()
+    >>> out = composite(np.zeros((1, 2, 3), np.uint8), np.array([[0, 255]], np.uint8), np.array([200, 0, 0]))
+    >>> out[0, :, 0].tolist()
     [0, 200]
     """
     bg = background.astype(np.int32)
