@@ -16,9 +16,26 @@ def _demo(args: argparse.Namespace) -> int:
 
     path = run_demo(args.out, columns=args.columns, seed=args.seed)
     print(f"wrote {path}")
+    from .synth.sheet import run_synth_demo
+
+    print(f"wrote {run_synth_demo(args.out, seed=args.seed)}")
     sounds = run_audio_demo(Path(args.out) / "audio", seed=args.seed)
     print(f"wrote {len(sounds)} audio files (clean, crowd, car, phone: WAV + waveform/spectrogram PNG) "
           f"in {sounds[0].parent}")
+    return 0
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from .core.serialize import load
+    from .synth import RandomText, TextImageGenerator, WordList, write_dataset
+
+    text = WordList.builtin("en") if args.charset is None else RandomText(charset=args.charset)
+    pipeline = None if args.pipeline is None else load(args.pipeline)
+    gen = TextImageGenerator(mode=args.mode, text=text, height=args.height, size=(args.height, args.height),
+                             pipeline=pipeline, seed=args.seed)
+    manifest = write_dataset(gen, args.out, args.count, format=args.format, workers=args.workers,
+                             shard_size=args.shard_size, quiet=args.quiet)
+    print(f"wrote {manifest['count']:,} {args.mode} images to {args.out} ({args.format})")
     return 0
 
 
@@ -26,12 +43,26 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``augkit`` argument parser."""
     parser = argparse.ArgumentParser(prog="augkit", description="Batch-first data augmentation and synthesis.")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="write a PNG grid of a sample image under several pipelines, "
-                                          "and a sample sentence in a crowd, a car and on a bad phone")
+    demo = sub.add_parser("demo", help="write a PNG grid of a sample image under several pipelines, a contact "
+                                          "sheet of synthetic text images, and a sample sentence in a crowd, "
+                                          "a car and on a bad phone")
     demo.add_argument("--out", required=True, help="output folder (created if missing)")
     demo.add_argument("--columns", type=int, default=6, help="random draws per pipeline (default 6)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.set_defaults(func=_demo)
+    synth = sub.add_parser("synth", help="generate a synthetic OCR dataset (text in many fonts, distorted)")
+    synth.add_argument("--mode", choices=("char", "word", "line"), default="word")
+    synth.add_argument("--count", type=int, required=True, help="number of images")
+    synth.add_argument("--out", required=True, help="output folder; re-running resumes an interrupted run")
+    synth.add_argument("--format", choices=("folder", "webdataset"), default="folder")
+    synth.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--height", type=int, default=32, help="image height (and char patch size)")
+    synth.add_argument("--charset", default=None, help="random strings over these characters (default: English words)")
+    synth.add_argument("--pipeline", default=None, help="JSON pipeline (augkit.save) applied to every image")
+    synth.add_argument("--shard-size", type=int, default=1000)
+    synth.add_argument("--quiet", action="store_true", help="no progress bar")
+    synth.set_defaults(func=_synth)
     return parser
 
 

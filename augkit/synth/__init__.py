@@ -5,8 +5,10 @@ deterministic per index; :func:`write_dataset` writes them in formats training c
 Text sources: :class:`WordList`, :class:`RandomText`, :class:`Corpus`; fonts: :class:`FontBank`.
 """
 
+from .dataset import read_folder_labels, write_dataset
 from .fonts import FontBank
 from .generator import TextImageGenerator
 from .text import Corpus, RandomText, WordList
 
-__all__ = ["Corpus", "FontBank", "RandomText", "TextImageGenerator", "WordList"]
+__all__ = ["Corpus", "FontBank", "RandomText", "TextImageGenerator", "WordList", "read_folder_labels",
+           "write_dataset"]

@@ -139,7 +139,7 @@ class FontBank:
     def _cmap(path: str) -> frozenset[int]:
         from fontTools.ttLib import TTFont
 
-        with TTFont(path, lazy=True, fontNumber=0) as font:
+        with open(path, "rb") as fh, TTFont(fh, lazy=True, fontNumber=0) as font:
             cmap = font.getBestCmap()
         if not cmap:
             raise ValueError("the font has no Unicode character map")

@@ -274,13 +274,15 @@ class TextImageGenerator:
 
     def _public(self, index: int, r: dict[str, Any]) -> dict[str, Any]:
         d: _Draft = r["draft"]
-        return {"image": r["image"], "text": d.label, "char_boxes": r["char_boxes"], "font": d.font,
-                "index": index, "attempt": d.attempt, "seed": int(self.seed), "mode": self.mode}
+        return {"image": r["image"], "text": d.label, "char_boxes": r["char_boxes"], "mask": r["mask"],
+                "font": d.font, "index": index, "attempt": d.attempt, "seed": int(self.seed), "mode": self.mode}
 
     # --- public API -------------------------------------------------------------------------
     def __getitem__(self, index: int) -> dict[str, Any]:
         """Sample ``index``: ``image`` (H, W, 3) uint8, ``text`` (the label), ``char_boxes``
-        (L, 4, 2) corner quads (clockwise from top-left, in pixels), ``font``, ``index``."""
+        (L, 4, 2) corner quads (clockwise from top-left, in pixels), ``mask`` (H, W) uint8 text
+        coverage after the distortion, ``font`` (file name), ``index``, ``attempt`` (re-draws
+        after a failed contrast check), ``seed``, ``mode``."""
         if not isinstance(index, (int, np.integer)) or index < 0:
             raise IndexError(f"index must be a non-negative integer, got {index!r}")
         return self._samples([int(index)])[0]
@@ -290,7 +292,7 @@ class TextImageGenerator:
         if start < 0 or count < 0:
             raise ValueError(f"start and count must be >= 0, got {start}, {count}")
         samples = self._samples(list(range(start, start + count)))
-        keys = ("image", "text", "char_boxes", "font", "index", "attempt")
+        keys = ("image", "text", "char_boxes", "mask", "font", "index", "attempt")
         return {k: [s[k] for s in samples] for k in keys}
 
     def to_config(self) -> dict[str, Any]:

@@ -1,0 +1,277 @@
+"""Synthetic OCR: fonts, layout against Pillow's own rendering, geometry, contrast, datasets."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+import augkit as ak
+from augkit.synth import FontBank, RandomText, TextImageGenerator, read_folder_labels, write_dataset
+from augkit.synth.fonts import _builtin_folder
+from augkit.synth.render import _features, glyph_set, layout_text, text_contrast
+
+FONTS = _builtin_folder()
+
+
+def bank_of(*names: str) -> FontBank:
+    return FontBank([FONTS / n for n in names])
+
+
+# --- fonts ----------------------------------------------------------------------------------
+def test_builtin_fonts_are_licensed_and_listed():
+    sources = (FONTS / "SOURCES.md").read_text(encoding="utf-8")
+    files = sorted(p.name for p in FONTS.iterdir() if p.suffix in (".ttf", ".otf"))
+    assert len(files) >= 30
+    assert all(f in sources for f in files)
+    total = sum((FONTS / f).stat().st_size for f in files)
+    assert total < 15e6
+    for lic in ("OFL", "Apache", "BSD", "Bitstream"):
+        assert lic in sources
+    assert "GPL" not in sources.replace("AGPL", "").replace("no GPL", "")
+
+
+def test_coverage_table_catches_a_font_without_a_needed_glyph():
+    bank = bank_of("Humor-Sans.ttf", "DejaVuSans.ttf")
+    humor = bank.paths.index(str(FONTS / "Humor-Sans.ttf"))
+    assert not bank.covers(humor, "café") and bank.covers(1 - humor, "café")
+    gen = TextImageGenerator(text=["café", "naïve"], fonts=bank, seed=0)
+    assert {gen[i]["font"] for i in range(30)} == {"DejaVuSans.ttf"}
+    strict = TextImageGenerator(text=["Ωμέγα"], fonts=bank_of("Humor-Sans.ttf", "Kristi.ttf"), strict=True)
+    with pytest.raises(ValueError, match="no font in the bank draws every character"):
+        strict[0]
+
+
+def test_corrupt_font_is_reported_by_name_and_skipped(tmp_path):
+    (tmp_path / "broken.ttf").write_bytes(b"not a font at all")
+    (tmp_path / "good.ttf").write_bytes((FONTS / "DejaVuSans.ttf").read_bytes())
+    with pytest.warns(UserWarning, match="broken.ttf"):
+        bank = FontBank(tmp_path)
+    assert len(bank) == 1 and bank.skipped[0][0].endswith("broken.ttf")
+    (tmp_path / "good.ttf").unlink()
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="no usable font"):
+        FontBank(tmp_path)
+
+
+def test_caps_only_fonts_get_upper_case_labels():
+    bank = bank_of("BebasNeue-Regular.otf")
+    assert bank.caps_only == (True,)
+    assert TextImageGenerator(text=["hello"], fonts=bank, seed=0)[0]["text"] == "HELLO"
+
+
+# --- layout and boxes --------------------------------------------------------------------------
+def _pillow_ink(text: str, font: ImageFont.FreeTypeFont, size=(400, 80)) -> np.ndarray:
+    img = Image.new("L", size, 0)
+    ImageDraw.Draw(img).text((20, 20), text, font=font, fill=255, anchor="la", features=_features())
+    return np.asarray(img).astype(int)
+
+
+@pytest.mark.parametrize("name", ["DejaVuSans.ttf", "LiberationSerif-Regular.ttf", "Roboto-Regular.ttf",
+                                  "Go-Mono.ttf", "Carlito-Regular.ttf", "LiberationSerif-Italic.ttf"])
+def test_character_boxes_match_the_ink_pillow_draws_for_each_character(name):
+    """Pillow draws the whole string (kerning and all); character i's ink is what appending it adds.
+
+    Where a glyph overlaps its predecessor (A-R, italics) the added ink is smaller than the glyph,
+    so it must lie inside the box; where nothing overlaps it must equal the box (within 1 px).
+    """
+    exact = 0
+    for size in (17, 32):
+        glyphs = glyph_set(str(FONTS / name), size)
+        for text in ("AVATAR Typewriter", "Kerning: To, Wa, y.", "flat office"):
+            _, boxes = layout_text(text, glyphs)
+            for i, ch in enumerate(text):
+                if ch.isspace():
+                    continue
+                before, after = _pillow_ink(text[:i], glyphs.font), _pillow_ink(text[: i + 1], glyphs.font)
+                ys, xs = np.nonzero(after > before)
+                if ys.size == 0:  # fully overlapped by earlier glyphs: nothing to compare
+                    continue
+                ink = np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]) - [20, 20, 20, 20]
+                box = boxes[i]
+                assert ink[0] >= box[0] - 1 and ink[1] >= box[1] - 1, (name, size, text, ch, ink, box)
+                assert ink[2] <= box[2] + 1 and ink[3] <= box[3] + 1, (name, size, text, ch, ink, box)
+                if not (before > 0).any(axis=0)[20 + int(box[0]) - 1: 20 + int(box[2]) + 1].any():
+                    assert np.abs(ink - box).max() <= 1.0, (name, size, text, ch, ink, box)  # no overlap
+                    exact += 1
+    assert exact >= 10
+
+
+def test_boxes_follow_a_rotation_exactly():
+    plain = TextImageGenerator(seed=3)
+    turned = TextImageGenerator(seed=3, pipeline=ak.Compose([ak.image.Rotate(degrees_range=(15, 15))]))
+    for i in range(5):
+        a, b = plain[i], turned[i]
+        assert a["text"] == b["text"]
+        h, w = a["image"].shape[:2]
+        c = np.array([w / 2, h / 2])
+        t = np.deg2rad(15)
+        # augkit's Rotate turns counter-clockwise on screen (y down): x' = R(-t) applied about the centre
+        rot = np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]])
+        want = (a["char_boxes"].reshape(-1, 2) - c) @ rot.T + c
+        np.testing.assert_allclose(b["char_boxes"].reshape(-1, 2), want, atol=1e-3)
+
+
+def _inside(points: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """Points inside a convex quad (either orientation)."""
+    signs = []
+    for k in range(4):
+        a, b = quad[k], quad[(k + 1) % 4]
+        signs.append((b[0] - a[0]) * (points[:, 1] - a[1]) - (b[1] - a[1]) * (points[:, 0] - a[0]))
+    s = np.stack(signs)
+    return (s >= -1e-9).all(axis=0) | (s <= 1e-9).all(axis=0)
+
+
+@pytest.mark.parametrize("distortion", [
+    ak.image.Perspective(distortion_range=(0.05, 0.1)),
+    ak.image.Affine(degrees_range=(-10, 10), shear_degrees_range=(-15, 15)),
+])
+def test_text_ink_stays_inside_its_character_quads_after_distortion(distortion):
+    gen = TextImageGenerator(seed=1, fonts=bank_of("DejaVuSans.ttf", "LiberationSerif-Regular.ttf"),
+                             pipeline=ak.Compose([distortion]))
+    for i in range(12):
+        s = gen[i]
+        ys, xs = np.nonzero(s["mask"] >= 128)
+        pts = np.stack([xs + 0.5, ys + 0.5], axis=1)
+        grown = []
+        for q in s["char_boxes"]:  # 1 px of slack around each quad
+            centre = q.mean(axis=0)
+            grown.append(centre + (q - centre) * (1 + 2.0 / max(np.ptp(q[:, 0]), np.ptp(q[:, 1]), 1)))
+        covered = np.zeros(len(pts), bool)
+        for q in grown:
+            covered |= _inside(pts, q)
+        assert covered.mean() > 0.99, (i, s["text"], covered.mean())
+        for q in s["char_boxes"]:
+            if np.ptp(q[:, 0]) > 2:
+                assert _inside(pts, q).any()
+
+
+# --- colours, determinism ----------------------------------------------------------------------
+def test_contrast_gate_holds_under_contrast_loss_and_blur():
+    pipe = ak.Compose([ak.image.Contrast(factor_range=(0.2, 0.6)), ak.image.GaussianBlur(sigma_range=(0.5, 1.5))])
+    gen = TextImageGenerator(seed=2, pipeline=pipe, min_contrast=3.0)
+    batch = gen.batch(0, 60)
+    scores = [text_contrast(img, m) for img, m in zip(batch["image"], batch["mask"], strict=True)]
+    assert min(scores) >= 2.0
+    assert max(batch["attempt"]) >= 1  # the gate did have to re-draw some
+
+
+def test_samples_depend_only_on_seed_and_index():
+    pipe = ak.Compose([ak.image.Rotate(degrees_range=(-5, 5)), ak.image.GaussianNoise(std_range=(0.01, 0.05))])
+    gen = TextImageGenerator(seed=7, pipeline=pipe)
+    batch = gen.batch(3, 10)
+    for j, i in enumerate(range(3, 13)):
+        s = gen[i]
+        assert np.array_equal(s["image"], batch["image"][j]) and s["text"] == batch["text"][j]
+        np.testing.assert_array_equal(s["char_boxes"], batch["char_boxes"][j])
+    assert not np.array_equal(TextImageGenerator(seed=8, pipeline=pipe)[3]["image"], gen[3]["image"])
+
+
+@pytest.mark.parametrize("mode", ["char", "line"])
+def test_char_and_line_modes(mode):
+    gen = TextImageGenerator(mode=mode, seed=0, size=(24, 24), height=24)
+    s = gen[0]
+    if mode == "char":
+        assert s["image"].shape == (24, 24, 3) and len(s["text"]) == 1 and s["char_boxes"].shape == (1, 4, 2)
+    else:
+        assert " " in s["text"] and s["image"].shape[0] == 24 and s["image"].shape[1] % 8 == 0
+        assert s["char_boxes"].shape == (len(s["text"]), 4, 2)
+
+
+# --- datasets ------------------------------------------------------------------------------------
+def _tree_hash(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.name != "manifest.json":
+            h.update(str(p.relative_to(root)).encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+def _gen() -> TextImageGenerator:
+    return TextImageGenerator(seed=5, pipeline=ak.Compose([ak.image.Rotate(degrees_range=(-4, 4))]))
+
+
+@pytest.mark.parametrize("fmt", ["folder", "webdataset"])
+def test_one_and_two_workers_write_identical_datasets(tmp_path, fmt):
+    write_dataset(_gen(), tmp_path / "one", 90, format=fmt, workers=1, shard_size=25, quiet=True)
+    write_dataset(_gen(), tmp_path / "two", 90, format=fmt, workers=2, shard_size=25, quiet=True)
+    assert _tree_hash(tmp_path / "one") == _tree_hash(tmp_path / "two")
+
+
+class _Crash(TextImageGenerator):
+    def _samples(self, indices):
+        if 60 in indices:
+            raise KeyboardInterrupt("killed")
+        return super()._samples(indices)
+
+
+def test_a_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path):
+    write_dataset(_gen(), tmp_path / "whole", 100, shard_size=20, quiet=True)
+    crash = _Crash(seed=5, pipeline=ak.Compose([ak.image.Rotate(degrees_range=(-4, 4))]))
+    with pytest.raises(KeyboardInterrupt):
+        write_dataset(crash, tmp_path / "resumed", 100, shard_size=20, quiet=True)
+    done = sorted(p.name for p in (tmp_path / "resumed" / "shards").iterdir())
+    assert done == ["000000.jsonl", "000001.jsonl", "000002.jsonl"]  # whole shards only
+    assert any(".tmp-" in p.name for p in (tmp_path / "resumed" / "images").iterdir())  # the torn one
+    write_dataset(_gen(), tmp_path / "resumed", 100, shard_size=20, quiet=True)
+    assert _tree_hash(tmp_path / "whole") == _tree_hash(tmp_path / "resumed")
+    with pytest.raises(ValueError, match="other settings"):
+        write_dataset(TextImageGenerator(seed=6), tmp_path / "resumed", 100, shard_size=20, quiet=True)
+
+
+def test_folder_format_reads_back_with_its_users_parsers(tmp_path):
+    gen = _gen()
+    manifest = write_dataset(gen, tmp_path, 30, shard_size=16, quiet=True)
+    assert manifest["complete"] and manifest["generator"]["seed"] == 5
+    records = read_folder_labels(tmp_path)
+    paddle = [line.split("\t") for line in (tmp_path / "rec_gt.txt").read_text("utf-8").splitlines()]
+    trdg = [line.split(" ", 1) for line in (tmp_path / "labels.txt").read_text("utf-8").splitlines()]
+    assert len(records) == len(paddle) == len(trdg) == 30
+    for i, (r, p, t) in enumerate(zip(records, paddle, trdg, strict=True)):
+        s = gen[i]
+        assert r["index"] == i and r["text"] == p[1] == t[1] == s["text"] and r["file_name"] == p[0] == t[0]
+        assert np.array_equal(np.asarray(Image.open(tmp_path / p[0])), s["image"])
+        np.testing.assert_allclose(r["char_boxes"], s["char_boxes"], atol=0.006)
+
+
+def test_webdataset_shards_read_back_sample_by_sample(tmp_path):
+    gen = _gen()
+    write_dataset(gen, tmp_path, 23, format="webdataset", shard_size=10, quiet=True)
+    shards = sorted(tmp_path.glob("shard-*.tar"))
+    assert [s.name for s in shards] == ["shard-000000.tar", "shard-000001.tar", "shard-000002.tar"]
+    seen = []
+    for shard in shards:
+        with tarfile.open(shard) as tar:
+            members = tar.getmembers()
+            keys = [m.name.split(".", 1)[0] for m in members]
+            for j in range(0, len(members), 3):  # a sample's files are consecutive and share a key
+                assert len(set(keys[j: j + 3])) == 1
+                files = {m.name.split(".", 1)[1]: tar.extractfile(m).read() for m in members[j: j + 3]}
+                i = int(keys[j])
+                s = gen[i]
+                assert np.array_equal(np.asarray(Image.open(io.BytesIO(files["png"]))), s["image"])
+                assert files["txt"].decode("utf-8") == s["text"] == json.loads(files["json"])["text"]
+                seen.append(i)
+    assert seen == list(range(23))
+
+
+def test_labels_a_format_cannot_hold_are_rejected(tmp_path):
+    with pytest.raises(ValueError, match="tabs or newlines"):
+        RandomText(charset="ab\tc")
+    gen = TextImageGenerator(text=["tab\there"], seed=0)
+    with pytest.raises(ValueError, match="tab or newline"):
+        write_dataset(gen, tmp_path, 2, quiet=True)
+
+
+def test_cli_synth_writes_a_dataset(tmp_path):
+    from augkit.cli import main
+
+    assert main(["synth", "--mode", "char", "--count", "12", "--out", str(tmp_path), "--quiet",
+                 "--shard-size", "5"]) == 0
+    records = read_folder_labels(tmp_path)
+    assert len(records) == 12 and all(len(r["text"]) == 1 for r in records)
