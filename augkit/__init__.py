@@ -5,10 +5,27 @@
 >>> speech = ak.Compose([ak.audio.Gain(gain_db_range=(-6, 6))], seed=0)
 """
 
-from . import audio, image, synth
+from . import image
 from .core import Compose, OneOf, SomeOf, from_dict, load, save, to_dict
 
 __version__ = "0.1.0"
+
+#: Subpackages imported on first use (keeps ``import augkit`` light).
+_LAZY = ("audio", "synth")
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'augkit' has no attribute {name!r}")
+
+
+def load_all() -> None:
+    """Import every transform module, so that all transforms are registered."""
+    for name in _LAZY:
+        __getattr__(name)
 
 __all__ = ["Compose", "OneOf", "SomeOf", "__version__", "audio", "from_dict", "image", "load", "save", "synth",
            "to_dict"]

@@ -245,3 +245,11 @@ def test_nested_pipelines_give_the_same_draws_in_concurrent_threads():
     for e, g in zip(expected, got, strict=True):
         assert np.array_equal(e["image"], g["image"])
         assert np.array_equal(e["params"]["children"][0]["degrees"], g["params"]["children"][0]["degrees"])
+
+
+def test_audio_and_synth_load_on_first_use_and_from_dict_finds_them():
+    code = ("import sys, augkit as ak; lazy = [m for m in ('augkit.audio', 'augkit.synth') if m in sys.modules]; "
+            "t = ak.from_dict({'type': 'audio.Gain', 'gain_db_range': [-1, 1]}); "
+            "print(lazy, type(t).__module__)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == "[] augkit.audio.basic"

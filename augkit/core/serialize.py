@@ -64,6 +64,10 @@ def _decode(value: Any) -> Any:
     if isinstance(value, dict) and "type" in value:
         return from_dict(value)
     if isinstance(value, dict) and "resource" in value:
+        if value["resource"] not in _RESOURCES:
+            from .. import load_all
+
+            load_all()
         cls = _RESOURCES.get(value["resource"])
         if cls is None:
             raise ValueError(f"unknown resource {value['resource']!r}; known: {', '.join(sorted(_RESOURCES))}")
@@ -89,6 +93,11 @@ def from_dict(data: dict[str, Any]) -> Transform:
         raise ValueError(f"data has no 'type' key naming the transform: {sorted(data)}")
     name = data["type"]
     classes = registry()
+    if name not in classes:  # maybe in a subpackage not imported yet (augkit.audio, ...)
+        from .. import load_all
+
+        load_all()
+        classes = registry()
     if name not in classes:
         raise ValueError(f"unknown transform type {name!r}; registered: {', '.join(sorted(classes))}")
     cls = classes[name]

@@ -53,6 +53,9 @@ _REGISTRY: dict[str, type[Transform]] = {}
 def registry() -> dict[str, type[Transform]]:
     """Return a copy of the name -> class registry of every concrete transform.
 
+    Transforms of subpackages not imported yet (``augkit.audio``) appear once imported;
+    :func:`augkit.load_all` imports them all.
+
     Examples
     --------
     >>> import augkit as ak
