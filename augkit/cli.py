@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--mode", choices=("char", "word", "line"), default="word")
     synth.add_argument("--count", type=int, required=True, help="number of images")
     synth.add_argument("--out", required=True, help="output folder; re-running resumes an interrupted run")
-    synth.add_argument("--format", choices=("folder", "webdataset"), default="folder")
+    synth.add_argument("--format", choices=("folder", "webdataset", "lmdb"), default="folder")
     synth.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--height", type=int, default=32, help="image height (and char patch size)")

@@ -204,8 +204,10 @@ def test_one_and_two_workers_write_identical_datasets(tmp_path, fmt):
 
 
 class _Crash(TextImageGenerator):
+    crash_at = 60
+
     def _samples(self, indices):
-        if 60 in indices:
+        if self.crash_at in indices:
             raise KeyboardInterrupt("killed")
         return super()._samples(indices)
 
@@ -215,7 +217,7 @@ def test_a_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path):
     crash = _Crash(seed=5, pipeline=ak.Compose([ak.image.Rotate(degrees_range=(-4, 4))]))
     with pytest.raises(KeyboardInterrupt):
         write_dataset(crash, tmp_path / "resumed", 100, shard_size=20, quiet=True)
-    done = sorted(p.name for p in (tmp_path / "resumed" / "shards").iterdir())
+    done = sorted(p.name for p in (tmp_path / "resumed" / "shards").glob("*.jsonl"))
     assert done == ["000000.jsonl", "000001.jsonl", "000002.jsonl"]  # whole shards only
     assert any(".tmp-" in p.name for p in (tmp_path / "resumed" / "images").iterdir())  # the torn one
     write_dataset(_gen(), tmp_path / "resumed", 100, shard_size=20, quiet=True)
@@ -258,6 +260,32 @@ def test_webdataset_shards_read_back_sample_by_sample(tmp_path):
                 assert files["txt"].decode("utf-8") == s["text"] == json.loads(files["json"])["text"]
                 seen.append(i)
     assert seen == list(range(23))
+
+
+def test_lmdb_has_the_contiguous_one_based_layout_and_resumes(tmp_path):
+    lmdb = pytest.importorskip("lmdb")
+    gen = _gen()
+    write_dataset(gen, tmp_path / "whole", 45, format="lmdb", shard_size=10, quiet=True)
+    crash = _Crash(seed=5, pipeline=ak.Compose([ak.image.Rotate(degrees_range=(-4, 4))]))
+    crash.crash_at = 25
+    with pytest.raises(KeyboardInterrupt):
+        write_dataset(crash, tmp_path / "resumed", 45, format="lmdb", shard_size=10, workers=1, quiet=True)
+    assert sorted(p.name for p in (tmp_path / "resumed" / "staging").glob("*.tar")) == [
+        "shard-000000.tar", "shard-000001.tar"]  # staged, not yet in the database
+    write_dataset(gen, tmp_path / "resumed", 45, format="lmdb", shard_size=10, workers=2, quiet=True)
+    for root in (tmp_path / "whole", tmp_path / "resumed"):
+        env = lmdb.open(str(root / "lmdb"), readonly=True, lock=False)  # as DTRB / MMOCR open it
+        with env.begin() as txn:
+            n = int(txn.get(b"num-samples"))
+            assert n == 45
+            for i in range(n):  # MMOCR reads range(num_samples) -> idx + 1
+                s = gen[i]
+                assert txn.get(b"label-%09d" % (i + 1)).decode("utf-8") == s["text"]
+                png = txn.get(b"image-%09d" % (i + 1))
+                assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), s["image"])
+            assert txn.get(b"image-%09d" % 0) is None and txn.get(b"image-%09d" % 46) is None
+        env.close()
+    assert not (tmp_path / "resumed" / "staging").exists()
 
 
 def test_labels_a_format_cannot_hold_are_rejected(tmp_path):

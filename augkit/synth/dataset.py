@@ -16,7 +16,15 @@ Formats
     ``shard-<shard>.tar``: per sample ``<index>.png``, ``<index>.txt`` (label) and
     ``<index>.json`` (quads, font, seed), consecutive members, deterministic tar headers.
 
-Both write ``manifest.json``: generator config, seed, augkit version, counts, format.
+``"lmdb"``
+    The layout scene-text recognition code reads (deep-text-recognition-benchmark, MMOCR,
+    PaddleOCR): keys ``image-%09d`` (PNG bytes) and ``label-%09d`` (UTF-8), 1-based and
+    contiguous, and ``num-samples``. Workers stage shards as tar files; this process adds them
+    to the database strictly in index order, one transaction per shard (``num-samples``
+    included), so the database is always contiguous. Needs the ``lmdb`` package
+    (``pip install "augkit[lmdb]"``).
+
+All write ``manifest.json``: generator config, seed, augkit version, counts, format.
 """
 
 from __future__ import annotations
@@ -25,9 +33,11 @@ import io
 import json
 import os
 import shutil
+import struct
 import sys
 import tarfile
 import uuid
+import zlib
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
@@ -35,19 +45,39 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FORMATS", "read_folder_labels", "write_dataset"]
+__all__ = ["FORMATS", "encode_png", "read_folder_labels", "write_dataset"]
 
-FORMATS = ("folder", "webdataset")
+FORMATS = ("folder", "webdataset", "lmdb")
 #: Samples rendered per generator call inside a shard.
 RENDER_CHUNK = 256
 
 
-def _png(image: np.ndarray) -> bytes:
-    from PIL import Image
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
+
+def encode_png(image: np.ndarray) -> bytes:
+    """A standard 8-bit PNG of a grey ``(H, W)`` or RGB ``(H, W, 3)`` uint8 image (fast: no row
+    filters, zlib level 1; any PNG reader decodes it).
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> x = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
+    >>> bool((np.asarray(Image.open(io.BytesIO(encode_png(x)))) == x).all())
+    True
+    """
+    img = np.ascontiguousarray(image, dtype=np.uint8)
+    if img.ndim == 2:
+        img = img[..., None]
+    h, w, c = img.shape
+    if c not in (1, 3):
+        raise ValueError(f"encode_png takes (H, W) or (H, W, 3) uint8 images, got {image.shape}")
+    rows = np.zeros((h, 1 + w * c), np.uint8)  # filter byte 0 ("none") before each row
+    rows[:, 1:] = img.reshape(h, w * c)
+    header = struct.pack(">IIBBBBB", w, h, 8, 2 if c == 3 else 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
+            + _chunk(b"IEND", b""))
 
 
 def _check_label(text: str, index: int, fmt: str) -> None:
@@ -74,15 +104,15 @@ def _write_shard(gen: Any, out: str, fmt: str, shard: int, start: int, stop: int
     """Write one shard atomically; return the number of samples (runs in a worker)."""
     root = Path(out)
     tag = f".tmp-{uuid.uuid4().hex[:12]}"
-    if fmt == "webdataset":
-        final = root / f"shard-{shard:06d}.tar"
-        tmp = root / (final.name + tag)
+    if fmt in ("webdataset", "lmdb"):
+        final = root / ("staging" if fmt == "lmdb" else "") / f"shard-{shard:06d}.tar"
+        tmp = final.with_name(final.name + tag)
         with tarfile.open(tmp, "w", format=tarfile.USTAR_FORMAT) as tar:
             for s in _samples(gen, start, stop):
                 _check_label(s["text"], s["index"], fmt)
                 key = f"{s['index']:09d}"
                 meta = {k: v for k, v in _record(s, f"{key}.png").items() if k != "file_name"}
-                for ext, data in (("png", _png(s["image"])), ("txt", s["text"].encode("utf-8")),
+                for ext, data in (("png", encode_png(s["image"])), ("txt", s["text"].encode("utf-8")),
                                   ("json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))):
                     info = tarfile.TarInfo(f"{key}.{ext}")
                     info.size, info.mtime, info.mode = len(data), 0, 0o644
@@ -92,23 +122,74 @@ def _write_shard(gen: Any, out: str, fmt: str, shard: int, start: int, stop: int
     images = root / "images" / f"{shard:06d}"
     tmp_dir = root / "images" / (f"{shard:06d}" + tag)
     tmp_dir.mkdir(parents=True)
-    lines = []
+    lines, paddle, trdg = [], [], []
     for s in _samples(gen, start, stop):
         _check_label(s["text"], s["index"], fmt)
         name = f"{s['index']:09d}.png"
-        (tmp_dir / name).write_bytes(_png(s["image"]))
-        lines.append(json.dumps(_record(s, f"images/{shard:06d}/{name}"), ensure_ascii=False))
-    if images.exists():  # left by a run killed between the two renames below
+        path = f"images/{shard:06d}/{name}"
+        (tmp_dir / name).write_bytes(encode_png(s["image"]))
+        lines.append(json.dumps(_record(s, path), ensure_ascii=False) + "\n")
+        paddle.append(f"{path}\t{s['text']}\n")
+        trdg.append(f"{path} {s['text']}\n")
+    if images.exists():  # left by a run killed between the renames below
         shutil.rmtree(images)
     os.replace(tmp_dir, images)
-    labels = root / "shards" / f"{shard:06d}.jsonl"
-    tmp_labels = labels.with_name(labels.name + tag)
-    tmp_labels.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.replace(tmp_labels, labels)  # the shard counts as done only now
+    for ext, content in (("rec_gt.txt", paddle), ("labels.txt", trdg), ("jsonl", lines)):  # jsonl last
+        final = root / "shards" / f"{shard:06d}.{ext}"
+        tmp = final.with_name(final.name + tag)
+        tmp.write_text("".join(content), encoding="utf-8")
+        os.replace(tmp, final)  # the shard counts as done once its .jsonl exists
     return stop - start
 
 
-def _shard_done(root: Path, fmt: str, shard: int) -> bool:
+def _lmdb_env(root: Path) -> Any:
+    try:
+        import lmdb
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError('format="lmdb" needs the lmdb package: pip install "augkit[lmdb]"') from err
+    return lmdb.open(str(root / "lmdb"), map_size=1 << 40, subdir=True, lock=True)
+
+
+def _lmdb_count(root: Path) -> int:
+    if not (root / "lmdb").exists():
+        return 0
+    env = _lmdb_env(root)
+    with env.begin() as txn:
+        raw = txn.get(b"num-samples")
+    env.close()
+    return int(raw) if raw else 0
+
+
+def _lmdb_ingest(root: Path, shards: list[tuple[int, int, int]]) -> None:
+    """Add staged shards to the database in index order (one transaction per shard)."""
+    env = _lmdb_env(root)
+    try:
+        for k, a, b in shards:
+            staged = root / "staging" / f"shard-{k:06d}.tar"
+            with env.begin() as txn:
+                have = int(txn.get(b"num-samples") or 0)
+            if have >= b:
+                staged.unlink(missing_ok=True)
+                continue
+            if have != a:
+                raise RuntimeError(f"lmdb holds {have} samples but shard {k} starts at {a}; the database is "
+                                   "not one this run wrote")
+            with tarfile.open(staged) as tar, env.begin(write=True) as txn:
+                members = tar.getmembers()
+                for m in members:
+                    key, ext = m.name.split(".", 1)
+                    if ext in ("png", "txt"):
+                        name = b"image-%09d" if ext == "png" else b"label-%09d"
+                        txn.put(name % (int(key) + 1), tar.extractfile(m).read())
+                txn.put(b"num-samples", str(b).encode("ascii"))
+            staged.unlink()
+    finally:
+        env.close()
+
+
+def _shard_done(root: Path, fmt: str, shard: int, start: int = 0, ingested: int = 0) -> bool:
+    if fmt == "lmdb":
+        return ingested > start or (root / "staging" / f"shard-{shard:06d}.tar").exists()
     if fmt == "webdataset":
         return (root / f"shard-{shard:06d}.tar").exists()
     return (root / "shards" / f"{shard:06d}.jsonl").exists()
@@ -148,7 +229,7 @@ def write_dataset(gen: Any, out: str | os.PathLike, count: int, *, format: str =
     out : path
         Output folder (created). A folder holding a dataset made with other settings is an error.
     count : int
-    format : {"folder", "webdataset"}
+    format : {"folder", "webdataset", "lmdb"}
     workers : int
         Processes (1: in this process). Ignored when ``executor`` is given.
     shard_size : int
@@ -191,15 +272,22 @@ def write_dataset(gen: Any, out: str | os.PathLike, count: int, *, format: str =
     if format == "folder":
         (root / "shards").mkdir(exist_ok=True)
         (root / "images").mkdir(exist_ok=True)
-    for leftover in list(root.glob("*.tmp-*")) + list(root.glob("*/*.tmp-*")):
+    ingested = 0
+    if format == "lmdb":
+        (root / "staging").mkdir(exist_ok=True)
+        ingested = _lmdb_count(root)
+    for leftover in list(root.glob("*.tmp-*")) + list(root.glob("*/*.tmp-*")):  # torn writes
         shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
     shards = [(k, k * shard_size, min(count, (k + 1) * shard_size)) for k in range(-(-count // shard_size))]
-    todo = [s for s in shards if not _shard_done(root, format, s[0])]
+    todo = [s for s in shards if not _shard_done(root, format, s[0], s[1], ingested)]
     report = _progress(count, quiet)
     report(count - sum(b - a for _, a, b in todo))
     _run_shards(gen, root, format, todo, workers, executor, report)
     if format == "folder":
         _merge_folder(root, shards)
+    if format == "lmdb":
+        _lmdb_ingest(root, shards)
+        (root / "staging").rmdir()
     manifest = {**manifest, "complete": True}
     _atomic_text(existing, json.dumps(manifest, indent=2) + "\n")
     return manifest
@@ -226,13 +314,10 @@ def _run_shards(gen: Any, root: Path, fmt: str, todo: list[tuple[int, int, int]]
 
 
 def _merge_folder(root: Path, shards: list[tuple[int, int, int]]) -> None:
-    records = []
-    for k, _, _ in shards:
-        text = (root / "shards" / f"{k:06d}.jsonl").read_text(encoding="utf-8")
-        records += [json.loads(line) for line in text.splitlines() if line]
-    _atomic_text(root / "labels.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
-    _atomic_text(root / "rec_gt.txt", "".join(f"{r['file_name']}\t{r['text']}\n" for r in records))
-    _atomic_text(root / "labels.txt", "".join(f"{r['file_name']} {r['text']}\n" for r in records))
+    """Concatenate the shards' sidecars, in index order, into the dataset's."""
+    for ext, name in (("jsonl", "labels.jsonl"), ("rec_gt.txt", "rec_gt.txt"), ("labels.txt", "labels.txt")):
+        parts = [(root / "shards" / f"{k:06d}.{ext}").read_text(encoding="utf-8") for k, _, _ in shards]
+        _atomic_text(root / name, "".join(parts))
 
 
 def read_folder_labels(root: str | os.PathLike) -> list[dict[str, Any]]:
