@@ -70,6 +70,15 @@ class MuLaw(AudioTransform):
         return out
 
 
+def _check_loss_options(t: AudioTransform) -> None:
+    """Validate the packet-loss options shared by :class:`PacketLoss` and :class:`BadCellphone`."""
+    t._set("loss_rate_range", check_range("loss_rate_range", t.loss_rate_range, low=0.0, high=0.9))
+    t._set("mean_burst_frames_range", check_range("mean_burst_frames_range", t.mean_burst_frames_range,
+                                                  low=1.0, high=100.0))
+    t._set("frame_s", check_number("frame_s", t.frame_s, low=0.001, high=1.0))
+    check_choice("concealment", t.concealment, CONCEALMENTS)
+
+
 def _draw_losses(rng: np.random.Generator, meta: AudioMeta, loss_rate_range: tuple[float, float],
                  mean_burst_frames_range: tuple[float, float], frame_s: float) -> Params:
     frame = max(1, round(frame_s * meta.sample_rate))
@@ -114,11 +123,7 @@ class PacketLoss(AudioTransform):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self._set("loss_rate_range", check_range("loss_rate_range", self.loss_rate_range, low=0.0, high=0.9))
-        self._set("mean_burst_frames_range", check_range("mean_burst_frames_range", self.mean_burst_frames_range,
-                                                         low=1.0, high=100.0))
-        self._set("frame_s", check_number("frame_s", self.frame_s, low=0.001, high=1.0))
-        check_choice("concealment", self.concealment, CONCEALMENTS)
+        _check_loss_options(self)
 
     def sample(self, rng: np.random.Generator, meta: AudioMeta) -> Params:
         return _draw_losses(rng, meta, self.loss_rate_range, self.mean_burst_frames_range, self.frame_s)
@@ -194,11 +199,7 @@ class BadCellphone(AudioTransform):
         self._set("edge_hz", check_number("edge_hz", self.edge_hz, low=0.0, low_open=True,
                                           high=(band[1] - band[0]) / 2))
         self._set("laws", _check_laws("laws", self.laws))
-        self._set("loss_rate_range", check_range("loss_rate_range", self.loss_rate_range, low=0.0, high=0.9))
-        self._set("mean_burst_frames_range", check_range("mean_burst_frames_range", self.mean_burst_frames_range,
-                                                         low=1.0, high=100.0))
-        self._set("frame_s", check_number("frame_s", self.frame_s, low=0.001, high=1.0))
-        check_choice("concealment", self.concealment, CONCEALMENTS)
+        _check_loss_options(self)
 
     def sample(self, rng: np.random.Generator, meta: AudioMeta) -> Params:
         n = meta.n

@@ -31,34 +31,29 @@ def _check_nyquist(name: str, hz: NDArray, meta: AudioMeta) -> None:
                          f"{meta.sample_rate / 2:g} Hz of {meta.sample_rate} Hz audio")
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Filter(AudioTransform, abstract=True):
-    """Butterworth filter with per-clip cut-offs (shared code)."""
+def _filter_groups(audio: NDArray, edges_hz: NDArray, kind: str, order: int, rate: int) -> NDArray:
+    """Filter each clip with the Butterworth design of its row of ``edges_hz`` (one design per distinct row)."""
+    out = np.empty_like(audio)
+    rows, groups = np.unique(edges_hz, axis=0, return_inverse=True)
+    for g, row in enumerate(rows):
+        sel = np.flatnonzero(groups.reshape(-1) == g)
+        out[sel] = filter_audio(audio[sel], butter_sos(kind, tuple(float(v) for v in row), order, rate))
+    return out
 
-    order: int = 4
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self._set("order", check_int("order", self.order, low=1, high=16))
+def _check_cutoff_options(t: AudioTransform) -> None:
+    t._set("cutoff_hz_range", check_range("cutoff_hz_range", t.cutoff_hz_range, low=1.0, low_open=True))
+    t._set("order", check_int("order", t.order, low=1, high=16))
 
-    def _design(self, params: Params, i: int, rate: int) -> NDArray:
-        raise NotImplementedError
 
-    def _keys(self, params: Params) -> NDArray:
-        raise NotImplementedError
-
-    def apply_audio(self, audio: NDArray, params: Params, meta: AudioMeta) -> NDArray:
-        keys = self._keys(params)
-        out = np.empty_like(audio)
-        _, first, groups = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-        for g, i in enumerate(first):
-            sel = np.flatnonzero(groups.reshape(-1) == g)
-            out[sel] = filter_audio(audio[sel], self._design(params, int(i), meta.sample_rate))
-        return out
+def _draw_cutoff(t: AudioTransform, rng: np.random.Generator, meta: AudioMeta) -> Params:
+    hz = _draw_hz(rng, t.cutoff_hz_range, meta.n)
+    _check_nyquist("cutoff_hz_range", hz, meta)
+    return {"cutoff_hz": hz}
 
 
 @dataclass(frozen=True, kw_only=True)
-class LowPass(_Filter):
+class LowPass(AudioTransform):
     """Butterworth low-pass filter (causal), cut-off drawn per clip.
 
     Parameters
@@ -78,25 +73,21 @@ class LowPass(_Filter):
     """
 
     cutoff_hz_range: tuple[float, float] = (2000.0, 6000.0)
+    order: int = 4
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self._set("cutoff_hz_range", check_range("cutoff_hz_range", self.cutoff_hz_range, low=1.0, low_open=True))
+        _check_cutoff_options(self)
 
     def sample(self, rng: np.random.Generator, meta: AudioMeta) -> Params:
-        hz = _draw_hz(rng, self.cutoff_hz_range, meta.n)
-        _check_nyquist("cutoff_hz_range", hz, meta)
-        return {"cutoff_hz": hz}
+        return _draw_cutoff(self, rng, meta)
 
-    def _keys(self, params: Params) -> NDArray:
-        return params["cutoff_hz"][:, None]
-
-    def _design(self, params: Params, i: int, rate: int) -> NDArray:
-        return butter_sos("lowpass", (float(params["cutoff_hz"][i]),), self.order, rate)
+    def apply_audio(self, audio: NDArray, params: Params, meta: AudioMeta) -> NDArray:
+        return _filter_groups(audio, params["cutoff_hz"][:, None], "lowpass", self.order, meta.sample_rate)
 
 
 @dataclass(frozen=True, kw_only=True)
-class HighPass(_Filter):
+class HighPass(AudioTransform):
     """Butterworth high-pass filter (causal), cut-off drawn per clip.
 
     Parameters
@@ -114,25 +105,21 @@ class HighPass(_Filter):
     """
 
     cutoff_hz_range: tuple[float, float] = (50.0, 400.0)
+    order: int = 4
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self._set("cutoff_hz_range", check_range("cutoff_hz_range", self.cutoff_hz_range, low=1.0, low_open=True))
+        _check_cutoff_options(self)
 
     def sample(self, rng: np.random.Generator, meta: AudioMeta) -> Params:
-        hz = _draw_hz(rng, self.cutoff_hz_range, meta.n)
-        _check_nyquist("cutoff_hz_range", hz, meta)
-        return {"cutoff_hz": hz}
+        return _draw_cutoff(self, rng, meta)
 
-    def _keys(self, params: Params) -> NDArray:
-        return params["cutoff_hz"][:, None]
-
-    def _design(self, params: Params, i: int, rate: int) -> NDArray:
-        return butter_sos("highpass", (float(params["cutoff_hz"][i]),), self.order, rate)
+    def apply_audio(self, audio: NDArray, params: Params, meta: AudioMeta) -> NDArray:
+        return _filter_groups(audio, params["cutoff_hz"][:, None], "highpass", self.order, meta.sample_rate)
 
 
 @dataclass(frozen=True, kw_only=True)
-class BandPass(_Filter):
+class BandPass(AudioTransform):
     """Butterworth band-pass filter (causal), band edges drawn per clip.
 
     Parameters
@@ -152,9 +139,11 @@ class BandPass(_Filter):
 
     low_hz_range: tuple[float, float] = (200.0, 400.0)
     high_hz_range: tuple[float, float] = (3000.0, 4000.0)
+    order: int = 4
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        self._set("order", check_int("order", self.order, low=1, high=16))
         low = check_range("low_hz_range", self.low_hz_range, low=1.0, low_open=True)
         high = check_range("high_hz_range", self.high_hz_range, low=1.0, low_open=True)
         if low[1] >= high[0]:
@@ -168,12 +157,9 @@ class BandPass(_Filter):
         _check_nyquist("high_hz_range", high, meta)
         return {"low_hz": low, "high_hz": high}
 
-    def _keys(self, params: Params) -> NDArray:
-        return np.stack([params["low_hz"], params["high_hz"]], axis=1)
-
-    def _design(self, params: Params, i: int, rate: int) -> NDArray:
-        edges = (float(params["low_hz"][i]), float(params["high_hz"][i]))
-        return butter_sos("bandpass", edges, self.order, rate)
+    def apply_audio(self, audio: NDArray, params: Params, meta: AudioMeta) -> NDArray:
+        edges = np.stack([params["low_hz"], params["high_hz"]], axis=1)
+        return _filter_groups(audio, edges, "bandpass", self.order, meta.sample_rate)
 
 
 @dataclass(frozen=True, kw_only=True)
