@@ -9,6 +9,7 @@ of workers or the sharding.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,7 @@ from .text import TextSource, WordList, as_text_source
 __all__ = ["MODES", "TextImageGenerator"]
 
 MODES = ("char", "word", "line")
+_LOCAL = threading.local()
 #: Word and line images are padded (with background) to a multiple of this width.
 WIDTH_STEP = 8
 #: Re-draws allowed when the distorted text fails the contrast gate.
@@ -150,9 +152,12 @@ class TextImageGenerator:
 
     # --- one sample ----------------------------------------------------------------------
     def _rng(self, index: int, attempt: int) -> np.random.Generator:
-        # a fresh PCG64 stream keyed by (seed, index, attempt): cheaper than a SeedSequence
+        # the PCG64 stream keyed by (seed, index, attempt), on this thread's reused bit generator
+        # (valid until the next sample's stream is opened: samples are drawn one after the other)
         key = (int(self.seed) * 0x9E3779B97F4A7C15 + int(index) * 0xBF58476D1CE4E5B9 + int(attempt)) % (1 << 64)
-        bits = np.random.PCG64(0)
+        bits = getattr(_LOCAL, "bits", None)
+        if bits is None:
+            bits = _LOCAL.bits = np.random.PCG64(0)
         bits.state = _pcg_state(key)
         return np.random.Generator(bits)
 

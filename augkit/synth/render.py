@@ -188,6 +188,12 @@ def _contrast(la: NDArray | float, lb: NDArray | float) -> NDArray:
     return (np.maximum(la, lb) + 0.05) / (np.minimum(la, lb) + 0.05)
 
 
+def _weighted_mean(pixels: NDArray, weight: NDArray) -> NDArray:
+    """Mean colour of ``pixels`` (N, 3) weighted by ``weight`` (N,) (sums, no boolean indexing)."""
+    total = float(weight.sum())
+    return (weight @ pixels) / total if total > 0 else pixels.mean(axis=0)
+
+
 def text_contrast(image: NDArray, mask: NDArray) -> float:
     """WCAG contrast ratio between the mean colour under the text and the mean colour of the
     background around it.
@@ -209,12 +215,13 @@ def text_contrast(image: NDArray, mask: NDArray) -> float:
     pad = max(2, int(rows[-1] - rows[0]) // 2)  # the background around the text
     r0, r1 = max(rows[0] - pad, 0), rows[-1] + 1 + pad
     c0, c1 = max(cols[0] - pad, 0), cols[-1] + 1 + pad
-    img, m = image[r0:r1, c0:c1].reshape(-1, 3), mask[r0:r1, c0:c1].reshape(-1)
-    back = m == 0
+    img = image[r0:r1, c0:c1].reshape(-1, 3).astype(np.float32)
+    m = mask[r0:r1, c0:c1].reshape(-1)
+    back = (m == 0).astype(np.float32)
     if not back.any():
         return 1.0
-    fg = img[m >= 128].mean(axis=0)
-    bg = img[back].mean(axis=0)
+    fg = _weighted_mean(img, (m >= 128).astype(np.float32))
+    bg = _weighted_mean(img, back)
     return float(_contrast(luminance(fg), luminance(bg)))
 
 
@@ -225,8 +232,8 @@ def pick_colors(rng: np.random.Generator, background: NDArray, mask: NDArray, mi
     ``tries`` random colours are drawn at once and the first that passes is taken; if none
     does, black or white, whichever contrasts more.
     """
-    under = background[mask >= 128]
-    lb = luminance(under.mean(axis=0)) if under.size else luminance(background.reshape(-1, 3).mean(axis=0))
+    under = _weighted_mean(background.reshape(-1, 3).astype(np.float32), mask.reshape(-1).astype(np.float32))
+    lb = luminance(under)
     candidates = rng.integers(0, 256, size=(tries, 3))
     lum = (_LINEAR[candidates] @ _WEIGHTS)
     ok = np.flatnonzero(_contrast(lum, lb) >= min_contrast)
@@ -273,11 +280,17 @@ def draw_background(rng: np.random.Generator, kind: str, size: tuple[int, int],
     if kind == "noise":
         from PIL import Image
 
+        from ..kernels.backend import opencv
+
         base = rng.integers(0, 256, 3).astype(np.float32)
-        cells = ((rng.standard_normal((max(2, h // 4), max(2, w // 4), 3)) * 0.15 + 0.5).clip(0, 1) * 255)
-        smooth = np.asarray(Image.fromarray(cells.astype(np.uint8)).resize((w, h), Image.Resampling.BILINEAR),
-                            np.float32)
-        smooth -= 127.5
+        cells = (rng.standard_normal((max(2, h // 4), max(2, w // 4), 3)) * 38.0).astype(np.float32)
+        cv2 = opencv()
+        if cv2 is not None:
+            smooth = cv2.resize(cells, (w, h), interpolation=cv2.INTER_LINEAR)
+        else:
+            channels = [np.asarray(Image.fromarray(cells[..., c], mode="F").resize((w, h), Image.Resampling.BILINEAR))
+                        for c in range(3)]
+            smooth = np.stack(channels, axis=-1)
         smooth *= np.float32(rng.uniform(0.1, 0.6))
         smooth += base
         return np.clip(smooth, 0, 255).astype(np.uint8)
