@@ -13,7 +13,6 @@ import os
 import warnings
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +27,13 @@ BUILTIN_CAPS_ONLY = frozenset({"BebasNeue-Regular.otf", "Humor-Sans.ttf"})
 
 
 def _builtin_folder() -> Path:
-    try:
-        folder = Path(str(resources.files("augkit.fonts")))
+    """``augkit/fonts`` in an installed augkit, else the repository's ``fonts/`` (editable installs)."""
+    package = Path(__file__).resolve().parents[1]
+    for folder in (package / "fonts", package.parent / "fonts"):
         if any(folder.glob("*.ttf")):
             return folder
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover - source tree without the package mapping
-        pass
-    return Path(__file__).resolve().parents[2] / "fonts"
+    raise FileNotFoundError(f"augkit's fonts are missing (looked in {package / 'fonts'} "
+                            f"and {package.parent / 'fonts'})")
 
 
 @lru_cache(maxsize=4096)
