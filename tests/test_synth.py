@@ -303,3 +303,29 @@ def test_cli_synth_writes_a_dataset(tmp_path):
                  "--shard-size", "5"]) == 0
     records = read_folder_labels(tmp_path)
     assert len(records) == 12 and all(len(r["text"]) == 1 for r in records)
+
+
+def test_a_built_wheel_carries_the_fonts_data_and_finds_them(tmp_path):
+    """A non-editable install (the README's first command) must find fonts, words and audio."""
+    import subprocess
+    import sys
+    import zipfile
+
+    setuptools = pytest.importorskip("setuptools")
+    if tuple(int(v) for v in setuptools.__version__.split(".")[:2]) < (70, 1):
+        pytest.skip("setuptools < 70.1 cannot build a wheel without the wheel package (the test extra pins >= 70.1)")
+    root = Path(__file__).resolve().parents[1]
+    res = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                          "-w", str(tmp_path / "wheel"), str(root)], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr[-2000:]
+    wheel = next((tmp_path / "wheel").glob("augkit-*.whl"))
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        zf.extractall(tmp_path / "site")
+    assert sum(n.startswith("augkit/fonts/") and n.endswith((".ttf", ".otf")) for n in names) >= 30
+    assert {"augkit/fonts/SOURCES.md", "augkit/data/words_en.txt", "augkit/data/audio/speech.flac"} <= names
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from augkit.synth.fonts import _builtin_folder; "
+            "print(_builtin_folder())")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "site")], capture_output=True, text=True,
+                         check=True, cwd=tmp_path).stdout.strip()
+    assert out == str(tmp_path / "site" / "augkit" / "fonts")
