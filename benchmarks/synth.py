@@ -62,8 +62,8 @@ def measure(mode: str, count: int, repeats: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=3000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--count", type=int, default=10000)
+    parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--trdg-python", default=None, help="python of a venv with trdg installed")
     parser.add_argument("--out", default="bench-out/synth.json")
     args = parser.parse_args(argv)
