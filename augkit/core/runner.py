@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from ..kernels.boxes import box_outline_points, boxes_from_points, clip_boxes
 from ..kernels.geometry import CHUNK_PIXELS, flip_image, invert_matrices, remap_image, warp_homography_image
 from .data import Batch
-from .plan import GeometryPlan, Op
+from .plan import GeometryPlan, Op, member_mask
 from .transform import GeometricTransform, Meta, Params, PixelTransform, Transform, take_params
 
 __all__ = ["Runner"]
@@ -84,7 +84,7 @@ class Runner:
             if subset is None:
                 take.append(op)
                 continue
-            inside = np.isin(op.idx, subset)
+            inside = member_mask(op.idx, subset)
             if inside.any():
                 take.append(Op(op.t, op.params, op.idx[inside]))
             if not inside.all():
@@ -191,7 +191,7 @@ class Runner:
 
     def _map_boxes(self, plan: GeometryPlan) -> None:
         b = self.batch
-        sel = np.flatnonzero(np.isin(b.box_sample, plan.touched))
+        sel = np.flatnonzero(member_mask(b.box_sample, plan.touched))
         if sel.size == 0:
             return
         local = np.searchsorted(plan.touched, b.box_sample[sel])
@@ -215,7 +215,7 @@ class Runner:
 
     def _map_points(self, plan: GeometryPlan) -> None:
         b = self.batch
-        sel = np.flatnonzero(np.isin(b.point_sample, plan.touched))
+        sel = np.flatnonzero(member_mask(b.point_sample, plan.touched))
         if sel.size == 0:
             return
         mapped = plan.forward(b.points[sel], np.searchsorted(plan.touched, b.point_sample[sel]))
