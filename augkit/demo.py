@@ -46,6 +46,10 @@ def demo_pipelines() -> dict[str, Compose]:
             aki.ToGray(p=0.5), aki.Posterize(bits_range=(2, 5), p=0.5),
             aki.GaussianBlur(sigma_range=(0.5, 2.5)), aki.Invert(p=0.3),
         ]),
+        "jpeg / motion blur / erode / cut-out": Compose([
+            aki.JpegCompression(quality_range=(5, 30), p=0.6), aki.MotionBlur(length_px_range=(5, 15), p=0.6),
+            aki.Erode(radius_px_range=(1, 2), p=0.3), aki.CoarseDropout(holes_range=(1, 3), fill="random"),
+        ]),
         "grid warp": Compose([aki.GridWarp(num_steps=5, distort_limit=0.4)]),
         "elastic warp": Compose([aki.ElasticWarp(alpha=200.0, sigma=10.0)]),
         "full pipeline + box + keypoints": Compose([

@@ -3,11 +3,14 @@
 Geometric: :class:`Rotate`, :class:`Scale`, :class:`Affine`, :class:`Perspective`,
 :class:`HorizontalFlip`, :class:`VerticalFlip`, :class:`GridWarp`, :class:`ElasticWarp`.
 Photometric: :class:`Contrast`, :class:`Brightness`, :class:`Gamma`, :class:`Invert`,
-:class:`ToGray`, :class:`Posterize`, :class:`Equalize`. Blur: :class:`GaussianBlur`. Noise: :class:`GaussianNoise`,
-:class:`SaltPepper`.
+:class:`ToGray`, :class:`Posterize`, :class:`Equalize`. Blur: :class:`GaussianBlur`,
+:class:`MotionBlur`. Noise and degradations: :class:`GaussianNoise`, :class:`SaltPepper`,
+:class:`JpegCompression`, :class:`Erode`, :class:`Dilate` (stroke thickness),
+:class:`CoarseDropout` (occlusion).
 """
 
 from .color import Brightness, Contrast, Equalize, Gamma, Invert, Posterize, ToGray
+from .degrade import CoarseDropout, Dilate, Erode, JpegCompression, MotionBlur
 from .filters import GaussianBlur
 from .geometric import Affine, HorizontalFlip, Perspective, Rotate, Scale, VerticalFlip
 from .noise import GaussianNoise, SaltPepper
@@ -16,15 +19,20 @@ from .warps import ElasticWarp, GridWarp
 __all__ = [
     "Affine",
     "Brightness",
+    "CoarseDropout",
     "Contrast",
+    "Dilate",
     "ElasticWarp",
     "Equalize",
+    "Erode",
     "Gamma",
     "GaussianBlur",
     "GaussianNoise",
     "GridWarp",
     "HorizontalFlip",
     "Invert",
+    "JpegCompression",
+    "MotionBlur",
     "Perspective",
     "Posterize",
     "Rotate",

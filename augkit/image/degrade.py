@@ -1,0 +1,225 @@
+"""Degradations: JPEG compression, motion blur, stroke thickness (erode/dilate), occlusion.
+
+These look like the defects of real photographs and scans — a better bet for robustness
+than per-pixel noise (see :mod:`augkit.image.noise`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..core.transform import Meta, Params, PixelTransform
+from ..core.validate import check_fill, check_int_range, check_range
+from ..kernels.degrade import dropout_image, jpeg_image, morphology_image, motion_blur_image
+
+__all__ = ["CoarseDropout", "Dilate", "Erode", "JpegCompression", "MotionBlur"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class JpegCompression(PixelTransform):
+    """A real JPEG round trip (Pillow's libjpeg) at a quality drawn per sample.
+
+    Parameters
+    ----------
+    quality_range : (int, int)
+        JPEG quality, 1 (worst) to 100, inclusive range drawn per sample.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> x = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    >>> y = ak.image.JpegCompression(quality_range=(20, 20))(image=x)["image"]
+    >>> y.shape, bool((y != x).any())
+    ((16, 16, 3), True)
+    """
+
+    quality_range: tuple[int, int] = (30, 95)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("quality_range", check_int_range("quality_range", self.quality_range, low=1, high=100))
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        lo, hi = self.quality_range
+        return {"quality": rng.integers(lo, hi + 1, size=meta.n)}
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        return jpeg_image(images, params["quality"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class MotionBlur(PixelTransform):
+    """Blur along a straight line (camera shake, moving subject), length and angle per sample.
+
+    Parameters
+    ----------
+    length_px_range : (int, int)
+        Kernel length in pixels (odd values; even draws are rounded up), inclusive range.
+    angle_degrees_range : (float, float)
+        Direction of the motion, counter-clockwise from the x axis.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> img = np.zeros((9, 9), np.uint8); img[4, 4] = 250
+    >>> out = ak.image.MotionBlur(length_px_range=(5, 5), angle_degrees_range=(90, 90))(image=img)["image"]
+    >>> out[2:7, 4].tolist(), int(out[4, 3])
+    ([50, 50, 50, 50, 50], 0)
+    """
+
+    length_px_range: tuple[int, int] = (3, 9)
+    angle_degrees_range: tuple[float, float] = (0.0, 180.0)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("length_px_range", check_int_range("length_px_range", self.length_px_range, low=3, high=101))
+        self._set("angle_degrees_range", check_range("angle_degrees_range", self.angle_degrees_range))
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        lo, hi = self.length_px_range
+        length = rng.integers(lo, hi + 1, size=meta.n)
+        return {"length_px": length | 1, "angle_degrees": rng.uniform(*self.angle_degrees_range, size=meta.n)}
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        return motion_blur_image(images, params["length_px"], params["angle_degrees"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Erode(PixelTransform):
+    """Grey erosion (local minimum over a disk): dark strokes on a light page get thicker.
+
+    Parameters
+    ----------
+    radius_px_range : (int, int)
+        Disk radius in pixels, inclusive range drawn per sample.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> img = np.full((7, 7), 200, np.uint8); img[3, 3] = 0
+    >>> int((ak.image.Erode(radius_px_range=(1, 1))(image=img)["image"] == 0).sum())
+    9
+    """
+
+    radius_px_range: tuple[int, int] = (1, 2)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("radius_px_range", check_int_range("radius_px_range", self.radius_px_range, low=1, high=50))
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        lo, hi = self.radius_px_range
+        return {"radius_px": rng.integers(lo, hi + 1, size=meta.n)}
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        return morphology_image(images, params["radius_px"], "erosion")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dilate(PixelTransform):
+    """Grey dilation (local maximum over a disk): dark strokes on a light page get thinner.
+
+    Parameters
+    ----------
+    radius_px_range : (int, int)
+        Disk radius in pixels, inclusive range drawn per sample.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> img = np.full((7, 7), 200, np.uint8); img[3, 2:5] = 0
+    >>> int((ak.image.Dilate(radius_px_range=(1, 1))(image=img)["image"] == 0).sum())
+    0
+    """
+
+    radius_px_range: tuple[int, int] = (1, 2)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("radius_px_range", check_int_range("radius_px_range", self.radius_px_range, low=1, high=50))
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        lo, hi = self.radius_px_range
+        return {"radius_px": rng.integers(lo, hi + 1, size=meta.n)}
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        return morphology_image(images, params["radius_px"], "dilation")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CoarseDropout(PixelTransform):
+    """Cut-out: fill a few rectangles of each image with a value or with random colours.
+
+    Masks, boxes and keypoints are left as they are (the object is occluded, not gone).
+
+    Parameters
+    ----------
+    holes_range : (int, int)
+        Number of rectangles per sample, inclusive range.
+    size_fraction_range : (float, float)
+        Height and width of each rectangle as fractions of the image's (drawn separately).
+    fill : float, tuple of float, or "random"
+        Fill value in the image's range (per channel if a tuple), or a random colour per hole.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> img = np.full((20, 20), 255, np.uint8)
+    >>> out = ak.image.CoarseDropout(holes_range=(1, 1), size_fraction_range=(0.5, 0.5), fill=0)(image=img, rng=0)
+    >>> int((out["image"] == 0).sum())
+    100
+    """
+
+    holes_range: tuple[int, int] = (1, 4)
+    size_fraction_range: tuple[float, float] = (0.05, 0.2)
+    fill: float | tuple[float, ...] | str = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("holes_range", check_int_range("holes_range", self.holes_range, low=0, high=64))
+        self._set("size_fraction_range", check_range("size_fraction_range", self.size_fraction_range,
+                                                     low=0.0, high=1.0))
+        if isinstance(self.fill, str):
+            if self.fill != "random":
+                raise ValueError(f"fill must be a number, a tuple of numbers or 'random', got {self.fill!r}")
+        else:
+            self._set("fill", check_fill("fill", self.fill))
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        n, k = meta.n, self.holes_range[1]
+        count = rng.integers(self.holes_range[0], k + 1, size=n)
+        frac = rng.uniform(*self.size_fraction_range, size=(n, k, 2))
+        hh = np.rint(frac[..., 0] * meta.height).astype(np.int64)
+        ww = np.rint(frac[..., 1] * meta.width).astype(np.int64)
+        y0 = (rng.random((n, k)) * (meta.height - hh + 1)).astype(np.int64)
+        x0 = (rng.random((n, k)) * (meta.width - ww + 1)).astype(np.int64)
+        used = np.arange(k)[None, :] < count[:, None]
+        boxes = np.stack([y0, x0, np.where(used, y0 + hh, y0), x0 + ww], axis=-1)
+        params: Params = {"holes": boxes}
+        if self.fill == "random":
+            params["fill_color"] = rng.random((n, k, meta.channels))
+        return params
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        n, k = params["holes"].shape[:2]
+        top = 255.0 if images.dtype == np.uint8 else 1.0
+        if self.fill == "random":
+            fills = params["fill_color"] * top
+        else:
+            value = np.asarray(self.fill, np.float64)
+            if value.ndim == 1 and value.size != images.shape[-1]:
+                raise ValueError(f"CoarseDropout: fill has {value.size} values, the images have "
+                                 f"{images.shape[-1]} channels")
+            value = np.broadcast_to(value, (images.shape[-1],))
+            if (value < 0).any() or (value > top).any():
+                raise ValueError(f"CoarseDropout: fill={self.fill!r} is outside the range of {images.dtype} images "
+                                 f"[0, {top:g}]")
+            fills = np.broadcast_to(value, (n, k, images.shape[-1]))
+        if images.dtype == np.uint8:
+            fills = np.rint(fills).astype(np.uint8)
+        else:
+            fills = fills.astype(images.dtype)
+        return dropout_image(images, params["holes"], fills)

@@ -1,0 +1,166 @@
+"""Degradation kernels: JPEG round trip, motion blur, grey morphology, rectangular dropout.
+
+Images are ``(n, H, W, C)`` uint8 or float32 in [0, 1]; one parameter set per image.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .backend import opencv
+
+__all__ = ["dropout_image", "jpeg_image", "morphology_image", "motion_blur_image", "motion_kernel"]
+
+
+def _to_uint8(img: NDArray) -> NDArray[np.uint8]:
+    return img if img.dtype == np.uint8 else np.clip(np.rint(img * 255.0), 0, 255).astype(np.uint8)
+
+
+def jpeg_image(images: NDArray, qualities: NDArray) -> NDArray:
+    """Encode each image as JPEG at ``qualities[i]`` (1-100) with Pillow and decode it again.
+
+    Grey (C=1) and RGB (C=3) images are compressed as such; with C=2 or C=4 the alpha channel
+    is kept as it is (JPEG has none). float32 images go through uint8 (1/255 steps).
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).integers(0, 256, (2, 16, 16, 3), dtype=np.uint8)
+    >>> y = jpeg_image(x, np.array([10, 95]))
+    >>> y.shape, bool(np.abs(y[0].astype(int) - x[0]).mean() > np.abs(y[1].astype(int) - x[1]).mean())
+    ((2, 16, 16, 3), True)
+    """
+    from PIL import Image
+
+    out = np.empty_like(images)
+    c = images.shape[-1]
+    color = 1 if c in (1, 2) else 3
+    mode = "L" if color == 1 else "RGB"
+    h, w = images.shape[1:3]
+    for i, q in enumerate(np.asarray(qualities).tolist()):
+        src = _to_uint8(images[i][..., :color])
+        pil = Image.fromarray(src[..., 0] if color == 1 else src)
+        data = pil.tobytes("jpeg", mode, int(q))  # Pillow's JPEG encoder, without the file plugin
+        back = np.asarray(Image.frombytes(mode, (w, h), data, "jpeg", mode, ""))
+        back = back[..., None] if color == 1 else back
+        if images.dtype == np.uint8:
+            out[i, ..., :color] = back
+        else:
+            out[i, ..., :color] = back.astype(np.float32) / np.float32(255.0)
+        if c > color:
+            out[i, ..., color:] = images[i, ..., color:]
+    return out
+
+
+def motion_kernel(length: int, angle_deg: float) -> NDArray[np.float32]:
+    """A normalized ``length`` x ``length`` kernel: a centred line at ``angle_deg``.
+
+    The line is sampled in equal steps, each counted at its nearest pixel, so a horizontal or
+    vertical line weighs every pixel the same.
+
+    Examples
+    --------
+    >>> k = motion_kernel(5, 0.0)
+    >>> k.shape, round(float(k.sum()), 6), k[2].astype(float).round(2).tolist()
+    ((5, 5), 1.0, [0.2, 0.2, 0.2, 0.2, 0.2])
+    """
+    k = np.zeros((length, length), np.float64)
+    c = (length - 1) / 2.0
+    m = 8 * length  # equal steps along the segment of length ``length``, each to its nearest pixel
+    t = -length / 2.0 + (np.arange(m) + 0.5) * (length / m)
+    a = np.deg2rad(angle_deg)
+    xi = np.clip(np.rint(c + t * np.cos(a)).astype(int), 0, length - 1)
+    yi = np.clip(np.rint(c - t * np.sin(a)).astype(int), 0, length - 1)
+    np.add.at(k, (yi, xi), 1.0)
+    return (k / k.sum()).astype(np.float32)
+
+
+def _filter(img: NDArray, kernel: NDArray) -> NDArray[np.float32]:
+    """Correlate ``img`` (H, W, C) with ``kernel``, mirror border (reflect-101), float32."""
+    cv2 = opencv() if img.shape[-1] <= 4 else None
+    src = img.astype(np.float32)
+    if cv2 is not None:
+        res = cv2.filter2D(src[..., 0] if img.shape[-1] == 1 else src, cv2.CV_32F, kernel,
+                           borderType=cv2.BORDER_REFLECT_101)
+        return res[..., None] if img.shape[-1] == 1 else res
+    from scipy import ndimage
+
+    return np.stack([ndimage.correlate(src[..., ch], kernel, mode="mirror") for ch in range(img.shape[-1])], axis=-1)
+
+
+def motion_blur_image(images: NDArray, lengths: NDArray, angles_deg: NDArray) -> NDArray:
+    """Blur image ``i`` along a line of ``lengths[i]`` pixels at ``angles_deg[i]``.
+
+    Examples
+    --------
+    >>> img = np.zeros((1, 9, 9, 1), np.uint8); img[0, 4, 4] = 250
+    >>> out = motion_blur_image(img, np.array([5]), np.array([0.0]))
+    >>> out[0, 4, 2:7, 0].tolist(), int(out[0, 3, 4, 0])
+    ([50, 50, 50, 50, 50], 0)
+    """
+    out = np.empty_like(images)
+    for i, (n, a) in enumerate(zip(np.asarray(lengths).tolist(), np.asarray(angles_deg).tolist(), strict=True)):
+        res = _filter(images[i], motion_kernel(int(n), float(a)))
+        out[i] = np.clip(np.rint(res), 0, 255) if images.dtype == np.uint8 else res
+    return out
+
+
+@lru_cache(maxsize=64)
+def _disk(radius: int) -> NDArray[np.uint8]:
+    yy, xx = np.mgrid[-radius: radius + 1, -radius: radius + 1]
+    return (xx * xx + yy * yy <= radius * radius + radius).astype(np.uint8)
+
+
+def morphology_image(images: NDArray, radii: NDArray, operation: str) -> NDArray:
+    """Grey erosion (minimum) or dilation (maximum) of image ``i`` over a disk of ``radii[i]`` px.
+
+    Mirror border (reflect-101). On dark text on a light background, erosion thickens the
+    strokes and dilation thins them.
+
+    Examples
+    --------
+    >>> img = np.full((1, 7, 7, 1), 200, np.uint8); img[0, 3, 3] = 0
+    >>> int((morphology_image(img, np.array([1]), "erosion")[0, ..., 0] == 0).sum())
+    9
+    """
+    if operation not in ("erosion", "dilation"):
+        raise ValueError(f"operation must be 'erosion' or 'dilation', got {operation!r}")
+    out = np.empty_like(images)
+    cv2 = opencv() if images.shape[-1] <= 4 else None
+    for i, r in enumerate(np.asarray(radii).tolist()):
+        fp = _disk(int(r))
+        img = images[i]
+        if cv2 is not None:
+            op = cv2.erode if operation == "erosion" else cv2.dilate
+            if img.shape[-1] == 1:
+                out[i, ..., 0] = op(img[..., 0], fp, borderType=cv2.BORDER_REFLECT_101)
+            else:
+                op(img, fp, dst=out[i], borderType=cv2.BORDER_REFLECT_101)
+        else:
+            from scipy import ndimage
+
+            f = ndimage.grey_erosion if operation == "erosion" else ndimage.grey_dilation
+            out[i] = np.stack([f(img[..., ch], footprint=fp.astype(bool), mode="mirror")
+                               for ch in range(img.shape[-1])], axis=-1)
+    return out
+
+
+def dropout_image(images: NDArray, boxes: NDArray, fills: NDArray) -> NDArray:
+    """Fill rectangles: ``boxes`` ``(n, k, 4)`` as ``(y0, x0, y1, x1)`` pixel indices (empty when
+    ``y1 <= y0``), ``fills`` ``(n, k, C)`` values in the image's range.
+
+    Examples
+    --------
+    >>> img = np.zeros((1, 4, 4, 1), np.uint8)
+    >>> out = dropout_image(img, np.array([[[1, 1, 3, 2]]]), np.array([[[9]]]))
+    >>> out[0, ..., 0].tolist()
+    [[0, 0, 0, 0], [0, 9, 0, 0], [0, 9, 0, 0], [0, 0, 0, 0]]
+    """
+    out = images.copy()
+    for i in range(boxes.shape[0]):
+        for (y0, x0, y1, x1), fill in zip(boxes[i].tolist(), fills[i], strict=True):
+            if y1 > y0 and x1 > x0:
+                out[i, y0:y1, x0:x1] = fill
+    return out

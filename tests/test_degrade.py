@@ -1,0 +1,104 @@
+"""Degradations against independent references: Pillow's JPEG, SciPy's correlation and morphology."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+import augkit as ak
+from augkit.kernels.degrade import _disk, motion_kernel
+from augkit.testing.conformance import make_batch
+
+I = ak.image
+
+
+def test_jpeg_is_pillows_round_trip_at_each_samples_quality():
+    x = make_batch(n=3, height=24, width=32)
+    out = I.JpegCompression(quality_range=(5, 95))(image=x, rng=2, return_params=True)
+    qualities = out["params"]["children"][0]["quality"]
+    assert len(set(qualities.tolist())) > 1
+    for img, q, got in zip(x, qualities, out["image"], strict=True):
+        buf = io.BytesIO()
+        Image.fromarray(img).save(buf, format="JPEG", quality=int(q))
+        np.testing.assert_array_equal(got, np.asarray(Image.open(io.BytesIO(buf.getvalue()))))
+
+
+def test_jpeg_keeps_alpha_and_handles_grey_and_float():
+    rgba = make_batch(n=2, channels=4)
+    out = I.JpegCompression(quality_range=(30, 30))(image=rgba)["image"]
+    np.testing.assert_array_equal(out[..., 3], rgba[..., 3])
+    grey = make_batch(n=2, channels=1)
+    assert I.JpegCompression()(image=grey)["image"].shape == grey.shape
+    f = make_batch(n=1, dtype=np.float32)
+    y = I.JpegCompression(quality_range=(95, 95))(image=f)["image"]
+    as_uint8 = I.JpegCompression(quality_range=(95, 95))(image=np.rint(f * 255).astype(np.uint8))["image"]
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(np.rint(y * 255).astype(np.uint8), as_uint8)  # float goes through uint8
+
+
+def test_motion_blur_matches_scipy_correlation(each_backend):
+    x = make_batch(n=3, height=20, width=24)
+    out = I.MotionBlur(length_px_range=(3, 11))(image=x, rng=5, return_params=True)
+    p = out["params"]["children"][0]
+    for img, n, a, got in zip(x, p["length_px"], p["angle_degrees"], out["image"], strict=True):
+        k = motion_kernel(int(n), float(a))
+        ref = np.stack([ndimage.correlate(img[..., c].astype(np.float64), k.astype(np.float64), mode="mirror")
+                        for c in range(3)], axis=-1)
+        assert np.abs(got.astype(float) - ref).max() <= 1.0
+
+
+def test_motion_kernel_is_a_line_of_the_given_length_and_direction():
+    for angle in (0.0, 45.0, 90.0, 135.0):
+        k = motion_kernel(9, angle)
+        ys, xs = np.nonzero(k)
+        d = np.array([np.cos(np.deg2rad(angle)), -np.sin(np.deg2rad(angle))])
+        proj = (np.stack([xs - 4, ys - 4], axis=1) @ d)
+        assert abs(k.sum() - 1) < 1e-6 and proj.max() - proj.min() >= 7  # spans the length
+        perp = np.abs(np.stack([xs - 4, ys - 4], axis=1) @ np.array([-d[1], d[0]]))
+        assert perp.max() <= 0.75  # and stays on the line
+
+
+@pytest.mark.parametrize(("cls", "ref"), [(I.Erode, ndimage.grey_erosion), (I.Dilate, ndimage.grey_dilation)])
+def test_morphology_matches_scipy(each_backend, cls, ref):
+    x = make_batch(n=3, height=21, width=17)
+    out = cls(radius_px_range=(1, 3))(image=x, rng=1, return_params=True)
+    radii = out["params"]["children"][0]["radius_px"]
+    for img, r, got in zip(x, radii, out["image"], strict=True):
+        fp = _disk(int(r)).astype(bool)
+        want = np.stack([ref(img[..., c], footprint=fp, mode="mirror") for c in range(3)], axis=-1)
+        np.testing.assert_array_equal(got, want)
+
+
+def test_erode_thickens_dark_strokes_and_dilate_thins_them():
+    page = np.full((1, 30, 30, 1), 230, np.uint8)
+    page[0, 10:20, 14:16] = 20  # a 2 px dark stroke
+    dark = lambda a: int((a < 128).sum())  # noqa: E731
+    assert dark(I.Erode(radius_px_range=(1, 1))(image=page)["image"]) > dark(page)
+    assert dark(I.Dilate(radius_px_range=(1, 1))(image=page)["image"]) < dark(page)
+
+
+def test_coarse_dropout_fills_the_drawn_rectangles_and_leaves_targets():
+    x = np.full((4, 30, 40, 3), 255, np.uint8)
+    mask = np.ones((4, 30, 40), np.uint8)
+    t = I.CoarseDropout(holes_range=(1, 3), size_fraction_range=(0.1, 0.3), fill=(10, 20, 30))
+    out = t(image=x, mask=mask, rng=3, return_params=True)
+    holes = out["params"]["children"][0]["holes"]
+    for i in range(4):
+        want = np.zeros((30, 40), bool)
+        for y0, x0, y1, x1 in holes[i]:
+            want[y0:y1, x0:x1] = True
+        got = (out["image"][i] == (10, 20, 30)).all(axis=-1)
+        np.testing.assert_array_equal(got, want)
+        assert 1 <= sum((y1 > y0) for y0, _, y1, _ in holes[i]) <= 3
+    np.testing.assert_array_equal(out["mask"], mask)
+    rnd = I.CoarseDropout(holes_range=(2, 2), size_fraction_range=(0.3, 0.3), fill="random")
+    y = rnd(image=np.zeros((2, 20, 20, 3), np.float32), rng=0)["image"]
+    assert y.dtype == np.float32 and 0 < y.max() <= 1.0
+    with pytest.raises(ValueError, match="channels"):
+        I.CoarseDropout(fill=(1, 2))(image=x)
+    with pytest.raises(ValueError, match="outside the range"):
+        I.CoarseDropout(fill=300)(image=x)
