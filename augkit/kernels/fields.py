@@ -88,20 +88,38 @@ class DisplacementField:
         return x + dx, y + dy
 
     def forward(
-        self, x: NDArray, y: NDArray, sample: NDArray, *, iterations: int = 50, tol: float = 1e-4
+        self, x: NDArray, y: NDArray, sample: NDArray, *, iterations: int = 50, tol: float = 1e-5
     ) -> tuple[NDArray, NDArray]:
-        """Where source points ``(x, y)`` land: solve ``source(p) == (x, y)`` for ``p``."""
+        """Where source points ``(x, y)`` land: solve ``source(p) == (x, y)`` for ``p``.
+
+        Newton's method with a finite-difference Jacobian of ``source`` (it converges in a few
+        steps even for strong warps, where the plain fixed-point iteration crawls); where the
+        Jacobian is near-singular (a fold) the step falls back to the fixed-point one.
+        """
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        sample = np.asarray(sample)
         px, py = x.copy(), y.copy()
         todo = np.arange(px.size)  # each point iterates until it has converged on its own
+        h = 1e-3
         for _ in range(iterations):
             if todo.size == 0:
                 break
-            sx, sy = self.source(px[todo], py[todo], np.asarray(sample)[todo])
+            tx, ty, ts = px[todo], py[todo], sample[todo]
+            sx, sy = self.source(tx, ty, ts)
             ex, ey = sx - x[todo], sy - y[todo]
-            px[todo] -= ex
-            py[todo] -= ey
-            todo = todo[(np.abs(ex) >= tol) | (np.abs(ey) >= tol)]
+            converged = (np.abs(ex) < tol) & (np.abs(ey) < tol)
+            ax, ay = self.source(tx + h, ty, ts)
+            bx, by = self.source(tx, ty + h, ts)
+            j11, j21 = (ax - sx) / h, (ay - sy) / h  # d source / d x
+            j12, j22 = (bx - sx) / h, (by - sy) / h  # d source / d y
+            det = j11 * j22 - j12 * j21
+            ok = np.abs(det) > 1e-6
+            safe = np.where(ok, det, 1.0)
+            stepx = np.where(ok, (j22 * ex - j12 * ey) / safe, ex)
+            stepy = np.where(ok, (-j21 * ex + j11 * ey) / safe, ey)
+            px[todo] = np.where(converged, tx, tx - stepx)
+            py[todo] = np.where(converged, ty, ty - stepy)
+            todo = todo[~converged]
         return px, py
 
 
