@@ -93,8 +93,9 @@ class DisplacementField:
         """Where source points ``(x, y)`` land: solve ``source(p) == (x, y)`` for ``p``.
 
         Newton's method with a finite-difference Jacobian of ``source`` (it converges in a few
-        steps even for strong warps, where the plain fixed-point iteration crawls); where the
-        Jacobian is near-singular (a fold) the step falls back to the fixed-point one.
+        steps even for strong warps, where the plain fixed-point iteration crawls). A Newton step
+        is kept only where it lowers the residual; elsewhere (folds, the clamped canvas edge) the
+        step is the fixed-point one.
         """
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         sample = np.asarray(sample)
@@ -115,10 +116,15 @@ class DisplacementField:
             det = j11 * j22 - j12 * j21
             ok = np.abs(det) > 1e-6
             safe = np.where(ok, det, 1.0)
-            stepx = np.where(ok, (j22 * ex - j12 * ey) / safe, ex)
-            stepy = np.where(ok, (-j21 * ex + j11 * ey) / safe, ey)
-            px[todo] = np.where(converged, tx, tx - stepx)
-            py[todo] = np.where(converged, ty, ty - stepy)
+            nx = tx - np.where(ok, (j22 * ex - j12 * ey) / safe, ex)
+            ny = ty - np.where(ok, (-j21 * ex + j11 * ey) / safe, ey)
+            # keep a Newton step only where it lowers the residual (near the canvas edge the field
+            # is clamped and its Jacobian misleads); elsewhere take the fixed-point step
+            cx, cy = self.source(nx, ny, ts)
+            better = np.hypot(cx - x[todo], cy - y[todo]) < np.hypot(ex, ey)
+            nx, ny = np.where(better, nx, tx - ex), np.where(better, ny, ty - ey)
+            px[todo] = np.where(converged, tx, nx)
+            py[todo] = np.where(converged, ty, ny)
             todo = todo[~converged]
         return px, py
 
