@@ -151,3 +151,23 @@ def test_worked_example_runs_and_reports_before_and_after():
     w, o = result["weak_accuracy"], result["overall_accuracy"]
     row = f"| {w['before']:.3f} | {w['targeted']:.3f} | {w['targeted_balanced']:.3f} | {w['uniform']:.3f} |"
     assert row in doc and f"| {o['before']:.3f} | {o['targeted']:.3f} |" in doc  # the doc shows this run
+
+
+def test_plan_over_fonts_oversamples_them_in_synthesis():
+    from augkit.synth.fonts import _builtin_folder
+
+    ea = ErrorAnalysis(["a"] * 6, ["b"] * 6, ids=[f"e{i}" for i in range(6)])
+    font_of = {"e0": "Kristi.ttf", "e1": "Kristi.ttf", "e2": "Kristi.ttf", "e3": "Lobster-Regular.otf",
+               "e4": "DejaVuSans.ttf", "e5": "DejaVuSans.ttf"}
+    for name in set(font_of.values()):
+        ea.tag(name, lambda i, name=name: font_of[i] == name)
+    plan = ea.plan(budget=600)
+    assert plan.counts == {"Kristi.ttf": 300, "DejaVuSans.ttf": 200, "Lobster-Regular.otf": 100}
+    fonts = ak.synth.FontBank([_builtin_folder() / f for f in sorted(set(font_of.values()))]
+                              + [_builtin_folder() / "Go-Mono.ttf"])
+    gen = ak.synth.TextImageGenerator(fonts=fonts, font_weights=plan.font_weights(), seed=0)
+    drawn = gen.batch(0, 300)["font"]
+    assert "Go-Mono.ttf" not in drawn  # not planned: weight 0
+    assert np.mean([f == "Kristi.ttf" for f in drawn]) == pytest.approx(0.5, abs=0.08)
+    with pytest.raises(ValueError, match="not in the bank"):
+        ak.synth.TextImageGenerator(fonts=fonts, font_weights={"Nope.ttf": 1.0})

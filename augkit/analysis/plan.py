@@ -8,7 +8,8 @@ A :class:`DataPlan` spreads a budget over the error categories in proportion to 
   draws each category as often as the plan says (a PyTorch-compatible sampler);
 * ``plan.text_source({category: strings})`` — a text source for
   :class:`~augkit.synth.TextImageGenerator` that synthesizes, e.g., confusable characters in
-  the planned proportions.
+  the planned proportions; ``plan.font_weights()`` — when the categories are fonts, the
+  generator's ``font_weights=`` to oversample them.
 """
 
 from __future__ import annotations
@@ -80,6 +81,16 @@ class DataPlan:
         w = np.array([sum(self.weights[n] / size[n] for n in c if n in self.weights) for c in cats])
         w = np.where(w > 0, w, base_weight / max(len(cats), 1))
         return WeightedSampler(w, num_samples=num_samples or int(sum(self.counts.values())), seed=seed)
+
+    def font_weights(self, fonts: Mapping[str, str] | None = None) -> dict[str, float]:
+        """Font weights for :class:`~augkit.synth.TextImageGenerator` (``font_weights=``) from a
+        plan whose categories are fonts: ``fonts`` maps category to font file name (default:
+        the category is the file name)."""
+        names = fonts or {c: c for c in self.weights}
+        missing = [c for c in self.weights if c not in names]
+        if missing:
+            raise ValueError(f"give a font file name for every planned category; missing {missing}")
+        return {names[c]: w for c, w in self.weights.items()}
 
     def text_source(self, texts: Mapping[str, Sequence[str]]) -> WeightedText:
         """A text source drawing each category's strings in the plan's proportions."""

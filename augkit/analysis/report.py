@@ -20,7 +20,8 @@ class Report:
     """Rows ``category, count, share, ci_low, ci_high, max_accuracy_gain``, largest count first.
 
     ``share`` is the category's fraction of the reviewed errors (all misclassified examples, or
-    the drawn sample), with its Wilson interval. ``max_accuracy_gain`` is the most that fixing
+    the drawn sample), with its Wilson interval: the most of all errors that fixing the
+    category could remove. ``max_accuracy_gain`` is the most that fixing
     every error of the category could add to accuracy (``share * error_rate``): "3 of 100
     errors" reads as a small ceiling. Categories overlap, so shares can add up to more than 1.
     """
@@ -61,13 +62,14 @@ class Report:
         >>> ea = ErrorAnalysis([0, 0, 1, 1], [1, 0, 0, 1])
         >>> _ = ea.tag("true 0", lambda i: i == 0)
         >>> print(ea.report().to_markdown().splitlines()[2])
-        | category | count | share | 95% interval | max accuracy gain |
+        | category | count | share of errors (most that fixing it removes) | 95% interval | max accuracy gain |
         """
         lines = [self.message, ""]
         if not self.rows:
             return "\n".join(lines)
         pct = round(self.confidence * 100)
-        lines += [f"| category | count | share | {pct}% interval | max accuracy gain |", "|---|---|---|---|---|"]
+        lines += [f"| category | count | share of errors (most that fixing it removes) | {pct}% interval "
+                  "| max accuracy gain |", "|---|---|---|---|---|"]
         for r in self.rows:
             lines.append(f"| {r['category']} | {r['count']} of {self.reviewed} | {r['share']:.1%} | "
                          f"{r['ci_low']:.1%} - {r['ci_high']:.1%} | {r['max_accuracy_gain']:.2%} |")

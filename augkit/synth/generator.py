@@ -93,6 +93,10 @@ class TextImageGenerator:
         ``"char"`` mode: probability of drawing the neighbouring characters, cut at the edges.
     strict : bool
         Raise when a text has no covering font, instead of drawing another text.
+    font_weights : dict of str to float, optional
+        Relative weight of each font (by file name) when choosing among the fonts that cover
+        a text; fonts not named get weight 0 (e.g. ``DataPlan.font_weights`` oversamples the
+        fonts an error analysis found hard). Default: uniform.
 
     Examples
     --------
@@ -117,8 +121,10 @@ class TextImageGenerator:
     text_height_range: tuple[float, float] = (0.6, 0.9)
     neighbors_p: float = 0.5
     strict: bool = False
+    font_weights: dict[str, float] | None = None
     _source: TextSource = field(init=False, repr=False)
     _wrapped: Compose | None = field(init=False, repr=False)
+    _font_w: NDArray | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -147,6 +153,20 @@ class TextImageGenerator:
         lo, hi = self.text_height_range
         if not 0.2 <= lo <= hi <= 1.0:
             raise ValueError(f"text_height_range must satisfy 0.2 <= lo <= hi <= 1, got {self.text_height_range!r}")
+        self._font_w = None
+        if self.font_weights is not None:
+            names = {self.fonts.name(k): k for k in range(len(self.fonts))}
+            unknown = sorted(set(self.font_weights) - set(names))
+            if unknown:
+                raise ValueError(f"font_weights names fonts that are not in the bank: {unknown}")
+            w = np.zeros(len(self.fonts))
+            for name, v in self.font_weights.items():
+                if not (isinstance(v, (int, float)) and v >= 0):
+                    raise ValueError(f"font_weights[{name!r}] must be a non-negative number, got {v!r}")
+                w[names[name]] = float(v)
+            if w.sum() <= 0:
+                raise ValueError("font_weights gives every font weight 0")
+            self._font_w = w
         # keypoints (the corners of the character boxes) must never be dropped
         self._wrapped = None if self.pipeline is None else Compose([self.pipeline], keypoints_outside="flag")
 
@@ -166,8 +186,13 @@ class TextImageGenerator:
         for _ in range(50):
             text = self._source.draw(rng, self.mode)
             covering = fonts.covering(text)
+            if self._font_w is not None:
+                covering = covering[self._font_w[covering] > 0]
             if covering.size:
-                return text, int(covering[int(rng.integers(covering.size))])
+                if self._font_w is None:
+                    return text, int(covering[int(rng.integers(covering.size))])
+                w = self._font_w[covering]
+                return text, int(covering[int(rng.choice(covering.size, p=w / w.sum()))])
             if self.strict:
                 raise ValueError(f"no font in the bank draws every character of {text!r}")
         raise ValueError("50 texts in a row had no covering font; check the text source against the fonts")
@@ -308,5 +333,5 @@ class TextImageGenerator:
             "pipeline": None if self.pipeline is None else to_dict(self.pipeline),
             "backgrounds": list(self.backgrounds), "texture_folder": self.texture_folder,
             "min_contrast": float(self.min_contrast), "text_height_range": list(self.text_height_range),
-            "neighbors_p": float(self.neighbors_p), "strict": self.strict,
+            "neighbors_p": float(self.neighbors_p), "strict": self.strict, "font_weights": self.font_weights,
         }
