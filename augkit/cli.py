@@ -1,4 +1,4 @@
-"""Command line: ``augkit demo --out DIR``."""
+"""Command line: ``augkit demo``, ``augkit synth``, ``augkit augment``, ``augkit preview``."""
 
 from __future__ import annotations
 
@@ -39,6 +39,33 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _augment(args: argparse.Namespace) -> int:
+    from .core.pipeline import Compose
+    from .core.serialize import load
+    from .folders import augment_folder
+
+    pipe = load(args.config)
+    if not isinstance(pipe, Compose):
+        pipe = Compose([pipe])
+    m = augment_folder(pipe, args.input, args.out, copies=args.copies, seed=args.seed, overwrite=args.overwrite,
+                       quiet=args.quiet)
+    print(f"wrote {sum(len(f['outputs']) for f in m['files'])} files for {len(m['files'])} inputs to {args.out}")
+    return 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from .core.pipeline import Compose
+    from .core.serialize import load
+    from .folders import preview_grid
+
+    pipe = load(args.config)
+    if not isinstance(pipe, Compose):
+        pipe = Compose([pipe])
+    preview_grid(pipe, args.image, count=args.count, columns=args.columns, seed=args.seed).save(args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``augkit`` argument parser."""
     parser = argparse.ArgumentParser(prog="augkit", description="Batch-first data augmentation and synthesis.")
@@ -63,14 +90,31 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--shard-size", type=int, default=1000)
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
     synth.set_defaults(func=_synth)
+    aug = sub.add_parser("augment", help="write augmented copies of every image and audio file in a folder")
+    aug.add_argument("--config", required=True, help="pipeline JSON (augkit.save)")
+    aug.add_argument("--in", dest="input", required=True, help="input folder (searched recursively)")
+    aug.add_argument("--out", required=True, help="output folder (same relative layout, <name>__aug<k>.<ext>)")
+    aug.add_argument("--copies", type=int, default=1)
+    aug.add_argument("--seed", type=int, default=0)
+    aug.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    aug.add_argument("--quiet", action="store_true")
+    aug.set_defaults(func=_augment)
+    pre = sub.add_parser("preview", help="write a grid of draws of a pipeline on one image")
+    pre.add_argument("--config", required=True, help="pipeline JSON (augkit.save)")
+    pre.add_argument("image")
+    pre.add_argument("--count", type=int, default=8)
+    pre.add_argument("--columns", type=int, default=4)
+    pre.add_argument("--seed", type=int, default=0)
+    pre.add_argument("--out", default="preview.png")
+    pre.set_defaults(func=_preview)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``augkit`` command."""
     args = build_parser().parse_args(argv)
-    if getattr(args, "columns", 1) < 1:
-        print("augkit: --columns must be >= 1", file=sys.stderr)
+    if getattr(args, "columns", 1) < 1 or getattr(args, "count", 1) < 1 or getattr(args, "copies", 1) < 1:
+        print("augkit: --columns, --count and --copies must be >= 1", file=sys.stderr)
         return 2
     return args.func(args)
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 import augkit as ak
@@ -50,8 +51,8 @@ def test_demo_writes_the_sentence_in_a_crowd_a_car_and_on_a_phone(tmp_path):
 def test_demo_is_reproducible(tmp_path):
     main(["demo", "--out", str(tmp_path / "a"), "--columns", "2", "--seed", "4"])
     main(["demo", "--out", str(tmp_path / "b"), "--columns", "2", "--seed", "4"])
-    a = np.asarray(Image.open(tmp_path / "a" / "demo_grid.png"))
-    b = np.asarray(Image.open(tmp_path / "b" / "demo_grid.png"))
+    a = _png(tmp_path / "a" / "demo_grid.png")
+    b = _png(tmp_path / "b" / "demo_grid.png")
     assert np.array_equal(a, b)
 
 
@@ -65,3 +66,62 @@ def test_bad_arguments_exit_nonzero(tmp_path):
     res = subprocess.run([sys.executable, "-m", "augkit", "demo"], capture_output=True, text=True, check=False)
     assert res.returncode == 2 and "--out" in res.stderr
     assert main(["demo", "--out", str(tmp_path), "--columns", "0"]) == 2
+
+
+def _png(path):
+    with Image.open(path) as im:
+        return np.asarray(im)
+
+
+def _image_folder(root):
+    (root / "sub").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (20, 30, 3), dtype=np.uint8)).save(root / "a.png")
+    Image.fromarray(rng.integers(0, 255, (12, 12), dtype=np.uint8)).save(root / "sub" / "b.png")
+    return root
+
+
+def test_augment_writes_traceable_copies_reproducibly_and_never_overwrites(tmp_path):
+    src = _image_folder(tmp_path / "in")
+    ak.save(ak.Compose([ak.image.Rotate(degrees_range=(-30, 30)), ak.image.Contrast()]), tmp_path / "pipe.json")
+    args = ["augment", "--config", str(tmp_path / "pipe.json"), "--in", str(src), "--copies", "3", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "o1")]) == 0
+    outs = sorted(p.relative_to(tmp_path / "o1").as_posix() for p in (tmp_path / "o1").rglob("*.png"))
+    assert outs == ["a__aug0.png", "a__aug1.png", "a__aug2.png",
+                    "sub/b__aug0.png", "sub/b__aug1.png", "sub/b__aug2.png"]
+    a0 = _png(tmp_path / "o1" / "a__aug0.png")
+    assert a0.shape == (20, 30, 3) and _png(tmp_path / "o1" / "sub" / "b__aug0.png").ndim == 2
+    copies = [_png(tmp_path / "o1" / f"a__aug{k}.png") for k in range(3)]
+    assert not np.array_equal(copies[0], copies[1])  # each copy draws for itself
+    manifest = json.loads((tmp_path / "o1" / "augment_manifest.json").read_text())
+    assert manifest["copies"] == 3 and [f["source"] for f in manifest["files"]] == ["a.png", "sub/b.png"]
+    assert isinstance(ak.from_dict(manifest["pipeline"]), ak.Compose)
+    # a file's draws depend on its path and the seed only, not on the other files
+    (tmp_path / "in2").mkdir()
+    Image.fromarray(_png(src / "a.png")).save(tmp_path / "in2" / "a.png")
+    assert main([*args[:4], str(tmp_path / "in2"), "--copies", "3", "--quiet", "--out", str(tmp_path / "o2")]) == 0
+    assert np.array_equal(_png(tmp_path / "o2" / "a__aug0.png"), copies[0])
+    with pytest.raises(FileExistsError, match="overwrite"):
+        main([*args, "--out", str(tmp_path / "o1")])
+    assert main([*args, "--out", str(tmp_path / "o1"), "--overwrite"]) == 0
+
+
+def test_augment_handles_audio_files(tmp_path):
+    import soundfile as sf
+
+    (tmp_path / "in").mkdir()
+    sf.write(tmp_path / "in" / "c.wav", np.sin(np.arange(8000) / 7.0) * 0.5, 16000, subtype="PCM_16")
+    ak.save(ak.Compose([ak.audio.Gain(gain_db_range=(0, 12))]), tmp_path / "a.json")
+    assert main(["augment", "--config", str(tmp_path / "a.json"), "--in", str(tmp_path / "in"), "--out",
+                 str(tmp_path / "out"), "--copies", "2", "--quiet"]) == 0
+    y, rate = sf.read(tmp_path / "out" / "c__aug0.wav")
+    assert rate == 16000 and len(y) == 8000 and sf.info(tmp_path / "out" / "c__aug0.wav").subtype == "PCM_16"
+    assert np.abs(y).max() <= 1.0
+
+
+def test_preview_writes_a_grid(tmp_path):
+    src = _image_folder(tmp_path / "in")
+    ak.save(ak.Compose([ak.image.HorizontalFlip()]), tmp_path / "p.json")
+    assert main(["preview", "--config", str(tmp_path / "p.json"), str(src / "a.png"), "--count", "5",
+                 "--columns", "3", "--out", str(tmp_path / "grid.png")]) == 0
+    assert _png(tmp_path / "grid.png").shape == (2 + 2 * 22, 2 + 3 * 32, 3)
