@@ -33,8 +33,15 @@ def _synth(args: argparse.Namespace) -> int:
     pipeline = None if args.pipeline is None else load(args.pipeline)
     gen = TextImageGenerator(mode=args.mode, text=text, height=args.height, size=(args.height, args.height),
                              pipeline=pipeline, seed=args.seed)
-    manifest = write_dataset(gen, args.out, args.count, format=args.format, workers=args.workers,
-                             shard_size=args.shard_size, quiet=args.quiet)
+    if args.scheduler:  # a Dask cluster: pip install "augkit[dask]"
+        from distributed import Client
+
+        with Client(args.scheduler) as client:
+            manifest = write_dataset(gen, args.out, args.count, format=args.format, shard_size=args.shard_size,
+                                     quiet=args.quiet, executor=client.get_executor())
+    else:
+        manifest = write_dataset(gen, args.out, args.count, format=args.format, workers=args.workers,
+                                 shard_size=args.shard_size, quiet=args.quiet)
     print(f"wrote {manifest['count']:,} {args.mode} images to {args.out} ({args.format})")
     return 0
 
@@ -88,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--charset", default=None, help="random strings over these characters (default: English words)")
     synth.add_argument("--pipeline", default=None, help="JSON pipeline (augkit.save) applied to every image")
     synth.add_argument("--shard-size", type=int, default=1000)
+    synth.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://host:port) to run shards on")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
     synth.set_defaults(func=_synth)
     aug = sub.add_parser("augment", help="write augmented copies of every image and audio file in a folder")

@@ -329,3 +329,13 @@ def test_a_built_wheel_carries_the_fonts_data_and_finds_them(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "site")], capture_output=True, text=True,
                          check=True, cwd=tmp_path).stdout.strip()
     assert out == str(tmp_path / "site" / "augkit" / "fonts")
+
+
+def test_a_dask_cluster_writes_the_same_dataset_as_one_process(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    write_dataset(_gen(), tmp_path / "serial", 60, format="webdataset", shard_size=20, quiet=True)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as client:
+        write_dataset(_gen(), tmp_path / "dask", 60, format="webdataset", shard_size=20, quiet=True,
+                      executor=client.get_executor())
+    assert _tree_hash(tmp_path / "serial") == _tree_hash(tmp_path / "dask")
