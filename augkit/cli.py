@@ -54,8 +54,14 @@ def _augment(args: argparse.Namespace) -> int:
     pipe = load(args.config)
     if not isinstance(pipe, Compose):
         pipe = Compose([pipe])
-    m = augment_folder(pipe, args.input, args.out, copies=args.copies, seed=args.seed, overwrite=args.overwrite,
-                       quiet=args.quiet)
+    kwargs = {"copies": args.copies, "seed": args.seed, "overwrite": args.overwrite, "quiet": args.quiet}
+    if args.scheduler:  # a Dask cluster: pip install "augkit[dask]"
+        from distributed import Client
+
+        with Client(args.scheduler) as client:
+            m = augment_folder(pipe, args.input, args.out, executor=client.get_executor(), **kwargs)
+    else:
+        m = augment_folder(pipe, args.input, args.out, workers=args.workers, **kwargs)
     print(f"wrote {sum(len(f['outputs']) for f in m['files'])} files for {len(m['files'])} inputs to {args.out}")
     return 0
 
@@ -105,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     aug.add_argument("--copies", type=int, default=1)
     aug.add_argument("--seed", type=int, default=0)
     aug.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    aug.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    aug.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://host:port)")
     aug.add_argument("--quiet", action="store_true")
     aug.set_defaults(func=_augment)
     pre = sub.add_parser("preview", help="write a grid of draws of a pipeline on one image")

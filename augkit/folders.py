@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import sys
+from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -74,13 +75,23 @@ def _augment_audio(pipe: Compose, src: Path, targets: list[Path], seed: int) -> 
         save(path, scaled, rate, subtype=info.subtype)  # scaled into range, never clipped, for integer formats
 
 
+def _augment_one(pipeline: Compose, path: Path, targets: list[Path], seed: int) -> None:
+    if path.suffix.lower() in IMAGE_EXTENSIONS:
+        _augment_image(pipeline, path, targets, seed)
+    else:
+        _augment_audio(pipeline, path, targets, seed)
+
+
 def augment_folder(pipeline: Compose, src: str | os.PathLike, out: str | os.PathLike, *, copies: int = 1,
-                   seed: int = 0, overwrite: bool = False, quiet: bool = False) -> dict[str, Any]:
+                   seed: int = 0, overwrite: bool = False, quiet: bool = False, workers: int = 1,
+                   executor: Executor | None = None) -> dict[str, Any]:
     """Write ``copies`` augmented versions of every image and audio file under ``src`` into ``out``.
 
     Images keep their format and colour mode; audio keeps its rate and sample format (a clip
-    pushed beyond full scale is scaled back, never clipped, for integer formats). Returns the
-    manifest also written as ``out/augment_manifest.json``.
+    pushed beyond full scale is scaled back, never clipped, for integer formats). Files run in
+    this process, in ``workers`` processes, or on ``executor`` (any
+    ``concurrent.futures.Executor``, e.g. a Dask ``Client.get_executor()``); the outputs are the
+    same either way. Returns the manifest also written as ``out/augment_manifest.json``.
 
     Examples
     --------
@@ -97,6 +108,8 @@ def augment_folder(pipeline: Compose, src: str | os.PathLike, out: str | os.Path
         raise TypeError(f"pipeline must be an augkit.Compose, got {type(pipeline).__name__}")
     if not isinstance(copies, int) or copies < 1:
         raise ValueError(f"copies must be a positive integer, got {copies!r}")
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
     root, dest = Path(src), Path(out)
     if not root.is_dir():
         raise FileNotFoundError(f"no input folder at {root}")
@@ -107,16 +120,29 @@ def augment_folder(pipeline: Compose, src: str | os.PathLike, out: str | os.Path
     if existing and not overwrite:
         raise FileExistsError(f"{len(existing)} output file(s) exist, e.g. {existing[0]}; pass overwrite=True "
                               "(--overwrite) to replace them")
-    records = []
-    for n, (path, rel, targets) in enumerate(plan, 1):
-        seed_i = _file_seed(seed, rel)
-        if path.suffix.lower() in IMAGE_EXTENSIONS:
-            _augment_image(pipeline, path, targets, seed_i)
-        else:
-            _augment_audio(pipeline, path, targets, seed_i)
-        records.append({"source": rel, "outputs": [t.relative_to(dest).as_posix() for t in targets], "seed": seed_i})
+    records = [{"source": rel, "outputs": [t.relative_to(dest).as_posix() for t in targets],
+                "seed": _file_seed(seed, rel)} for _, rel, targets in plan]
+
+    def report(n: int) -> None:
         if not quiet:
             print(f"\r{n}/{len(plan)} files", end="" if n < len(plan) else "\n", file=sys.stderr, flush=True)
+
+    if executor is None and workers == 1:
+        for n, ((path, _, targets), rec) in enumerate(zip(plan, records, strict=True), 1):
+            _augment_one(pipeline, path, targets, rec["seed"])
+            report(n)
+    else:
+        own = executor is None
+        pool = executor if executor is not None else ProcessPoolExecutor(max_workers=workers)
+        try:
+            futures = [pool.submit(_augment_one, pipeline, path, targets, rec["seed"])
+                       for (path, _, targets), rec in zip(plan, records, strict=True)]
+            for n, fut in enumerate(futures, 1):
+                fut.result()
+                report(n)
+        finally:
+            if own:
+                pool.shutdown()
     from . import __version__
 
     manifest = {"augkit_version": __version__, "pipeline": to_dict(pipeline), "seed": seed, "copies": copies,

@@ -101,6 +101,9 @@ def test_augment_writes_traceable_copies_reproducibly_and_never_overwrites(tmp_p
     Image.fromarray(_png(src / "a.png")).save(tmp_path / "in2" / "a.png")
     assert main([*args[:4], str(tmp_path / "in2"), "--copies", "3", "--quiet", "--out", str(tmp_path / "o2")]) == 0
     assert np.array_equal(_png(tmp_path / "o2" / "a__aug0.png"), copies[0])
+    assert main([*args, "--out", str(tmp_path / "o3"), "--workers", "2"]) == 0  # processes: same files
+    for rel in outs:
+        assert np.array_equal(_png(tmp_path / "o3" / rel), _png(tmp_path / "o1" / rel))
     with pytest.raises(FileExistsError, match="overwrite"):
         main([*args, "--out", str(tmp_path / "o1")])
     assert main([*args, "--out", str(tmp_path / "o1"), "--overwrite"]) == 0
