@@ -11,7 +11,7 @@ from .core import Compose, OneOf, SomeOf, from_dict, load, save, to_dict
 __version__ = "0.1.0"
 
 #: Subpackages imported on first use (keeps ``import augkit`` light).
-_LAZY = ("analysis", "audio", "synth")
+_LAZY = ("analysis", "audio", "interop", "synth")
 
 
 def __getattr__(name: str) -> object:

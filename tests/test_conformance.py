@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import augkit as ak
+import augkit.interop  # registers the albumentations wrapper, so the guard below sees it
 from augkit.core.transform import registry
 from augkit.testing import conformance as C
 
@@ -41,6 +42,8 @@ EXAMPLE_ARGS = {
     "Erode": lambda: I.Erode(radius_px_range=(1, 3)),
     "Dilate": lambda: I.Dilate(radius_px_range=(1, 2), p=0.8),
     "CoarseDropout": lambda: I.CoarseDropout(holes_range=(0, 4), size_fraction_range=(0.1, 0.4), fill="random"),
+    "Albumentations": lambda: __import__("augkit.interop", fromlist=["x"]).Albumentations(
+        transform=__import__("albumentations").Blur(blur_limit=(3, 7)), p=0.8),
     "Compose": lambda: ak.Compose([I.Rotate(degrees_range=(-20, 20)), I.Contrast(), I.Scale()]),
     "OneOf": lambda: ak.OneOf([I.GridWarp(), I.Gamma(), I.Affine(translate_range=(-0.2, 0.2))], weights=[1, 2, 1]),
     "SomeOf": lambda: ak.SomeOf([I.Scale(), I.Brightness(), I.HorizontalFlip(p=1)], n=(1, 2)),
