@@ -129,7 +129,10 @@ def augment_folder(pipeline: Compose, src: str | os.PathLike, out: str | os.Path
 
     if executor is None and workers == 1:
         for n, ((path, _, targets), rec) in enumerate(zip(plan, records, strict=True), 1):
-            _augment_one(pipeline, path, targets, rec["seed"])
+            try:
+                _augment_one(pipeline, path, targets, rec["seed"])
+            except Exception:  # noqa: BLE001 - a failed file is retried once (same seed: same output)
+                _augment_one(pipeline, path, targets, rec["seed"])
             report(n)
     else:
         own = executor is None
@@ -137,8 +140,11 @@ def augment_folder(pipeline: Compose, src: str | os.PathLike, out: str | os.Path
         try:
             futures = [pool.submit(_augment_one, pipeline, path, targets, rec["seed"])
                        for (path, _, targets), rec in zip(plan, records, strict=True)]
-            for n, fut in enumerate(futures, 1):
-                fut.result()
+            for n, (fut, (path, _, targets), rec) in enumerate(zip(futures, plan, records, strict=True), 1):
+                try:
+                    fut.result()
+                except Exception:  # noqa: BLE001 - a failed file is retried once, here
+                    _augment_one(pipeline, path, targets, rec["seed"])
                 report(n)
         finally:
             if own:

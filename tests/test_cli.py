@@ -128,3 +128,22 @@ def test_preview_writes_a_grid(tmp_path):
     assert main(["preview", "--config", str(tmp_path / "p.json"), str(src / "a.png"), "--count", "5",
                  "--columns", "3", "--out", str(tmp_path / "grid.png")]) == 0
     assert _png(tmp_path / "grid.png").shape == (2 + 2 * 22, 2 + 3 * 32, 3)
+
+
+def test_augment_retries_a_failed_file_once(tmp_path, monkeypatch):
+    import augkit.folders as F
+
+    src = _image_folder(tmp_path / "in")
+    calls = {"n": 0}
+    real = F._augment_one
+
+    def flaky(*args):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError("disk hiccup")
+        return real(*args)
+
+    monkeypatch.setattr(F, "_augment_one", flaky)
+    F.augment_folder(ak.Compose([ak.image.Invert()]), src, tmp_path / "out", quiet=True)
+    assert calls["n"] == 3  # two files, the first one twice
+    assert np.array_equal(_png(tmp_path / "out" / "a__aug0.png"), 255 - _png(src / "a.png"))
