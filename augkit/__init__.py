@@ -11,7 +11,7 @@ from .core import Compose, OneOf, SomeOf, from_dict, load, save, to_dict
 __version__ = "0.1.0"
 
 #: Subpackages imported on first use (keeps ``import augkit`` light).
-_LAZY = ("analysis", "audio", "interop", "synth")
+_LAZY = ("analysis", "audio", "interop", "synth", "torch")
 
 
 def __getattr__(name: str) -> object:
@@ -27,5 +27,5 @@ def load_all() -> None:
     for name in _LAZY:
         __getattr__(name)
 
-__all__ = ["Compose", "OneOf", "SomeOf", "__version__", "analysis", "audio", "from_dict", "image", "load",
-           "save", "synth", "to_dict"]
+__all__ = ["Compose", "OneOf", "SomeOf", "__version__", "analysis", "audio", "from_dict", "image", "interop",
+           "load", "save", "synth", "to_dict", "torch"]

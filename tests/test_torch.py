@@ -99,6 +99,7 @@ def test_batch_augment_collates_in_the_worker_with_per_sample_draws():
             img[:, :4] = 255
             return img, i
 
+    assert ak.torch.BatchAugment is BatchAugment  # the spelling: ak.torch.BatchAugment(pipe)
     collate = BatchAugment(ak.Compose([ak.image.HorizontalFlip(p=0.5)]), key=0, channels_first=True)
     torch.manual_seed(0)
     loader = torch.utils.data.DataLoader(Pairs(), batch_size=8, num_workers=2, collate_fn=collate,
