@@ -46,14 +46,19 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
-def _augment(args: argparse.Namespace) -> int:
+def _load_pipeline(path: str) -> object:
+    """A saved pipeline (``augkit.save``) as a Compose."""
     from .core.pipeline import Compose
     from .core.serialize import load
+
+    pipe = load(path)
+    return pipe if isinstance(pipe, Compose) else Compose([pipe])
+
+
+def _augment(args: argparse.Namespace) -> int:
     from .folders import augment_folder
 
-    pipe = load(args.config)
-    if not isinstance(pipe, Compose):
-        pipe = Compose([pipe])
+    pipe = _load_pipeline(args.config)
     kwargs = {"copies": args.copies, "seed": args.seed, "overwrite": args.overwrite, "quiet": args.quiet}
     if args.scheduler:  # a Dask cluster: pip install "augkit[dask]"
         from distributed import Client
@@ -67,13 +72,9 @@ def _augment(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from .core.pipeline import Compose
-    from .core.serialize import load
     from .folders import preview_grid
 
-    pipe = load(args.config)
-    if not isinstance(pipe, Compose):
-        pipe = Compose([pipe])
+    pipe = _load_pipeline(args.config)
     preview_grid(pipe, args.image, count=args.count, columns=args.columns, seed=args.seed).save(args.out)
     print(f"wrote {args.out}")
     return 0

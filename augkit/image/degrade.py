@@ -87,6 +87,15 @@ class MotionBlur(PixelTransform):
         return motion_blur_image(images, params["length_px"], params["angle_degrees"])
 
 
+def _check_radius(t: PixelTransform) -> None:
+    t._set("radius_px_range", check_int_range("radius_px_range", t.radius_px_range, low=1, high=50))
+
+
+def _draw_radius(t: PixelTransform, rng: np.random.Generator, meta: Meta) -> Params:
+    lo, hi = t.radius_px_range
+    return {"radius_px": rng.integers(lo, hi + 1, size=meta.n)}
+
+
 @dataclass(frozen=True, kw_only=True)
 class Erode(PixelTransform):
     """Grey erosion (local minimum over a disk): dark strokes on a light page get thicker.
@@ -108,11 +117,10 @@ class Erode(PixelTransform):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self._set("radius_px_range", check_int_range("radius_px_range", self.radius_px_range, low=1, high=50))
+        _check_radius(self)
 
     def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
-        lo, hi = self.radius_px_range
-        return {"radius_px": rng.integers(lo, hi + 1, size=meta.n)}
+        return _draw_radius(self, rng, meta)
 
     def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
         return morphology_image(images, params["radius_px"], "erosion")
@@ -139,11 +147,10 @@ class Dilate(PixelTransform):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self._set("radius_px_range", check_int_range("radius_px_range", self.radius_px_range, low=1, high=50))
+        _check_radius(self)
 
     def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
-        lo, hi = self.radius_px_range
-        return {"radius_px": rng.integers(lo, hi + 1, size=meta.n)}
+        return _draw_radius(self, rng, meta)
 
     def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
         return morphology_image(images, params["radius_px"], "dilation")
