@@ -49,6 +49,7 @@ def demo_pipelines() -> dict[str, Compose]:
         "jpeg / motion blur / erode / cut-out": Compose([
             aki.JpegCompression(quality_range=(5, 30), p=0.6), aki.MotionBlur(length_px_range=(5, 15), p=0.6),
             aki.Erode(radius_px_range=(1, 2), p=0.3), aki.CoarseDropout(holes_range=(1, 3), fill="random"),
+            aki.Downscale(scale_range=(0.25, 0.5), p=0.3), aki.Defocus(radius_px_range=(1, 3), p=0.3),
         ]),
         "grid warp": Compose([aki.GridWarp(num_steps=5, distort_limit=0.4)]),
         "elastic warp": Compose([aki.ElasticWarp(alpha=200.0, sigma=10.0)]),

@@ -102,3 +102,22 @@ def test_coarse_dropout_fills_the_drawn_rectangles_and_leaves_targets():
         I.CoarseDropout(fill=(1, 2))(image=x)
     with pytest.raises(ValueError, match="outside the range"):
         I.CoarseDropout(fill=300)(image=x)
+
+
+def test_defocus_matches_scipy_with_a_disk(each_backend):
+    x = make_batch(n=3, height=20, width=24)
+    out = I.Defocus(radius_px_range=(1, 4))(image=x, rng=3, return_params=True)
+    for img, r, got in zip(x, out["params"]["children"][0]["radius_px"], out["image"], strict=True):
+        k = _disk(int(r)).astype(np.float64)
+        k /= k.sum()
+        ref = np.stack([ndimage.correlate(img[..., c].astype(np.float64), k, mode="mirror") for c in range(3)], -1)
+        assert np.abs(got.astype(float) - ref).max() <= 1.0
+
+
+def test_downscale_by_two_is_block_means_then_blocks(each_backend):
+    x = make_batch(n=2, height=16, width=12, dtype=np.float32)
+    got = I.Downscale(scale_range=(0.5, 0.5), upscale="nearest")(image=x)["image"]
+    blocks = x.reshape(2, 8, 2, 6, 2, 3).mean(axis=(2, 4))
+    np.testing.assert_allclose(got, blocks.repeat(2, axis=1).repeat(2, axis=2), atol=1e-5)
+    smooth = I.Downscale(scale_range=(0.3, 0.3))(image=x)["image"]
+    assert smooth.shape == x.shape and np.abs(smooth - x).mean() > 0.01  # detail is lost

@@ -4,13 +4,14 @@ Geometric: :class:`Rotate`, :class:`Scale`, :class:`Affine`, :class:`Perspective
 :class:`HorizontalFlip`, :class:`VerticalFlip`, :class:`GridWarp`, :class:`ElasticWarp`.
 Photometric: :class:`Contrast`, :class:`Brightness`, :class:`Gamma`, :class:`Invert`,
 :class:`ToGray`, :class:`Posterize`, :class:`Equalize`. Blur: :class:`GaussianBlur`,
-:class:`MotionBlur`. Noise and degradations: :class:`GaussianNoise`, :class:`SaltPepper`,
+:class:`MotionBlur`, :class:`Defocus`. Noise and degradations: :class:`Downscale`,
+:class:`GaussianNoise`, :class:`SaltPepper`,
 :class:`JpegCompression`, :class:`Erode`, :class:`Dilate` (stroke thickness),
 :class:`CoarseDropout` (occlusion).
 """
 
 from .color import Brightness, Contrast, Equalize, Gamma, Invert, Posterize, ToGray
-from .degrade import CoarseDropout, Dilate, Erode, JpegCompression, MotionBlur
+from .degrade import CoarseDropout, Defocus, Dilate, Downscale, Erode, JpegCompression, MotionBlur
 from .filters import GaussianBlur
 from .geometric import Affine, HorizontalFlip, Perspective, Rotate, Scale, VerticalFlip
 from .noise import GaussianNoise, SaltPepper
@@ -21,7 +22,9 @@ __all__ = [
     "Brightness",
     "CoarseDropout",
     "Contrast",
+    "Defocus",
     "Dilate",
+    "Downscale",
     "ElasticWarp",
     "Equalize",
     "Erode",

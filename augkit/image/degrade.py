@@ -13,9 +13,16 @@ from numpy.typing import NDArray
 
 from ..core.transform import Meta, Params, PixelTransform
 from ..core.validate import check_fill, check_int_range, check_range
-from ..kernels.degrade import dropout_image, jpeg_image, morphology_image, motion_blur_image
+from ..kernels.degrade import (
+    defocus_image,
+    downscale_image,
+    dropout_image,
+    jpeg_image,
+    morphology_image,
+    motion_blur_image,
+)
 
-__all__ = ["CoarseDropout", "Dilate", "Erode", "JpegCompression", "MotionBlur"]
+__all__ = ["CoarseDropout", "Defocus", "Dilate", "Downscale", "Erode", "JpegCompression", "MotionBlur"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,6 +161,78 @@ class Dilate(PixelTransform):
 
     def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
         return morphology_image(images, params["radius_px"], "dilation")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Defocus(PixelTransform):
+    """Out-of-focus blur: a normalized disk kernel of a radius drawn per sample.
+
+    Parameters
+    ----------
+    radius_px_range : (int, int)
+        Disk radius in pixels, inclusive range drawn per sample.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> img = np.zeros((9, 9), np.uint8); img[4, 4] = 255
+    >>> out = ak.image.Defocus(radius_px_range=(1, 1))(image=img)["image"]
+    >>> int((out > 0).sum())
+    9
+    """
+
+    radius_px_range: tuple[int, int] = (1, 3)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_radius(self)
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        return _draw_radius(self, rng, meta)
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        return defocus_image(images, params["radius_px"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Downscale(PixelTransform):
+    """Lose resolution: shrink by a factor drawn per sample (area averaging), enlarge back.
+
+    Parameters
+    ----------
+    scale_range : (float, float)
+        Shrink factor, in (0, 1].
+    downscale : {"area", "bilinear", "nearest"}
+        How it shrinks: ``"area"`` averages pixels (what a lower-resolution sensor records);
+        ``"nearest"`` aliases (and is much faster on large images).
+    upscale : {"bilinear", "nearest"}
+        How the image is enlarged back (``"nearest"``: blocky).
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> img = (np.arange(16, dtype=np.uint8).reshape(4, 4) * 10)
+    >>> ak.image.Downscale(scale_range=(0.5, 0.5), upscale="nearest")(image=img)["image"][0].tolist()
+    [25, 25, 45, 45]
+    """
+
+    scale_range: tuple[float, float] = (0.25, 0.5)
+    downscale: str = "area"
+    upscale: str = "bilinear"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("scale_range", check_range("scale_range", self.scale_range, low=0.0, high=1.0, low_open=True))
+        if self.upscale not in ("bilinear", "nearest"):
+            raise ValueError(f"upscale must be 'bilinear' or 'nearest', got {self.upscale!r}")
+        if self.downscale not in ("area", "bilinear", "nearest"):
+            raise ValueError(f"downscale must be 'area', 'bilinear' or 'nearest', got {self.downscale!r}")
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        return {"scale": rng.uniform(*self.scale_range, size=meta.n)}
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        return downscale_image(images, params["scale"], self.upscale, self.downscale)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -164,3 +164,69 @@ def dropout_image(images: NDArray, boxes: NDArray, fills: NDArray) -> NDArray:
             if y1 > y0 and x1 > x0:
                 out[i, y0:y1, x0:x1] = fill
     return out
+
+
+def defocus_image(images: NDArray, radii: NDArray) -> NDArray:
+    """Blur image ``i`` with a normalized disk of ``radii[i]`` pixels (an out-of-focus lens).
+
+    Examples
+    --------
+    >>> img = np.zeros((1, 9, 9, 1), np.uint8); img[0, 4, 4] = 255
+    >>> out = defocus_image(img, np.array([1]))
+    >>> int((out[0, ..., 0] > 0).sum()), int(out[0, 4, 4, 0])
+    (9, 28)
+    """
+    out = np.empty_like(images)
+    for i, r in enumerate(np.asarray(radii).tolist()):
+        k = _disk(int(r)).astype(np.float32)
+        res = _filter(images[i], k / k.sum())
+        out[i] = np.clip(np.rint(res), 0, 255) if images.dtype == np.uint8 else res
+    return out
+
+
+def downscale_image(images: NDArray, scales: NDArray, upscale: str = "bilinear",
+                    downscale: str = "area") -> NDArray:
+    """Shrink image ``i`` by ``scales[i]`` and enlarge it back to its size.
+
+    ``downscale`` is ``"area"`` (pixel averaging, what a lower-resolution sensor records),
+    ``"bilinear"`` or ``"nearest"`` (aliasing); ``upscale`` is ``"bilinear"`` or ``"nearest"``
+    (blocky).
+
+    Examples
+    --------
+    >>> img = np.arange(16, dtype=np.uint8).reshape(1, 4, 4, 1) * 10
+    >>> downscale_image(img, np.array([0.5]), "nearest")[0, ..., 0].tolist()
+    [[25, 25, 45, 45], [25, 25, 45, 45], [105, 105, 125, 125], [105, 105, 125, 125]]
+    """
+    if upscale not in ("bilinear", "nearest"):
+        raise ValueError(f"upscale must be 'bilinear' or 'nearest', got {upscale!r}")
+    if downscale not in ("area", "bilinear", "nearest"):
+        raise ValueError(f"downscale must be 'area', 'bilinear' or 'nearest', got {downscale!r}")
+    from PIL import Image
+
+    h, w, c = images.shape[1:]
+    out = np.empty_like(images)
+    cv2 = opencv() if c <= 4 else None
+    for i, s in enumerate(np.asarray(scales, np.float64).tolist()):
+        sw, sh = max(1, round(w * s)), max(1, round(h * s))
+        img = images[i, ..., 0] if c == 1 else images[i]
+        if cv2 is not None:
+            down = {"area": cv2.INTER_AREA, "bilinear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST}[downscale]
+            small = cv2.resize(img, (sw, sh), interpolation=down)
+            big = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR if upscale == "bilinear"
+                             else cv2.INTER_NEAREST)
+        else:
+            chans = img[..., None] if img.ndim == 2 else img
+            planes = []
+            for ch in range(chans.shape[-1]):
+                plane = Image.fromarray(chans[..., ch].astype(np.float32), mode="F")
+                small = plane.resize((sw, sh), {"area": Image.Resampling.BOX, "bilinear": Image.Resampling.BILINEAR,
+                                                "nearest": Image.Resampling.NEAREST}[downscale])
+                planes.append(np.asarray(small.resize((w, h), Image.Resampling.BILINEAR if upscale == "bilinear"
+                                                      else Image.Resampling.NEAREST)))
+            big = np.stack(planes, axis=-1)
+            big = big[..., 0] if img.ndim == 2 else big
+            if images.dtype == np.uint8:
+                big = np.clip(np.rint(big), 0, 255)
+        out[i] = (big[..., None] if c == 1 else big).astype(images.dtype)
+    return out
