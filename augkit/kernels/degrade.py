@@ -184,13 +184,34 @@ def defocus_image(images: NDArray, radii: NDArray) -> NDArray:
     return out
 
 
+def _nearest_index(src: int, dst: int) -> NDArray[np.intp]:
+    """Source index of each destination pixel, matching pixel centres."""
+    return np.minimum(((np.arange(dst) + 0.5) * (src / dst)).astype(np.intp), src - 1)
+
+
+def _pil_resize(img: NDArray, size: tuple[int, int], method: str) -> NDArray:
+    """Resize ``(H, W, C)`` with Pillow (BOX for area, BILINEAR) — the same on every backend."""
+    from PIL import Image
+
+    resample = Image.Resampling.BOX if method == "area" else Image.Resampling.BILINEAR
+    if img.dtype == np.uint8 and img.shape[-1] in (1, 3):
+        pil = Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img)
+        out = np.asarray(pil.resize(size, resample))
+        return out[..., None] if img.shape[-1] == 1 else out
+    planes = [np.asarray(Image.fromarray(img[..., ch].astype(np.float32), mode="F").resize(size, resample))
+              for ch in range(img.shape[-1])]
+    out = np.stack(planes, axis=-1)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8) if img.dtype == np.uint8 else out.astype(img.dtype)
+
+
 def downscale_image(images: NDArray, scales: NDArray, upscale: str = "bilinear",
                     downscale: str = "area") -> NDArray:
     """Shrink image ``i`` by ``scales[i]`` and enlarge it back to its size.
 
     ``downscale`` is ``"area"`` (pixel averaging, what a lower-resolution sensor records),
     ``"bilinear"`` or ``"nearest"`` (aliasing); ``upscale`` is ``"bilinear"`` or ``"nearest"``
-    (blocky).
+    (blocky). Area and bilinear use Pillow and nearest uses index arithmetic, on every backend,
+    so the result does not depend on whether OpenCV is installed.
 
     Examples
     --------
@@ -202,31 +223,22 @@ def downscale_image(images: NDArray, scales: NDArray, upscale: str = "bilinear",
         raise ValueError(f"upscale must be 'bilinear' or 'nearest', got {upscale!r}")
     if downscale not in ("area", "bilinear", "nearest"):
         raise ValueError(f"downscale must be 'area', 'bilinear' or 'nearest', got {downscale!r}")
-    from PIL import Image
-
-    h, w, c = images.shape[1:]
+    h, w = images.shape[1:3]
     out = np.empty_like(images)
-    cv2 = opencv() if c <= 4 else None
     for i, s in enumerate(np.asarray(scales, np.float64).tolist()):
         sw, sh = max(1, round(w * s)), max(1, round(h * s))
-        img = images[i, ..., 0] if c == 1 else images[i]
-        if cv2 is not None:
-            down = {"area": cv2.INTER_AREA, "bilinear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST}[downscale]
-            small = cv2.resize(img, (sw, sh), interpolation=down)
-            big = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR if upscale == "bilinear"
-                             else cv2.INTER_NEAREST)
+        img = images[i]
+        if downscale == "nearest" and upscale == "nearest":  # one gather through both index maps
+            rows = _nearest_index(h, sh)[_nearest_index(sh, h)]
+            cols = _nearest_index(w, sw)[_nearest_index(sw, w)]
+            out[i] = img.take(rows, axis=0).take(cols, axis=1)
+            continue
+        if downscale == "nearest":
+            small = img[_nearest_index(h, sh)][:, _nearest_index(w, sw)]
         else:
-            chans = img[..., None] if img.ndim == 2 else img
-            planes = []
-            for ch in range(chans.shape[-1]):
-                plane = Image.fromarray(chans[..., ch].astype(np.float32), mode="F")
-                small = plane.resize((sw, sh), {"area": Image.Resampling.BOX, "bilinear": Image.Resampling.BILINEAR,
-                                                "nearest": Image.Resampling.NEAREST}[downscale])
-                planes.append(np.asarray(small.resize((w, h), Image.Resampling.BILINEAR if upscale == "bilinear"
-                                                      else Image.Resampling.NEAREST)))
-            big = np.stack(planes, axis=-1)
-            big = big[..., 0] if img.ndim == 2 else big
-            if images.dtype == np.uint8:
-                big = np.clip(np.rint(big), 0, 255)
-        out[i] = (big[..., None] if c == 1 else big).astype(images.dtype)
+            small = _pil_resize(img, (sw, sh), downscale)
+        if upscale == "nearest":
+            out[i] = small[_nearest_index(sh, h)][:, _nearest_index(sw, w)]
+        else:
+            out[i] = _pil_resize(small, (w, h), "bilinear")
     return out
