@@ -138,3 +138,29 @@ def test_equalize_matches_pillow(mode):
     xf = x.astype(np.float32) / 255
     out = I.Equalize()(image=xf)["image"]
     assert np.allclose(out * 255, np.asarray(ImageOps.equalize(Image.fromarray(x))), atol=1e-3)
+
+
+def test_color_jitter_matches_colorsys_pixel_by_pixel():
+    import colorsys
+
+    x = make_batch(n=3, height=6, width=5, dtype=np.float32)
+    out = I.ColorJitter(hue_degrees_range=(-90, 90), saturation_range=(0.2, 1.8), value_range=(0.5, 1.5))(
+        image=x, rng=4, return_params=True)
+    p = out["params"]["children"][0]
+    for i in range(3):
+        for yy in range(6):
+            for xx in range(5):
+                h, s, v = colorsys.rgb_to_hsv(*x[i, yy, xx].astype(float))
+                h = (h + p["hue_degrees"][i] / 360.0) % 1.0
+                s = min(max(s * p["saturation"][i], 0.0), 1.0)
+                v = min(max(v * p["value"][i], 0.0), 1.0)
+                np.testing.assert_allclose(out["image"][i, yy, xx], colorsys.hsv_to_rgb(h, s, v), atol=1e-5)
+
+
+def test_color_jitter_on_uint8_and_grey():
+    x = make_batch(n=2)
+    same = I.ColorJitter(hue_degrees_range=(0, 0), saturation_range=(1, 1), value_range=(1, 1))(image=x)["image"]
+    assert np.abs(same.astype(int) - x).max() <= 1  # identity up to rounding
+    grey = make_batch(n=2, channels=1)
+    darker = I.ColorJitter(value_range=(0.5, 0.5))(image=grey)["image"]
+    np.testing.assert_array_equal(darker, np.rint(grey * 0.5).astype(np.uint8))

@@ -41,6 +41,7 @@ EXAMPLE_ARGS = {
     "MotionBlur": lambda: I.MotionBlur(length_px_range=(3, 9), angle_degrees_range=(0, 180)),
     "Erode": lambda: I.Erode(radius_px_range=(1, 3)),
     "Defocus": lambda: I.Defocus(radius_px_range=(1, 4)),
+    "ColorJitter": lambda: I.ColorJitter(hue_degrees_range=(-40, 40), saturation_range=(0.3, 1.7)),
     "Downscale": lambda: I.Downscale(scale_range=(0.2, 0.9)),
     "Dilate": lambda: I.Dilate(radius_px_range=(1, 2), p=0.8),
     "CoarseDropout": lambda: I.CoarseDropout(holes_range=(0, 4), size_fraction_range=(0.1, 0.4), fill="random"),

@@ -2,7 +2,7 @@
 
 Geometric: :class:`Rotate`, :class:`Scale`, :class:`Affine`, :class:`Perspective`,
 :class:`HorizontalFlip`, :class:`VerticalFlip`, :class:`GridWarp`, :class:`ElasticWarp`.
-Photometric: :class:`Contrast`, :class:`Brightness`, :class:`Gamma`, :class:`Invert`,
+Photometric: :class:`ColorJitter`, :class:`Contrast`, :class:`Brightness`, :class:`Gamma`, :class:`Invert`,
 :class:`ToGray`, :class:`Posterize`, :class:`Equalize`. Blur: :class:`GaussianBlur`,
 :class:`MotionBlur`, :class:`Defocus`. Noise and degradations: :class:`Downscale`,
 :class:`GaussianNoise`, :class:`SaltPepper`,
@@ -10,7 +10,7 @@ Photometric: :class:`Contrast`, :class:`Brightness`, :class:`Gamma`, :class:`Inv
 :class:`CoarseDropout` (occlusion).
 """
 
-from .color import Brightness, Contrast, Equalize, Gamma, Invert, Posterize, ToGray
+from .color import Brightness, ColorJitter, Contrast, Equalize, Gamma, Invert, Posterize, ToGray
 from .degrade import CoarseDropout, Defocus, Dilate, Downscale, Erode, JpegCompression, MotionBlur
 from .filters import GaussianBlur
 from .geometric import Affine, HorizontalFlip, Perspective, Rotate, Scale, VerticalFlip
@@ -21,6 +21,7 @@ __all__ = [
     "Affine",
     "Brightness",
     "CoarseDropout",
+    "ColorJitter",
     "Contrast",
     "Defocus",
     "Dilate",

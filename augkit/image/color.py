@@ -19,8 +19,9 @@ from ..kernels.color import (
     posterize_image,
     to_gray_image,
 )
+from ..kernels.hsv import jitter_hsv_image
 
-__all__ = ["Brightness", "Contrast", "Equalize", "Gamma", "Invert", "Posterize", "ToGray"]
+__all__ = ["Brightness", "ColorJitter", "Contrast", "Equalize", "Gamma", "Invert", "Posterize", "ToGray"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -191,3 +192,45 @@ class Equalize(PixelTransform):
 
     def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
         return equalize_image(images)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ColorJitter(PixelTransform):
+    """Shift hue and scale saturation and value (HSV, as :mod:`colorsys`), drawn per sample.
+
+    Parameters
+    ----------
+    hue_degrees_range : (float, float)
+        Hue rotation in degrees.
+    saturation_range, value_range : (float, float)
+        Factors for saturation and value (results are limited to the colour range). Grey
+        images only get the value factor.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> red = np.zeros((2, 2, 3), np.uint8); red[..., 0] = 255
+    >>> jit = ak.image.ColorJitter(hue_degrees_range=(120, 120), saturation_range=(1, 1), value_range=(1, 1))
+    >>> jit(image=red)["image"][0, 0].tolist()
+    [0, 255, 0]
+    """
+
+    hue_degrees_range: tuple[float, float] = (-10.0, 10.0)
+    saturation_range: tuple[float, float] = (0.7, 1.3)
+    value_range: tuple[float, float] = (0.8, 1.2)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("hue_degrees_range", check_range("hue_degrees_range", self.hue_degrees_range,
+                                                   low=-360.0, high=360.0))
+        self._set("saturation_range", check_range("saturation_range", self.saturation_range, low=0.0))
+        self._set("value_range", check_range("value_range", self.value_range, low=0.0))
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        n = meta.n
+        return {"hue_degrees": rng.uniform(*self.hue_degrees_range, size=n),
+                "saturation": rng.uniform(*self.saturation_range, size=n),
+                "value": rng.uniform(*self.value_range, size=n)}
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        return jitter_hsv_image(images, params["hue_degrees"] / 360.0, params["saturation"], params["value"])

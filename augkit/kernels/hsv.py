@@ -1,0 +1,93 @@
+"""Hue, saturation and value adjustments, vectorized over a batch (HSV as in :mod:`colorsys`).
+
+With OpenCV the float32 colour conversions run in ``cvtColor`` (the whole batch as one tall
+image); the NumPy path computes the same HSV model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .backend import opencv
+
+__all__ = ["hsv_to_rgb", "jitter_hsv_image", "rgb_to_hsv"]
+
+
+def rgb_to_hsv(rgb: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    """Hue in [0, 1), saturation and value in [0, 1] of float RGB ``(..., 3)`` in [0, 1].
+
+    Examples
+    --------
+    >>> [round(float(v), 4) for v in rgb_to_hsv(np.array([0.2, 0.4, 0.4]))]
+    [0.5, 0.5, 0.4]
+    """
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    v = np.maximum(np.maximum(r, g), b)
+    c = v - np.minimum(np.minimum(r, g), b)
+    s = np.where(v > 0, c / np.where(v > 0, v, 1), 0)
+    safe = np.where(c > 0, c, 1)
+    h = np.where(v == r, (g - b) / safe, np.where(v == g, 2.0 + (b - r) / safe, 4.0 + (r - g) / safe))
+    h = np.where(c > 0, (h / 6.0) % 1.0, 0.0)
+    return h, s, v
+
+
+def hsv_to_rgb(h: NDArray, s: NDArray, v: NDArray) -> NDArray:
+    """Float RGB ``(..., 3)`` of hue in [0, 1), saturation and value in [0, 1].
+
+    Examples
+    --------
+    >>> hsv_to_rgb(np.array(0.5), np.array(0.5), np.array(0.4)).round(4).tolist()
+    [0.2, 0.4, 0.4]
+    """
+    i = np.floor(h * 6.0)
+    f = h * 6.0 - i
+    p, q, t = v * (1.0 - s), v * (1.0 - s * f), v * (1.0 - s * (1.0 - f))
+    i = i.astype(np.int64) % 6
+    r = np.choose(i, [v, q, p, p, t, v])
+    g = np.choose(i, [t, v, v, q, p, p])
+    b = np.choose(i, [p, p, t, v, v, q])
+    return np.stack([r, g, b], axis=-1)
+
+
+def jitter_hsv_image(images: NDArray, hue_shift: NDArray, saturation: NDArray, value: NDArray) -> NDArray:
+    """Rotate hue by ``hue_shift[i]`` turns, scale saturation and value by the factors (clipped
+    to [0, 1]). Grey images (1 or 2 channels) only get the value factor; alpha is kept.
+
+    Examples
+    --------
+    >>> x = np.array([[[[255, 0, 0]]]], np.uint8)
+    >>> jitter_hsv_image(x, np.array([1 / 3]), np.array([1.0]), np.array([0.5]))[0, 0, 0].tolist()
+    [0, 128, 0]
+    """
+    top = 255.0 if images.dtype == np.uint8 else 1.0
+    out = images.copy()
+    n = images.shape[0]
+    if images.shape[-1] < 3:
+        grey = images[..., :1].astype(np.float32) / top * value.astype(np.float32).reshape(n, 1, 1, 1)
+        res = np.clip(grey, 0, 1) * top
+        out[..., :1] = np.rint(res) if images.dtype == np.uint8 else res
+        return out
+    cv2 = opencv()
+    rgb = images[..., :3].astype(np.float32)
+    if top != 1.0:
+        rgb *= np.float32(1.0 / top)
+    shift = np.asarray(hue_shift, np.float32).reshape(n, 1, 1)
+    sat = np.asarray(saturation, np.float32).reshape(n, 1, 1)
+    val = np.asarray(value, np.float32).reshape(n, 1, 1)
+    if cv2 is not None:  # per-pixel conversions: the batch goes through as one tall image
+        nh, w = n * images.shape[1], images.shape[2]
+        hsv = cv2.cvtColor(rgb.reshape(nh, w, 3), cv2.COLOR_RGB2HSV).reshape(rgb.shape)  # H in degrees
+        hsv[..., 0] = (hsv[..., 0] + shift * 360.0) % 360.0
+        hsv[..., 1] = np.clip(hsv[..., 1] * sat, 0.0, 1.0)
+        hsv[..., 2] = np.clip(hsv[..., 2] * val, 0.0, 1.0)
+        res = cv2.cvtColor(hsv.reshape(nh, w, 3), cv2.COLOR_HSV2RGB).reshape(rgb.shape)
+    else:
+        h, s, v = rgb_to_hsv(rgb)
+        h = (h + shift) % 1.0
+        s = np.clip(s * sat, 0.0, 1.0)
+        v = np.clip(v * val, 0.0, 1.0)
+        res = hsv_to_rgb(h, s, v)
+    res *= np.float32(top)
+    out[..., :3] = np.clip(np.rint(res), 0, 255) if images.dtype == np.uint8 else res
+    return out
