@@ -123,7 +123,18 @@ def to_albumentations(pipeline: Compose, p: float = 1.0) -> Any:
 
 
 class UnsupportedTransforms(ValueError):
-    """Raised by :func:`from_albumentations` listing the transforms without a counterpart."""
+    """Raised by :func:`from_albumentations` listing the transforms without a counterpart.
+
+    Examples
+    --------
+    >>> spec = {"transform": {"__class_fullname__": "Compose",
+    ...                       "transforms": [{"__class_fullname__": "CLAHE", "p": 1.0}]}}
+    >>> try:
+    ...     from_albumentations(spec)
+    ... except UnsupportedTransforms as err:
+    ...     print(err)
+    no augkit counterpart for: CLAHE (wrap pixel-level ones with augkit.interop.Albumentations)
+    """
 
 
 def _sym(v: Any) -> tuple[float, float]:

@@ -24,6 +24,19 @@ class Report:
     category could remove. ``max_accuracy_gain`` is the most that fixing
     every error of the category could add to accuracy (``share * error_rate``): "3 of 100
     errors" reads as a small ceiling. Categories overlap, so shares can add up to more than 1.
+
+    Made by :meth:`ErrorAnalysis.report`; render with :meth:`to_markdown` or :meth:`to_html`.
+
+    Examples
+    --------
+    >>> from augkit.analysis import ErrorAnalysis
+    >>> y_true = [0, 0, 1, 1, 1]
+    >>> ea = ErrorAnalysis(y_true, y_pred=[0, 1, 0, 1, 0])
+    >>> ea.tag("true 1", lambda i: y_true[i] == 1)
+    2
+    >>> report = ea.report()
+    >>> report.errors, report.rows[0]["category"], report.rows[0]["count"]
+    (3, 'true 1', 2)
     """
 
     rows: list[dict[str, Any]]

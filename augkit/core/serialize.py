@@ -127,7 +127,20 @@ def save(transform: Transform, path: str | os.PathLike) -> None:
 
 
 def load(path: str | os.PathLike) -> Transform:
-    """Read a transform or pipeline written by :func:`save`."""
+    """Read a transform or pipeline written by :func:`save`.
+
+    Raises ``ValueError`` for a file that is not an augkit pipeline or has another format version.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import augkit as ak
+    >>> path = os.path.join(tempfile.mkdtemp(), "pipe.json")
+    >>> pipe = ak.Compose([ak.image.Rotate(degrees_range=(-10, 10))], seed=1)
+    >>> ak.save(pipe, path)
+    >>> ak.load(path) == pipe
+    True
+    """
     with open(path, encoding="utf-8") as fh:
         doc = json.load(fh)
     if not isinstance(doc, dict) or "transform" not in doc:

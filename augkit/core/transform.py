@@ -79,6 +79,12 @@ class Meta:
         Image dtype (uint8 or float32).
     labels : ndarray of shape (n,) or None
         Class label of each sample, when the call passed ``label=``.
+
+    Examples
+    --------
+    >>> meta = Meta(n=4, height=32, width=32, channels=3, dtype=np.dtype(np.uint8))
+    >>> meta.take(np.array([0, 2])).n
+    2
     """
 
     n: int
@@ -150,6 +156,22 @@ class Transform:
     ----------
     p : float
         Probability that the transform is applied, drawn independently for each sample.
+
+    Notes
+    -----
+    A transform is a frozen dataclass that holds configuration only. A call draws the
+    parameters of all N samples at once with ``sample(rng, meta)``; pure ``apply_*`` methods
+    then apply them. Subclasses register themselves under :meth:`type_name` (see the guide
+    "Writing your own transform").
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> t = ak.image.Rotate(degrees_range=(-10, 10), p=0.5)
+    >>> isinstance(t, Transform), t.type_name(), ak.audio.Gain.type_name()
+    (True, 'Rotate', 'audio.Gain')
+    >>> t(image=np.zeros((2, 8, 8, 3), np.uint8), rng=0)["image"].shape
+    (2, 8, 8, 3)
     """
 
     p: float = field(default=1.0, kw_only=True)
@@ -206,7 +228,24 @@ class Transform:
 
 @dataclass(frozen=True, kw_only=True)
 class PixelTransform(Transform, abstract=True):
-    """Base class of transforms that change pixel values only."""
+    """Base class of transforms that change pixel values only.
+
+    Subclasses implement ``sample(rng, meta) -> params`` (one vectorized draw for the whole
+    batch) and :meth:`apply_image`; masks, boxes and keypoints pass through unchanged.
+
+    Examples
+    --------
+    The two steps of a call, done by hand on a batch of two:
+
+    >>> import augkit as ak
+    >>> t = ak.image.Brightness(delta_range=(0.1, 0.2))
+    >>> meta = Meta(n=2, height=4, width=4, channels=3, dtype=np.dtype(np.uint8))
+    >>> params = t.sample(np.random.default_rng(0), meta)
+    >>> params["delta"].shape
+    (2,)
+    >>> t.apply_image(np.zeros((2, 4, 4, 3), np.uint8), params, meta)[:, 0, 0, 0]
+    array([42, 32], dtype=uint8)
+    """
 
     def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
         """Return new images ``(n, H, W, C)`` for the sub-batch described by ``params``."""
@@ -231,6 +270,23 @@ class GeometricTransform(Transform, abstract=True):
         Image value outside the source with ``border_mode="constant"`` (per channel if a tuple).
     fill_mask : float
         Mask value outside the source with ``border_mode="constant"``.
+
+    Notes
+    -----
+    Subclasses implement ``sample`` and either :meth:`matrices` (affine and projective maps,
+    which consecutive transforms fuse into one resampling) or :meth:`field` (warps); pixels,
+    masks, boxes and keypoints are all mapped through that same geometry.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> t = ak.image.Rotate(degrees_range=(90, 90))
+    >>> meta = Meta(n=1, height=4, width=4, channels=1, dtype=np.dtype(np.uint8))
+    >>> m = t.matrices(t.sample(np.random.default_rng(0), meta), meta)
+    >>> np.round(m[0], 6) + 0.0
+    array([[ 0.,  1.,  0.],
+           [-1.,  0.,  4.],
+           [ 0.,  0.,  1.]])
     """
 
     interpolation: str = "bilinear"
@@ -280,6 +336,12 @@ class AudioMeta:
     sum_squares : ndarray of shape (n,) or None
         Each clip's sum of squared samples (all channels) when the call already measured
         it (while validating the input); ``None`` once a transform has changed the audio.
+
+    Examples
+    --------
+    >>> meta = AudioMeta(n=2, channels=1, length=16000, sample_rate=16000, lengths=np.array([16000, 8000]))
+    >>> meta.take(np.array([1])).lengths
+    array([8000])
     """
 
     n: int
@@ -304,6 +366,15 @@ class AudioTransform(Transform, abstract=True):
     ``apply_audio`` receives float32 clips ``(n, C, T)`` (zero beyond each clip's length)
     and returns new ones; transforms that change clip lengths also override
     :meth:`output_lengths`.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> t = ak.audio.Gain(gain_db_range=(-6, -6))
+    >>> meta = AudioMeta(n=1, channels=1, length=4, sample_rate=16000, lengths=np.array([4]))
+    >>> params = t.sample(np.random.default_rng(0), meta)
+    >>> t.apply_audio(np.ones((1, 1, 4), np.float32), params, meta).round(3)
+    array([[[0.501, 0.501, 0.501, 0.501]]], dtype=float32)
     """
 
     namespace: ClassVar[str] = "audio"

@@ -321,6 +321,17 @@ def _merge_folder(root: Path, shards: list[tuple[int, int, int]]) -> None:
 
 
 def read_folder_labels(root: str | os.PathLike) -> list[dict[str, Any]]:
-    """The records of a ``"folder"`` dataset's ``labels.jsonl``, in index order."""
+    """The records of a ``"folder"`` dataset's ``labels.jsonl``, in index order.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from augkit.synth import TextImageGenerator, write_dataset
+    >>> root = tempfile.mkdtemp()
+    >>> _ = write_dataset(TextImageGenerator(mode="word", seed=0), root, 3, quiet=True)
+    >>> records = read_folder_labels(root)
+    >>> len(records), records[0]["file_name"], records[0]["text"] == TextImageGenerator(seed=0)[0]["text"]
+    (3, 'images/000000/000000000.png', True)
+    """
     with open(Path(root) / "labels.jsonl", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]

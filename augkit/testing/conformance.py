@@ -35,7 +35,13 @@ __all__ = [
 
 def make_batch(n: int = 4, height: int = 24, width: int = 20, channels: int = 3,
                dtype: np.dtype | type = np.uint8, seed: int = 0) -> NDArray:
-    """A smooth-plus-noise test batch ``(n, height, width, channels)`` (uint8 or float32 in [0, 1])."""
+    """A smooth-plus-noise test batch ``(n, height, width, channels)`` (uint8 or float32 in [0, 1]).
+
+    Examples
+    --------
+    >>> make_batch(n=2, channels=1, dtype=np.float32).shape
+    (2, 24, 20, 1)
+    """
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:height, 0:width]
     base = (np.sin(xx / 3.0)[..., None] + np.cos(yy / 4.0)[..., None] + 2.0) / 4.0
@@ -68,7 +74,15 @@ def _equal_outputs(a: dict, b: dict, what: str) -> None:
 
 
 def check_batch_equals_per_sample(t: Transform, batch: NDArray | None = None) -> None:
-    """A batch call equals per-sample replays of the same params, targets included."""
+    """A batch call equals per-sample replays of the same params, targets included.
+
+    Raises ``AssertionError`` naming the transform and what differs; returns nothing on success.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> check_batch_equals_per_sample(ak.image.GaussianBlur())
+    """
     x = make_batch() if batch is None else batch
     n, h, w = x.shape[:3]
     pipe = Compose([t])
@@ -86,7 +100,15 @@ def check_batch_equals_per_sample(t: Transform, batch: NDArray | None = None) ->
 
 
 def check_p_zero_is_identity(t: Transform, batch: NDArray | None = None) -> None:
-    """With ``p=0`` nothing changes: image, mask, boxes and keypoints come back equal."""
+    """With ``p=0`` nothing changes: image, mask, boxes and keypoints come back equal.
+
+    Raises ``AssertionError`` naming the transform and what differs; returns nothing on success.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> check_p_zero_is_identity(ak.image.GaussianBlur())
+    """
     x = make_batch() if batch is None else batch
     n, h, w = x.shape[:3]
     targets = _targets(n, h, w)
@@ -100,7 +122,15 @@ def check_p_zero_is_identity(t: Transform, batch: NDArray | None = None) -> None
 
 
 def check_seed_determinism(t: Transform, batch: NDArray | None = None) -> None:
-    """The same seed gives the same output; a ``Compose(seed=)`` is reproducible."""
+    """The same seed gives the same output; a ``Compose(seed=)`` is reproducible.
+
+    Raises ``AssertionError`` naming the transform and what differs; returns nothing on success.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> check_seed_determinism(ak.image.GaussianBlur())
+    """
     x = make_batch() if batch is None else batch
     a, b = t(image=x, rng=7), t(image=x, rng=7)
     _equal_outputs(a, b, f"{type(t).__name__} with equal seeds")
@@ -109,7 +139,15 @@ def check_seed_determinism(t: Transform, batch: NDArray | None = None) -> None:
 
 
 def check_dtypes_and_shapes(t: Transform) -> None:
-    """uint8 and float32, grey and colour, one image and a batch: shape and dtype kept."""
+    """uint8 and float32, grey and colour, one image and a batch: shape and dtype kept.
+
+    Raises ``AssertionError`` naming the transform and what differs; returns nothing on success.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> check_dtypes_and_shapes(ak.image.GaussianBlur())
+    """
     for dtype in (np.uint8, np.float32):
         for channels in (1, 3, 4):
             x = make_batch(n=3, channels=channels, dtype=dtype)
@@ -125,7 +163,15 @@ def check_dtypes_and_shapes(t: Transform) -> None:
 
 
 def check_no_mutation(t: Transform) -> None:
-    """Read-only inputs are accepted and left unchanged (targets too)."""
+    """Read-only inputs are accepted and left unchanged (targets too).
+
+    Raises ``AssertionError`` naming the transform and what differs; returns nothing on success.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> check_no_mutation(ak.image.GaussianBlur())
+    """
     x = make_batch()
     n, h, w = x.shape[:3]
     targets = _targets(n, h, w)
@@ -143,7 +189,15 @@ def check_no_mutation(t: Transform) -> None:
 
 
 def check_round_trips(t: Transform) -> None:
-    """``to_dict``/``from_dict`` and pickle give an equal transform with identical output."""
+    """``to_dict``/``from_dict`` and pickle give an equal transform with identical output.
+
+    Raises ``AssertionError`` naming the transform and what differs; returns nothing on success.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> check_round_trips(ak.image.GaussianBlur())
+    """
     x = make_batch()
     expected = t(image=x, rng=5)
     rebuilt = from_dict(to_dict(t))
@@ -155,7 +209,15 @@ def check_round_trips(t: Transform) -> None:
 
 
 def check_transform(t: Transform) -> None:
-    """Run every conformance check on ``t``."""
+    """Run every conformance check on ``t``.
+
+    Raises ``AssertionError`` naming the transform and what differs; returns nothing on success.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> check_transform(ak.image.Rotate(degrees_range=(-20, 20)))
+    """
     check_batch_equals_per_sample(t)
     check_p_zero_is_identity(t)
     check_seed_determinism(t)
