@@ -22,7 +22,7 @@ DOCS = ROOT / "docs"
 sys.path.insert(0, str(DOCS / "_ext"))
 
 import augkit_docs  # noqa: E402
-import gallery  # noqa: E402
+import augkit_gallery as gallery  # noqa: E402
 
 #: Guides whose code blocks are complete programs (the others show snippets with your own files).
 RUNNABLE_GUIDES = ["quickstart", "seeding", "choosing", "extending"]
@@ -46,7 +46,7 @@ def exported_transforms() -> dict[str, type[Transform]]:
 def test_every_public_transform_has_a_gallery_entry():
     public = exported_transforms()
     missing = sorted(set(public) - set(gallery.ENTRIES) - set(gallery.NOT_IN_GALLERY))
-    assert not missing, f"add gallery entries (docs/_ext/gallery.py ENTRIES) for: {missing}"
+    assert not missing, f"add gallery entries (docs/_ext/augkit_gallery.py ENTRIES) for: {missing}"
     stale = sorted(set(gallery.ENTRIES) - set(public))
     assert not stale, f"gallery entries for names that are not public transforms: {stale}"
     assert set(gallery.NOT_IN_GALLERY) <= set(public)

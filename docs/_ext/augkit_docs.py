@@ -2,7 +2,7 @@
 
 At ``builder-inited`` it writes, under ``docs/generated/`` (not tracked):
 
-- ``gallery/``: one page per public transform (see ``gallery.py``) and an index of thumbnails;
+- ``gallery/``: one page per public transform (see ``augkit_gallery.py``) and an index of thumbnails;
   the pictures and sounds go to ``docs/_static/gallery/``;
 - ``api/``: one reference page per public module, listing every name in its ``__all__`` (so a
   new public object is documented as soon as it is exported);
@@ -18,7 +18,7 @@ import inspect
 import json
 from pathlib import Path
 
-import gallery
+import augkit_gallery as gallery
 from sphinx.application import Sphinx
 
 #: Public modules documented in the API reference, with a one-line description, in order.
@@ -250,7 +250,18 @@ def generate(app: Sphinx) -> None:
     write_benchmarks(src.parent, src / "generated", media)
 
 
+def link_gallery(app: Sphinx, what: str, name: str, obj: object, options: object, lines: list[str]) -> None:
+    """Add "See it in the gallery" under the summary of every transform that has a gallery page."""
+    if what != "class" or not isinstance(obj, type) or not _is_transform(obj):
+        return
+    entry = obj.type_name()
+    if entry in gallery.ENTRIES and name.startswith(("augkit.image.", "augkit.audio.")):
+        at = lines.index("") if "" in lines else len(lines)
+        lines[at:at] = ["", f"See it in the gallery: :ref:`gallery-{gallery.page_name(entry)}`."]
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", generate)
+    app.connect("autodoc-process-docstring", link_gallery)
     app.add_css_file("augkit.css")
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

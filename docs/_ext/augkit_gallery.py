@@ -224,10 +224,23 @@ def render_clean(out_dir: Path) -> Path:
     return path
 
 
-def thumbnail(png: Path, out_dir: Path) -> Path:
-    """A small picture for the gallery index: the first augmented tile of an entry's grid."""
+def thumbnail(png: Path, out_dir: Path, kind: str) -> Path:
+    """A small picture for the gallery index.
+
+    Images: the first draw on the photograph (with its targets, for geometric transforms)
+    above the first draw on the text crop. Audio: the spectrogram after.
+    """
+    pad, label_h, side, text_h = 6, 18, 256, text_crop().shape[0]
     with Image.open(png) as img:
-        thumb = img.crop((0, 0, min(img.width, 530), min(img.height, 300)))
+        if kind == "audio":
+            thumb = img.crop((0, img.height - 280, img.width, img.height))
+        else:
+            x = pad + side + pad
+            photo_y = pad + label_h if kind == "pixel" else 3 * pad + 3 * label_h + side + text_h
+            text_y = 2 * pad + 2 * label_h + side
+            thumb = Image.new("RGB", (side, side + pad + text_h), "white")
+            thumb.paste(img.crop((x, photo_y, x + side, photo_y + side)), (0, 0))
+            thumb.paste(img.crop((x, text_y, x + side, text_y + text_h)), (0, side + pad))
     thumb.thumbnail((240, 160))
     path = out_dir / f"thumb-{png.name}"
     thumb.save(path, optimize=True)
@@ -254,11 +267,11 @@ def render_gallery(out_dir: Path) -> list[Rendered]:
         cls = classes[name]
         if name in AUDIO_ENTRIES:
             png, wav = render_audio_entry(name, out_dir)
-            done.append(Rendered(name, "audio", png, thumbnail(png, out_dir), wav))
+            done.append(Rendered(name, "audio", png, thumbnail(png, out_dir, "audio"), wav))
         else:
             (png,) = render_image_entry(name, out_dir)
             kind = "geometric" if issubclass(cls, GeometricTransform) else "pixel"
-            done.append(Rendered(name, kind, png, thumbnail(png, out_dir), None))
+            done.append(Rendered(name, kind, png, thumbnail(png, out_dir, kind), None))
     render_clean(out_dir)
     order = {"geometric": 0, "pixel": 1, "audio": 2}
     return sorted(done, key=lambda r: (order[r.kind], r.name))
