@@ -134,6 +134,25 @@ def test_every_public_object_has_a_runnable_example():
     assert not missing, f"add an Examples section (run as a doctest) to: {missing}"
 
 
+def test_every_documented_method_is_shown_by_an_example():
+    # The API pages list the methods of non-transform classes; each is run in its own example or
+    # in its class's.
+    missing = []
+    for module_name in augkit_docs.API_MODULES:
+        mod = importlib.import_module(module_name)
+        for name in augkit_docs.public_names(module_name):
+            obj = getattr(mod, name)
+            if inspect.isclass(obj) and not augkit_docs.is_plain_transform(obj):
+                missing += [f"{module_name}.{name}.{m}" for m in augkit_docs.methods_without_example(obj)]
+    assert not missing, f"add examples for: {missing}"
+
+
+def test_plain_transforms_document_parameters_not_methods():
+    assert augkit_docs.is_plain_transform(ak.image.Rotate)
+    assert not augkit_docs.is_plain_transform(ak.Compose)                  # a container: replay etc. shown
+    assert not augkit_docs.is_plain_transform(importlib.import_module("augkit.core").PixelTransform)
+
+
 def test_api_modules_cover_the_public_packages():
     documented = set(augkit_docs.API_MODULES)
     for name in ak.__all__:

@@ -95,6 +95,13 @@ class ErrorAnalysis:
         """Draw ``k`` misclassified examples for manual review (reproducible from ``seed``).
 
         The report then counts over this sample. With ``k`` >= the number of errors, all are kept.
+
+        Examples
+        --------
+        >>> ea = ErrorAnalysis([0] * 10, [1] * 8 + [0] * 2, seed=0)
+        >>> picked = ea.sample(3)
+        >>> len(picked), picked == ErrorAnalysis([0] * 10, [1] * 8 + [0] * 2, seed=0).sample(3)
+        (3, True)
         """
         if not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
@@ -120,6 +127,16 @@ class ErrorAnalysis:
         allowed) or JSON lines ``{"id": ..., "tags": [...]}``. Returns the number of tagged ids.
 
         Ids are matched as text; an id that is not a misclassified example is an error.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "tags.csv")
+        >>> with open(path, "w") as fh:
+        ...     fh.writelines(line + "\\n" for line in ["id,tags", "1,blurry;dark", "3,dark"])
+        >>> ea = ErrorAnalysis([0, 0, 1, 1], [0, 1, 1, 0])
+        >>> ea.load_tags(path), ea.categories()
+        (2, {'blurry': [1], 'dark': [1, 3]})
         """
         name = os.fspath(path)
         by_text = {str(i): i for i in self.errors}
@@ -153,7 +170,16 @@ class ErrorAnalysis:
             raise ValueError(f"category must be a non-empty name other than {UNTAGGED!r}, got {category!r}")
 
     def categories(self) -> dict[str, list[Hashable]]:
-        """Reviewed errors per category (an example may be in several); untagged ones last."""
+        """Reviewed errors per category (an example may be in several); untagged ones last.
+
+        Examples
+        --------
+        >>> ea = ErrorAnalysis([0, 0, 1, 1], [1, 1, 0, 0])
+        >>> ea.tag("first two", lambda i: i < 2)
+        2
+        >>> ea.categories()
+        {'first two': [0, 1], '(untagged)': [2, 3]}
+        """
         out: dict[str, list[Hashable]] = {}
         for i in self.reviewed:
             for t in sorted(self.tags[i]) or [UNTAGGED]:
@@ -167,7 +193,19 @@ class ErrorAnalysis:
         return Report.from_analysis(self, confidence)
 
     def plan(self, budget: int, **kwargs: Any) -> Any:
-        """A data plan spreading ``budget`` new examples over the categories (see :class:`DataPlan`)."""
+        """A data plan spreading ``budget`` new examples over the categories (see :class:`DataPlan`).
+
+        Keyword arguments go to :meth:`DataPlan.from_report` (``categories``, ``min_count``,
+        ``include_untagged``).
+
+        Examples
+        --------
+        >>> ea = ErrorAnalysis([0, 0, 0, 1], [1, 1, 1, 0])
+        >>> ea.tag("class 0", lambda i: i < 3), ea.tag("class 1", lambda i: i == 3)
+        (3, 1)
+        >>> ea.plan(budget=10).counts
+        {'class 0': 8, 'class 1': 2}
+        """
         from .plan import DataPlan
 
         return DataPlan.from_report(self.report(), budget, **kwargs)

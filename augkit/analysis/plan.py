@@ -72,7 +72,15 @@ class DataPlan:
         """A sampler over a pool whose example ``j`` belongs to ``example_categories[j]`` (a
         category name or a collection of names): each planned category is drawn in proportion to
         its plan weight, spread evenly over its examples; examples in no planned category get
-        ``base_weight`` (relative to a total plan weight of 1)."""
+        ``base_weight`` (relative to a total plan weight of 1).
+
+        Examples
+        --------
+        >>> plan = DataPlan(counts={"blurry": 30, "dark": 10}, weights={"blurry": 0.75, "dark": 0.25})
+        >>> s = plan.sampler(["blurry", "dark", "dark", "sharp"], seed=0)
+        >>> len(list(s)), 3 in list(s)               # 40 draws; "sharp" has base_weight 0
+        (40, False)
+        """
         cats = [{c} if isinstance(c, str) else set(c) for c in example_categories]
         size = {name: sum(name in c for c in cats) for name in self.weights}
         missing = [n for n, s in size.items() if s == 0]
@@ -85,7 +93,14 @@ class DataPlan:
     def font_weights(self, fonts: Mapping[str, str] | None = None) -> dict[str, float]:
         """Font weights for :class:`~augkit.synth.TextImageGenerator` (``font_weights=``) from a
         plan whose categories are fonts: ``fonts`` maps category to font file name (default:
-        the category is the file name)."""
+        the category is the file name).
+
+        Examples
+        --------
+        >>> plan = DataPlan(counts={"serif": 3, "mono": 1}, weights={"serif": 0.75, "mono": 0.25})
+        >>> plan.font_weights({"serif": "DejaVuSerif.ttf", "mono": "DejaVuSansMono.ttf"})
+        {'DejaVuSerif.ttf': 0.75, 'DejaVuSansMono.ttf': 0.25}
+        """
         names = fonts or {c: c for c in self.weights}
         missing = [c for c in self.weights if c not in names]
         if missing:
@@ -93,7 +108,15 @@ class DataPlan:
         return {names[c]: w for c, w in self.weights.items()}
 
     def text_source(self, texts: Mapping[str, Sequence[str]]) -> WeightedText:
-        """A text source drawing each category's strings in the plan's proportions."""
+        """A text source drawing each category's strings in the plan's proportions.
+
+        Examples
+        --------
+        >>> plan = DataPlan(counts={"O/0": 3, "l/1": 1}, weights={"O/0": 0.75, "l/1": 0.25})
+        >>> src = plan.text_source({"O/0": ["O", "0"], "l/1": ["l", "1"]})
+        >>> src.draw(np.random.default_rng(0), "char") in ("O", "0", "l", "1")
+        True
+        """
         missing = [n for n in self.weights if n not in texts]
         if missing:
             raise ValueError(f"give strings for every planned category; missing {missing}")

@@ -90,7 +90,17 @@ class Report:
 
     def to_html(self, images: Mapping[Hashable, np.ndarray] | None = None, thumbnails: int = 6) -> str:
         """A self-contained HTML page: a bar chart with intervals (SVG), the table, and up to
-        ``thumbnails`` example images per category when ``images`` maps ids to arrays."""
+        ``thumbnails`` example images per category when ``images`` maps ids to arrays.
+
+        Examples
+        --------
+        >>> from augkit.analysis import ErrorAnalysis
+        >>> ea = ErrorAnalysis([0, 0, 1], [1, 1, 0])
+        >>> _ = ea.tag("zeros", lambda i: i < 2)
+        >>> page = ea.report().to_html(images={0: np.zeros((8, 8), np.uint8)})
+        >>> page.startswith("<!doctype html>"), "<svg" in page, page.count("<img")
+        (True, True, 1)
+        """
         parts = ["<!doctype html><meta charset='utf-8'><title>Error analysis</title>",
                  "<style>body{font-family:sans-serif} td,th{padding:2px 8px;text-align:left}"
                  " img{image-rendering:pixelated;margin:1px;border:1px solid #ccc}</style>",

@@ -176,14 +176,29 @@ class NoiseBank(_SoundBank):
         return out
 
     def offsets(self, index: NDArray, u: NDArray, lengths: NDArray) -> NDArray[np.int64]:
-        """Offsets from uniform draws ``u``: within the noise if it is long enough, else in its loop."""
+        """Offsets from uniform draws ``u``: within the noise if it is long enough, else in its loop.
+
+        Examples
+        --------
+        >>> bank = NoiseBank([np.ones(100, np.float32)], sample_rate=8000)
+        >>> bank.offsets(np.array([0, 0]), np.array([0.0, 0.999]), lengths=np.array([40, 40])).tolist()
+        [0, 60]
+        """
         sizes = np.array([len(s) for s in self.sounds], np.int64)[index]
         loops = np.array([len(s) for s in self.loops], np.int64)[index]
         span = np.where(sizes >= lengths, sizes - lengths + 1, loops)
         return np.minimum((u * span).astype(np.int64), span - 1)
 
     def placement(self, index: NDArray, offsets: NDArray, lengths: NDArray) -> tuple[NDArray, NDArray]:
-        """Per clip: whether its segment comes from the loop, and where it starts (it may wrap)."""
+        """Per clip: whether its segment comes from the loop, and where it starts (it may wrap).
+
+        Examples
+        --------
+        >>> bank = NoiseBank([np.ones(100, np.float32)], sample_rate=8000)
+        >>> looped, starts = bank.placement(np.array([0, 0]), np.array([10, 10]), np.array([40, 400]))
+        >>> looped.tolist(), starts.tolist()
+        ([False, True], [10, 10])
+        """
         looped = self._size[False][index] < lengths
         span = np.where(looped, self._size[True][index], self._size[False][index] - lengths + 1)
         return looped, offsets % span
@@ -199,7 +214,17 @@ class NoiseBank(_SoundBank):
         return out
 
     def segment_power(self, index: NDArray, offsets: NDArray, lengths: NDArray) -> NDArray[np.float64]:
-        """Mean square of each segment :meth:`segments` returns (from cached prefix sums)."""
+        """Mean square of each segment :meth:`segments` returns (from cached prefix sums).
+
+        Examples
+        --------
+        >>> bank = NoiseBank([np.arange(8, dtype=np.float32)], sample_rate=8000)
+        >>> idx, off, n = np.array([0]), np.array([2]), np.array([3])
+        >>> bank.segments(idx, off, n, 3).tolist()
+        [[2.0, 3.0, 4.0]]
+        >>> round(float(bank.segment_power(idx, off, n)[0]), 4)
+        9.6667
+        """
         looped, start = self.placement(index, offsets, lengths)
         out = np.empty(len(index))
         for lp in (False, True):

@@ -203,7 +203,15 @@ class Transform:
         object.__setattr__(self, name, value)
 
     def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
-        """Draw the parameters of all ``meta.n`` samples at once (arrays with leading ``n``)."""
+        """Draw the parameters of all ``meta.n`` samples at once (arrays with leading ``n``).
+
+        Examples
+        --------
+        >>> import augkit as ak
+        >>> meta = Meta(n=3, height=8, width=8, channels=3, dtype=np.dtype(np.uint8))
+        >>> ak.image.Rotate(degrees_range=(-30, 30)).sample(np.random.default_rng(0), meta)["degrees"].shape
+        (3,)
+        """
         return {}
 
     # --- calling a lone transform: it behaves as a one-element pipeline -------------------
@@ -212,7 +220,17 @@ class Transform:
         return self._as_pipeline()(image, rng=rng, return_params=return_params, **data)
 
     def replay(self, params: Params, image: Any = None, **data: Any) -> dict:
-        """Re-apply the draws in ``params`` (from ``return_params=True``) to new data."""
+        """Re-apply the draws in ``params`` (from ``return_params=True``) to new data.
+
+        Examples
+        --------
+        >>> import augkit as ak
+        >>> t = ak.image.Rotate(degrees_range=(-30, 30))
+        >>> x = np.random.default_rng(0).integers(0, 255, (2, 8, 8, 3), dtype=np.uint8)
+        >>> out = t(image=x, rng=1, return_params=True)
+        >>> bool((t.replay(out["params"], image=x)["image"] == out["image"]).all())
+        True
+        """
         return self._as_pipeline().replay(params, image, **data)
 
     def _as_pipeline(self) -> Any:
@@ -305,7 +323,16 @@ class GeometricTransform(Transform, abstract=True):
 
     @property
     def resampling_key(self) -> tuple:
-        """Settings that must agree for two transforms to share one resampling."""
+        """Settings that must agree for two transforms to share one resampling.
+
+        Examples
+        --------
+        >>> import augkit as ak
+        >>> ak.image.Rotate().resampling_key == ak.image.Scale().resampling_key   # fused: one resampling
+        True
+        >>> ak.image.Rotate(fill=255).resampling_key == ak.image.Scale().resampling_key
+        False
+        """
         return (self.interpolation, self.border_mode, self.fill, self.fill_mask)
 
     def matrices(self, params: Params, meta: Meta) -> NDArray | None:
@@ -313,11 +340,31 @@ class GeometricTransform(Transform, abstract=True):
         return None
 
     def mirror_flags(self, params: Params) -> tuple[NDArray, NDArray]:
-        """For ``mirrors`` transforms: per-sample (flip x, flip y) flags, shape ``(n,)`` each."""
+        """For ``mirrors`` transforms: per-sample (flip x, flip y) flags, shape ``(n,)`` each.
+
+        Examples
+        --------
+        >>> import augkit as ak
+        >>> flip = ak.image.HorizontalFlip(p=1.0)
+        >>> meta = Meta(n=2, height=4, width=4, channels=1, dtype=np.dtype(np.uint8))
+        >>> flip_x, flip_y = flip.mirror_flags(flip.sample(np.random.default_rng(0), meta))
+        >>> flip_x.tolist(), flip_y.tolist()
+        ([True, True], [False, False])
+        """
         raise NotImplementedError
 
     def field(self, params: Params, meta: Meta) -> DisplacementField:
-        """Inverse displacement field for warps that are not matrices."""
+        """Inverse displacement field for warps that are not matrices.
+
+        Examples
+        --------
+        >>> import augkit as ak
+        >>> warp = ak.image.GridWarp(num_steps=3, distort_limit=0.2)
+        >>> meta = Meta(n=2, height=8, width=8, channels=1, dtype=np.dtype(np.uint8))
+        >>> f = warp.field(warp.sample(np.random.default_rng(0), meta), meta)
+        >>> f.nodes.shape                       # (n, grid height, grid width, (dx, dy)) in pixels
+        (2, 4, 4, 2)
+        """
         raise NotImplementedError
 
 
@@ -384,5 +431,14 @@ class AudioTransform(Transform, abstract=True):
         raise NotImplementedError
 
     def output_lengths(self, params: Params, meta: AudioMeta) -> NDArray:
-        """Valid length of each output clip (default: unchanged)."""
+        """Valid length of each output clip (default: unchanged).
+
+        Examples
+        --------
+        >>> import augkit as ak
+        >>> slow = ak.audio.SpeedPerturb(factors=(0.5,))
+        >>> meta = AudioMeta(n=1, channels=1, length=100, sample_rate=16000, lengths=np.array([100]))
+        >>> slow.output_lengths(slow.sample(np.random.default_rng(0), meta), meta)
+        array([200])
+        """
         return meta.lengths

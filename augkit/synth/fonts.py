@@ -179,7 +179,14 @@ class FontBank:
         return chars <= self._good[k]
 
     def covering(self, text: str) -> NDArray[np.intp]:
-        """Indices of the fonts that draw every character of ``text`` (cached per text)."""
+        """Indices of the fonts that draw every character of ``text`` (cached per text).
+
+        Examples
+        --------
+        >>> bank = FontBank.builtin()
+        >>> 0 < len(bank.covering("Ж")) < len(bank.covering("A")) == len(bank)
+        True
+        """
         hit = self._covering.get(text)
         if hit is None:
             hit = np.array([k for k in range(len(self.paths)) if self.covers(k, text)], dtype=np.intp)
@@ -188,11 +195,24 @@ class FontBank:
         return hit
 
     def font(self, k: int, size: int) -> Any:
-        """Pillow font ``k`` at ``size`` pixels (cached)."""
+        """Pillow font ``k`` at ``size`` pixels (cached).
+
+        Examples
+        --------
+        >>> bank = FontBank.builtin()
+        >>> bank.font(0, 24).size, bank.font(0, 24) is bank.font(0, 24)
+        (24, True)
+        """
         return load_font(self.paths[k], int(size))
 
     def name(self, k: int) -> str:
-        """File name of font ``k``."""
+        """File name of font ``k``.
+
+        Examples
+        --------
+        >>> FontBank.builtin().name(0).endswith((".ttf", ".otf"))
+        True
+        """
         return Path(self.paths[k]).name
 
     def __len__(self) -> int:
@@ -206,7 +226,13 @@ class FontBank:
         return (_rebuild_bank, (self.paths, self.test_size))
 
     def to_config(self) -> dict[str, Any]:
-        """Where the fonts came from (for dataset manifests)."""
+        """Where the fonts came from (for dataset manifests).
+
+        Examples
+        --------
+        >>> sorted(FontBank.builtin().to_config())
+        ['paths', 'test_size']
+        """
         return {"paths": [str(p) for p in self.paths], "test_size": self.test_size}
 
 

@@ -318,7 +318,15 @@ class TextImageGenerator:
         return self._samples([int(index)])[0]
 
     def batch(self, start: int, count: int) -> dict[str, list]:
-        """Samples ``start .. start + count - 1`` as lists per field (identical to ``gen[i]``)."""
+        """Samples ``start .. start + count - 1`` as lists per field (identical to ``gen[i]``).
+
+        Examples
+        --------
+        >>> gen = TextImageGenerator(mode="word", seed=0)
+        >>> b = gen.batch(10, 3)
+        >>> len(b["image"]), b["text"][1] == gen[11]["text"]
+        (3, True)
+        """
         if start < 0 or count < 0:
             raise ValueError(f"start and count must be >= 0, got {start}, {count}")
         samples = self._samples(list(range(start, start + count)))
@@ -326,7 +334,14 @@ class TextImageGenerator:
         return {k: [s[k] for s in samples] for k in keys}
 
     def to_config(self) -> dict[str, Any]:
-        """The full configuration, for dataset manifests."""
+        """The full configuration, for dataset manifests.
+
+        Examples
+        --------
+        >>> cfg = TextImageGenerator(mode="char", seed=4).to_config()
+        >>> cfg["mode"], cfg["seed"]
+        ('char', 4)
+        """
         return {
             "mode": self.mode, "text": self._source.to_config(), "fonts": self.fonts.to_config(),
             "height": self.height, "size": list(self.size), "seed": int(self.seed),

@@ -65,7 +65,14 @@ class WordList(TextSource):
 
     @classmethod
     def builtin(cls, language: str = "en", **kwargs: Any) -> WordList:
-        """The bundled word list (``"en"``: 20,000 English words from SCOWL; see ``augkit/data``)."""
+        """The bundled word list (``"en"``: 20,000 English words from SCOWL; see ``augkit/data``).
+
+        Examples
+        --------
+        >>> words = WordList.builtin("en")
+        >>> words.draw(np.random.default_rng(0), "word").isalpha()
+        True
+        """
         if language != "en":
             raise ValueError(f"no built-in word list for language {language!r}; available: 'en'")
         return cls(list(_builtin_words()), name="builtin:en", **kwargs)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import re
 from pathlib import Path
 
 import augkit_gallery as gallery
@@ -65,8 +66,7 @@ def _api_page(module_name: str, blurb: str, seen: dict[int, str]) -> str:
         seen[id(obj)] = target
         if inspect.isclass(obj):
             lines += [f".. autoclass:: {target}"]
-            is_plain_transform = _is_transform(obj) and not hasattr(obj, "transforms")
-            if not is_plain_transform:
+            if not is_plain_transform(obj):
                 lines += ["   :members:"]
         elif callable(obj):
             lines += [f".. autofunction:: {target}"]
@@ -80,6 +80,30 @@ def _is_transform(obj: type) -> bool:
     from augkit.core.transform import Transform
 
     return issubclass(obj, Transform)
+
+
+def is_plain_transform(obj: type) -> bool:
+    """A transform that is not a container: its parameters are its API; its methods are internals
+    (``sample``/``apply_*``, documented once on the base classes)."""
+    import dataclasses
+
+    if not _is_transform(obj):
+        return False
+    names = {f.name for f in dataclasses.fields(obj)} if dataclasses.is_dataclass(obj) else set()
+    return "transforms" not in names and obj.__module__ != "augkit.core.transform"
+
+
+def documented_methods(obj: type) -> dict[str, object]:
+    """The methods and properties autodoc shows for a class documented with ``:members:``."""
+    found = {}
+    for name, value in vars(obj).items():
+        if name.startswith("_"):
+            continue
+        func = value.__func__ if isinstance(value, (classmethod, staticmethod)) else value
+        func = func.fget if isinstance(func, property) else func
+        if callable(func) and func.__doc__:
+            found[name] = func
+    return found
 
 
 def write_api(out: Path) -> None:
@@ -265,3 +289,22 @@ def setup(app: Sphinx) -> dict:
     app.connect("autodoc-process-docstring", link_gallery)
     app.add_css_file("augkit.css")
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def methods_without_example(obj: type) -> list[str]:
+    """Documented methods of ``obj`` shown by no example: neither their own nor the class's.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> methods_without_example(ak.Compose)
+    []
+    """
+    class_lines = [ln for ln in (inspect.getdoc(obj) or "").splitlines() if ln.lstrip().startswith((">>>", "..."))]
+    missing = []
+    for name, func in documented_methods(obj).items():
+        if ">>>" in (func.__doc__ or ""):
+            continue
+        if not any(re.search(rf"\.{name}\b", ln) for ln in class_lines):
+            missing.append(name)
+    return missing
