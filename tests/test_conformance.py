@@ -45,6 +45,13 @@ EXAMPLE_ARGS = {
     "Downscale": lambda: I.Downscale(scale_range=(0.2, 0.9)),
     "Dilate": lambda: I.Dilate(radius_px_range=(1, 2), p=0.8),
     "CoarseDropout": lambda: I.CoarseDropout(holes_range=(0, 4), size_fraction_range=(0.1, 0.4), fill="random"),
+    "Crop": lambda: I.Crop(x_min=2, y_min=3, x_max=15, y_max=20),
+    "CenterCrop": lambda: I.CenterCrop(height=15, width=11),
+    "RandomCrop": lambda: I.RandomCrop(height=16, width=12),
+    "Pad": lambda: I.Pad(padding_px=(1, 2, 3, 4), border_mode="reflect"),
+    "Resize": lambda: I.Resize(height=30, width=17),
+    "LongestMaxSize": lambda: I.LongestMaxSize(max_size_px=40, interpolation="area"),
+    "RandomResizedCrop": lambda: I.RandomResizedCrop(height=16, width=16, scale_range=(0.3, 1.0)),
     "Albumentations": lambda: __import__("augkit.interop", fromlist=["x"]).Albumentations(
         transform=__import__("albumentations").Blur(blur_limit=(3, 7)), p=0.8),
     "Compose": lambda: ak.Compose([I.Rotate(degrees_range=(-20, 20)), I.Contrast(), I.Scale()]),
@@ -86,7 +93,9 @@ def test_float_batch_equals_per_sample(name):
     C.check_batch_equals_per_sample(EXAMPLE_ARGS[name](), C.make_batch(n=3, channels=1, dtype=np.float32))
 
 
-RANDOM = sorted(set(EXAMPLE_ARGS) - {"VerticalFlip"})  # VerticalFlip(p=1) draws nothing
+#: Transforms that draw nothing (VerticalFlip(p=1), fixed crops, pads and resizes).
+DETERMINISTIC = {"VerticalFlip", "Crop", "CenterCrop", "Pad", "Resize", "LongestMaxSize"}
+RANDOM = sorted(set(EXAMPLE_ARGS) - DETERMINISTIC)
 
 
 @pytest.mark.parametrize("name", RANDOM)

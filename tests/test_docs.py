@@ -62,13 +62,15 @@ def test_every_registered_augkit_transform_is_exported():
 
 @pytest.mark.parametrize("name", sorted(gallery.ENTRIES))
 def test_gallery_entry_builds_its_transform(name):
-    t = gallery.build(name)
-    assert type(t) is registry()[name]
-    assert f"ak.{'audio' if name.startswith('audio.') else 'image'}.{name.split('.')[-1]}(" in gallery.ENTRIES[name]
+    for which in ("photo", "text"):
+        t = gallery.build(name, which)
+        assert type(t) is registry()[name]
+        call = f"ak.{'audio' if name.startswith('audio.') else 'image'}.{name.split('.')[-1]}("
+        assert gallery.source(name, which).startswith(call)
 
 
 def test_gallery_image_grid_shows_input_and_independent_draws(tmp_path):
-    (png,) = gallery.render_image_entry("Rotate", tmp_path)
+    png, thumb = gallery.render_image_entry("Rotate", tmp_path)
     with Image.open(png) as im:
         grid = np.asarray(im.convert("RGB"))
     photo = load_sample_image()
@@ -81,7 +83,9 @@ def test_gallery_image_grid_shows_input_and_independent_draws(tmp_path):
     assert len({d.tobytes() for d in draws}) == gallery.COLUMNS  # ...with its own parameters
     text_h = gallery.text_crop().shape[0]
     assert grid.shape[0] == pad + 3 * label_h + 2 * 256 + text_h + 3 * pad  # photo, text, targets rows
-    (pixel_png,) = gallery.render_image_entry("Contrast", tmp_path)
+    with Image.open(thumb) as im:
+        assert max(im.size) <= 240 and im.height <= 160
+    pixel_png, _ = gallery.render_image_entry("Contrast", tmp_path)
     with Image.open(pixel_png) as im:
         assert im.height == pad + 2 * label_h + 256 + text_h + 2 * pad  # no targets row
 
@@ -102,8 +106,20 @@ def test_gallery_targets_row_follows_the_geometry(tmp_path):
         assert xs.min() >= want[0] - 1 and xs.max() <= want[2]
 
 
+def test_gallery_canvas_entry_shows_new_sizes_with_targets(tmp_path):
+    png, _ = gallery.render_image_entry("RandomCrop", tmp_path)
+    with Image.open(png) as im:
+        grid = np.asarray(im.convert("RGB"))
+    pad, label_h, text_h = 6, 18, gallery.text_crop().shape[0]
+    targets_y = 3 * pad + 3 * label_h + 256 + text_h
+    x1 = pad + 256 + pad
+    crop = grid[targets_y:targets_y + 160, x1:x1 + 160]           # first draw with its targets: 160x160
+    assert (crop != 255).any(axis=2).mean() > 0.99
+    assert (grid[targets_y + 160 + 1:targets_y + 256, x1:x1 + 160] == 255).all()  # white below the crop
+
+
 def test_gallery_audio_entry_writes_before_after_picture_and_sound(tmp_path):
-    png, wav = gallery.render_audio_entry("audio.Gain", tmp_path)
+    png, wav, _ = gallery.render_audio_entry("audio.Gain", tmp_path)
     clean = gallery.clean_speech()
     after, rate = ak.audio.load(wav)
     assert rate == gallery.RATE and after.shape == (1, clean.shape[0])

@@ -5,6 +5,7 @@ from .serialize import from_dict, load, save, to_dict
 from .transform import (
     AudioMeta,
     AudioTransform,
+    CanvasTransform,
     GeometricTransform,
     Meta,
     PixelTransform,
@@ -16,6 +17,7 @@ from .transform import (
 __all__ = [
     "AudioMeta",
     "AudioTransform",
+    "CanvasTransform",
     "Compose",
     "GeometricTransform",
     "Meta",

@@ -9,6 +9,7 @@ does not shift the draws of the others.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from ..kernels.streams import child_streams
 from .audio_runner import parse_audio
 from .data import KEYPOINT_POLICIES, build_outputs, parse_inputs
 from .runner import Runner
-from .transform import Meta, Params, Transform
+from .transform import CanvasTransform, Meta, Params, Transform
 from .validate import check_choice, check_int, check_int_range, check_number, check_weights
 
 __all__ = ["Compose", "OneOf", "SomeOf"]
@@ -106,7 +107,11 @@ class _DrawOnly:
         self.meta = meta
 
     def leaf(self, t: Transform, rng: np.random.Generator, params: Params | None, reach: NDArray) -> Params:
-        return {"active": reach & (rng.random(self.meta.n) < t.p), **t.sample(rng, self.meta)}
+        drawn = {"active": reach & (rng.random(self.meta.n) < t.p), **t.sample(rng, self.meta)}
+        if isinstance(t, CanvasTransform):  # later draws see the new canvas
+            height, width = t.output_size(self.meta)
+            self.meta = dataclasses.replace(self.meta, height=height, width=width)
+        return drawn
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,23 @@ and keypoints are pushed forward through each step.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from numpy.typing import NDArray
 
 from ..kernels.boxes import box_outline_points, boxes_from_points, clip_boxes
-from ..kernels.geometry import CHUNK_PIXELS, flip_image, invert_matrices, remap_image, warp_homography_image
+from ..kernels.geometry import (
+    CHUNK_PIXELS,
+    flip_image,
+    invert_matrices,
+    map_points,
+    remap_image,
+    warp_homography_image,
+)
 from .data import Batch
 from .plan import GeometryPlan, Op, member_mask
-from .transform import GeometricTransform, Meta, Params, PixelTransform, Transform, take_params
+from .transform import CanvasTransform, GeometricTransform, Meta, Params, PixelTransform, Transform, take_params
 
 __all__ = ["Runner"]
 
@@ -52,6 +61,14 @@ class Runner:
         elif isinstance(t, PixelTransform):
             self.flush(idx)
             self._apply_pixel(t, params, idx)
+        elif isinstance(t, CanvasTransform):
+            if idx.size != self.meta.n:
+                raise ValueError(
+                    f"{type(t).__name__} changes the image size, so it must apply to every sample of a batch; "
+                    f"here it reached {idx.size} of {self.meta.n} (it cannot sit inside OneOf/SomeOf or a "
+                    "container with p < 1)")
+            self.flush()
+            self._apply_canvas(t, params)
         else:
             raise TypeError(f"{type(t).__name__} is an audio transform; this call passed images (use audio=)")
         return params
@@ -70,6 +87,34 @@ class Runner:
             if not b.image_owned:
                 b.image, b.image_owned = b.image.copy(), True
             b.image[idx] = result
+
+    def _apply_canvas(self, t: CanvasTransform, params: Params) -> None:
+        """Crop, pad or resize every sample (the whole batch), and move boxes and keypoints."""
+        b = self.batch
+        meta = self.meta
+        out_h, out_w = t.output_size(meta)
+        fill = getattr(t, "fill", None)
+        if fill is not None:
+            _check_fill(t, b.image.dtype)
+        images = t.apply_canvas(b.image, params, meta, is_mask=False)
+        if images.shape != (b.n, out_h, out_w, b.image.shape[3]) or images.dtype != b.image.dtype:
+            raise RuntimeError(f"{type(t).__name__}.apply_canvas returned {images.shape} {images.dtype}, "
+                               f"expected {(b.n, out_h, out_w, b.image.shape[3])} {b.image.dtype}")
+        b.image, b.image_owned = images, not np.may_share_memory(images, b.image)
+        if b.mask is not None:
+            b.mask, b.mask_owned = t.apply_canvas(b.mask, params, meta, is_mask=True), True
+        self.meta = dataclasses.replace(meta, height=out_h, width=out_w)
+        if b.boxes.size or b.points.size:
+            m = t.matrices(params, meta)
+            if b.boxes.size:
+                outline = box_outline_points(b.boxes, 1)
+                mapped = map_points(outline.reshape(-1, 2), np.repeat(m[b.box_sample], 4, axis=0))
+                clipped, kept = clip_boxes(boxes_from_points(mapped.reshape(-1, 4, 2)), out_h, out_w)
+                b.boxes, b.box_visibility = clipped, b.box_visibility * kept
+            if b.points.size:
+                pts = map_points(b.points, m[b.point_sample])
+                inside = (pts[:, 0] >= 0) & (pts[:, 0] < out_w) & (pts[:, 1] >= 0) & (pts[:, 1] < out_h)
+                b.points, b.point_inside = pts, b.point_inside & inside
 
     # --- geometry ------------------------------------------------------------------------
     def flush(self, subset: NDArray | None = None) -> None:

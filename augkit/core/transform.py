@@ -12,6 +12,10 @@ Three kinds exist:
   field). The pipeline fuses consecutive geometric transforms into one resampling and maps
   masks, boxes and keypoints through the same geometry.
 
+* :class:`CanvasTransform` — changes the canvas size (crops, pads, resizes); every sample of
+  a batch gets the same output size. Implements ``output_size(meta)``, ``matrices(params,
+  meta)`` (to move boxes and keypoints) and ``apply_canvas(images, params, meta, is_mask)``.
+
 * :class:`AudioTransform` — changes waveforms ``(n, C, T)``; implements
   ``apply_audio(audio, params, meta)`` with an :class:`AudioMeta`.
 
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AudioMeta",
     "AudioTransform",
+    "CanvasTransform",
     "GeometricTransform",
     "Meta",
     "PixelTransform",
@@ -365,6 +370,51 @@ class GeometricTransform(Transform, abstract=True):
         >>> f.nodes.shape                       # (n, grid height, grid width, (dx, dy)) in pixels
         (2, 4, 4, 2)
         """
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, kw_only=True)
+class CanvasTransform(Transform, abstract=True):
+    """Base class of transforms that change the canvas size: crops, pads and resizes.
+
+    A batch is one array, so every sample gets the same output size: ``p`` must be 1, and a
+    canvas transform cannot sit where only some samples reach it (inside ``OneOf``/``SomeOf``
+    or a container with ``p < 1``; the call says so). Queued geometric transforms are
+    resampled before it; crops and pads copy pixels exactly, resizes resample once.
+
+    Subclasses implement ``sample``, :meth:`output_size`, :meth:`matrices` (forward maps from
+    the input canvas to the output canvas, for boxes and keypoints) and :meth:`apply_canvas`.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> crop = ak.image.RandomCrop(height=4, width=6)
+    >>> meta = Meta(n=2, height=10, width=10, channels=1, dtype=np.dtype(np.uint8))
+    >>> crop.output_size(meta)
+    (4, 6)
+    >>> params = crop.sample(np.random.default_rng(0), meta)
+    >>> crop.apply_canvas(np.zeros((2, 10, 10, 1), np.uint8), params, meta, is_mask=False).shape
+    (2, 4, 6, 1)
+    >>> crop.matrices(params, meta)[:, :2, 2].tolist() == (-np.stack([params["x0"], params["y0"]], 1)).tolist()
+    True
+    """
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.p != 1.0:
+            raise ValueError(f"{type(self).__name__} changes the image size, which must be the same for every "
+                             f"sample of a batch: p must be 1.0, got {self.p!r}")
+
+    def output_size(self, meta: Meta) -> tuple[int, int]:
+        """``(height, width)`` of the output canvas for input batches described by ``meta``."""
+        raise NotImplementedError
+
+    def matrices(self, params: Params, meta: Meta) -> NDArray:
+        """Forward 3x3 matrices ``(n, 3, 3)`` from input to output canvas (continuous coordinates)."""
+        raise NotImplementedError
+
+    def apply_canvas(self, images: NDArray, params: Params, meta: Meta, is_mask: bool) -> NDArray:
+        """New images ``(n, H', W', C)`` (masks: ``is_mask=True``, nearest neighbour, ``fill_mask``)."""
         raise NotImplementedError
 
 

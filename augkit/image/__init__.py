@@ -7,9 +7,12 @@ Photometric: :class:`ColorJitter`, :class:`Contrast`, :class:`Brightness`, :clas
 :class:`MotionBlur`, :class:`Defocus`. Noise and degradations: :class:`Downscale`,
 :class:`GaussianNoise`, :class:`SaltPepper`,
 :class:`JpegCompression`, :class:`Erode`, :class:`Dilate` (stroke thickness),
-:class:`CoarseDropout` (occlusion).
+:class:`CoarseDropout` (occlusion). Crops and sizes (the canvas changes; targets follow): :class:`Crop`,
+:class:`CenterCrop`, :class:`RandomCrop`, :class:`Pad`, :class:`Resize`,
+:class:`RandomResizedCrop`, :class:`LongestMaxSize`.
 """
 
+from .canvas import CenterCrop, Crop, LongestMaxSize, Pad, RandomCrop, RandomResizedCrop, Resize
 from .color import Brightness, ColorJitter, Contrast, Equalize, Gamma, Invert, Posterize, ToGray
 from .degrade import CoarseDropout, Defocus, Dilate, Downscale, Erode, JpegCompression, MotionBlur
 from .filters import GaussianBlur
@@ -20,9 +23,11 @@ from .warps import ElasticWarp, GridWarp
 __all__ = [
     "Affine",
     "Brightness",
+    "CenterCrop",
     "CoarseDropout",
     "ColorJitter",
     "Contrast",
+    "Crop",
     "Defocus",
     "Dilate",
     "Downscale",
@@ -36,9 +41,14 @@ __all__ = [
     "HorizontalFlip",
     "Invert",
     "JpegCompression",
+    "LongestMaxSize",
     "MotionBlur",
+    "Pad",
     "Perspective",
     "Posterize",
+    "RandomCrop",
+    "RandomResizedCrop",
+    "Resize",
     "Rotate",
     "SaltPepper",
     "Scale",

@@ -189,16 +189,18 @@ def _nearest_index(src: int, dst: int) -> NDArray[np.intp]:
     return np.minimum(((np.arange(dst) + 0.5) * (src / dst)).astype(np.intp), src - 1)
 
 
-def _pil_resize(img: NDArray, size: tuple[int, int], method: str) -> NDArray:
-    """Resize ``(H, W, C)`` with Pillow (BOX for area, BILINEAR) — the same on every backend."""
+def _pil_resize(img: NDArray, size: tuple[int, int], method: str,
+                box: tuple[float, float, float, float] | None = None) -> NDArray:
+    """Resize ``(H, W, C)`` (or its region ``box`` = x0, y0, x1, y1) to ``size`` = (w, h) with Pillow
+    (BOX for area, BILINEAR, both antialiased when shrinking) — the same on every backend."""
     from PIL import Image
 
     resample = Image.Resampling.BOX if method == "area" else Image.Resampling.BILINEAR
     if img.dtype == np.uint8 and img.shape[-1] in (1, 3):
         pil = Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img)
-        out = np.asarray(pil.resize(size, resample))
+        out = np.asarray(pil.resize(size, resample, box=box))
         return out[..., None] if img.shape[-1] == 1 else out
-    planes = [np.asarray(Image.fromarray(img[..., ch].astype(np.float32), mode="F").resize(size, resample))
+    planes = [np.asarray(Image.fromarray(img[..., ch].astype(np.float32), mode="F").resize(size, resample, box=box))
               for ch in range(img.shape[-1])]
     out = np.stack(planes, axis=-1)
     return np.clip(np.rint(out), 0, 255).astype(np.uint8) if img.dtype == np.uint8 else out.astype(img.dtype)

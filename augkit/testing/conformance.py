@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from ..core.pipeline import Compose
 from ..core.serialize import from_dict, to_dict
-from ..core.transform import Transform, take_params
+from ..core.transform import CanvasTransform, Meta, Transform, take_params
 
 __all__ = [
     "check_batch_equals_per_sample",
@@ -102,13 +102,24 @@ def check_batch_equals_per_sample(t: Transform, batch: NDArray | None = None) ->
 def check_p_zero_is_identity(t: Transform, batch: NDArray | None = None) -> None:
     """With ``p=0`` nothing changes: image, mask, boxes and keypoints come back equal.
 
+    Canvas transforms (crops, pads, resizes) apply to every sample or to none: for them,
+    ``p=0`` must be refused at construction with an error that names ``p``.
+
     Raises ``AssertionError`` naming the transform and what differs; returns nothing on success.
 
     Examples
     --------
     >>> import augkit as ak
     >>> check_p_zero_is_identity(ak.image.GaussianBlur())
+    >>> check_p_zero_is_identity(ak.image.RandomCrop(height=8, width=8))
     """
+    if isinstance(t, CanvasTransform):
+        try:
+            dataclasses.replace(t, p=0.0)
+        except ValueError as err:
+            assert "p must be 1" in str(err), f"{type(t).__name__}(p=0): unclear error {err}"
+            return
+        raise AssertionError(f"{type(t).__name__}(p=0) was accepted, but a canvas transform changes every sample")
     x = make_batch() if batch is None else batch
     n, h, w = x.shape[:3]
     targets = _targets(n, h, w)
@@ -141,6 +152,8 @@ def check_seed_determinism(t: Transform, batch: NDArray | None = None) -> None:
 def check_dtypes_and_shapes(t: Transform) -> None:
     """uint8 and float32, grey and colour, one image and a batch: shape and dtype kept.
 
+    Canvas transforms keep the dtype and the channels and give the size ``output_size`` says.
+
     Raises ``AssertionError`` naming the transform and what differs; returns nothing on success.
 
     Examples
@@ -152,14 +165,24 @@ def check_dtypes_and_shapes(t: Transform) -> None:
         for channels in (1, 3, 4):
             x = make_batch(n=3, channels=channels, dtype=dtype)
             out = t(image=x, rng=0)["image"]
-            assert out.shape == x.shape and out.dtype == x.dtype, (
-                f"{type(t).__name__}: {x.shape} {x.dtype} became {out.shape} {out.dtype}")
+            want = _expected_shape(t, x.shape)
+            assert out.shape == want and out.dtype == x.dtype, (
+                f"{type(t).__name__}: {x.shape} {x.dtype} became {out.shape} {out.dtype}, expected {want}")
             if dtype == np.float32:
                 assert np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1, (
                     f"{type(t).__name__}: float32 output left [0, 1]")
         single = make_batch(n=1, channels=1, dtype=dtype)[0, ..., 0]
         out = t(image=single, rng=0)["image"]
-        assert out.shape == single.shape and out.dtype == single.dtype, f"{type(t).__name__}: (H,W) input"
+        want = _expected_shape(t, (1, *single.shape, 1))[1:3]
+        assert out.shape == want and out.dtype == single.dtype, f"{type(t).__name__}: (H,W) input"
+
+
+def _expected_shape(t: Transform, shape: tuple[int, ...]) -> tuple[int, ...]:
+    if not isinstance(t, CanvasTransform):
+        return tuple(shape)
+    n, h, w, c = shape
+    out_h, out_w = t.output_size(Meta(n=n, height=h, width=w, channels=c, dtype=np.dtype(np.uint8)))
+    return (n, out_h, out_w, c)
 
 
 def check_no_mutation(t: Transform) -> None:

@@ -120,8 +120,8 @@ def write_api(out: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # Gallery pages
 
-_KIND_TITLES = {"geometric": "Geometric image transforms", "pixel": "Pixel-level image transforms",
-                "audio": "Audio transforms"}
+_KIND_TITLES = {"geometric": "Geometric image transforms", "canvas": "Crops, pads and resizes",
+                "pixel": "Pixel-level image transforms", "audio": "Audio transforms"}
 
 
 def _gallery_page(entry: gallery.Rendered, cls: type) -> str:
@@ -131,9 +131,9 @@ def _gallery_page(entry: gallery.Rendered, cls: type) -> str:
     title = f"{short}" + (" (audio)" if entry.kind == "audio" else "")
     lines = [f".. _gallery-{page}:", "", title, "=" * len(title), "", gallery.summary(cls), "",
              f"API: :class:`{module}.{short}`", "", ".. code-block:: python", "", "   import augkit as ak"]
-    if entry.kind == "audio" and "noise" in gallery.ENTRIES[entry.name]:
+    if entry.kind == "audio" and "noise" in gallery.source(entry.name):
         lines.append(f"   {gallery.NOISE_SETUP}")
-    lines += [f"   pipe = ak.Compose([{gallery.ENTRIES[entry.name]}])"]
+    lines += [f"   pipe = ak.Compose([{gallery.source(entry.name)}])"]
     if entry.kind == "audio":
         lines += ['   out = pipe(audio=clips, sample_rate=16000)["audio"]', ""]
         lines += ["The bundled sentence (16 kHz) before and after one draw: waveform above,",
@@ -147,7 +147,10 @@ def _gallery_page(entry: gallery.Rendered, cls: type) -> str:
     else:
         lines += ['   out = pipe(image=batch)["image"]', ""]
         rows = "the bundled photograph and a synthetic text crop"
-        if entry.kind == "geometric":
+        if entry.kind == "canvas":
+            lines += ["", "The text row uses sizes that suit a text line:", "", ".. code-block:: python", "",
+                      f"   {gallery.source(entry.name, 'text')}", ""]
+        if entry.kind in ("geometric", "canvas"):
             rows += ", and the photograph with a mask, a box and keypoints that follow the geometry"
         lines += [f"Rows: {rows}. The first column is the input; the others are independent draws of",
                   "one batched call (seed 0): every sample gets its own parameters.", "",

@@ -26,7 +26,7 @@ from PIL import Image, ImageDraw
 
 import augkit as ak
 from augkit.audio_demo import render_clip
-from augkit.core.transform import GeometricTransform, Transform, registry
+from augkit.core.transform import CanvasTransform, GeometricTransform, Transform, registry
 from augkit.demo import SAMPLE_BOX, SAMPLE_KEYPOINTS, load_sample_image
 
 #: Registered transforms that get no gallery page, and why.
@@ -71,6 +71,26 @@ IMAGE_ENTRIES = {
     "VerticalFlip": "ak.image.VerticalFlip(p=0.5)",
 }
 
+#: Crops, pads and resizes: their sizes depend on the input, so the text crop gets its own call.
+CANVAS_ENTRIES = {
+    "CenterCrop": {"photo": "ak.image.CenterCrop(height=160, width=160)",
+                   "text": "ak.image.CenterCrop(height=48, width=160)"},
+    "Crop": {"photo": "ak.image.Crop(x_min=64, y_min=0, x_max=192, y_max=128)",
+             "text": "ak.image.Crop(x_min=0, y_min=0, x_max=128, y_max=48)"},
+    "LongestMaxSize": {"photo": "ak.image.LongestMaxSize(max_size_px=128)",
+                       "text": "ak.image.LongestMaxSize(max_size_px=128)"},
+    "Pad": {"photo": 'ak.image.Pad(padding_px=32, border_mode="reflect")',
+            "text": 'ak.image.Pad(padding_px=(32, 16), border_mode="edge")'},
+    "RandomCrop": {"photo": "ak.image.RandomCrop(height=160, width=160)",
+                   "text": "ak.image.RandomCrop(height=48, width=160)"},
+    "RandomResizedCrop": {"photo": "ak.image.RandomResizedCrop(height=192, width=192, scale_range=(0.2, 1.0))",
+                          "text": "ak.image.RandomResizedCrop(height=48, width=160, scale_range=(0.3, 1.0), "
+                                  "ratio_range=(2.0, 5.0))"},
+    "Resize": {"photo": "ak.image.Resize(height=128, width=256)",
+               "text": 'ak.image.Resize(height=32, width=192, interpolation="area")'},
+}
+IMAGE_ENTRIES.update(CANVAS_ENTRIES)
+
 AUDIO_ENTRIES = {
     "audio.BackgroundNoise": "ak.audio.BackgroundNoise(noise, snr_db_range=(0, 10))",
     "audio.BadCellphone": "ak.audio.BadCellphone(noise=noise, snr_db_range=(10, 20), loss_rate_range=(0.05, 0.1))",
@@ -108,9 +128,15 @@ def noise_bank() -> ak.audio.NoiseBank:
     return ak.audio.NoiseBank.from_files([folder / "babble.flac", folder / "car.flac"], sample_rate=RATE)
 
 
-def build(name: str) -> Transform:
-    """Construct the gallery entry ``name`` (its source is ``ENTRIES[name]``)."""
-    return eval(ENTRIES[name], {"ak": ak, "noise": noise_bank()})
+def source(name: str, which: str = "photo") -> str:
+    """The constructor call of entry ``name`` (canvas entries have one per input: photo, text)."""
+    entry = ENTRIES[name]
+    return entry[which] if isinstance(entry, dict) else entry
+
+
+def build(name: str, which: str = "photo") -> Transform:
+    """Construct the gallery entry ``name`` for the photo or the text crop (see :func:`source`)."""
+    return eval(source(name, which), {"ak": ak, "noise": noise_bank()})
 
 
 def page_name(name: str) -> str:
@@ -169,15 +195,16 @@ def _grid(rows: list[tuple[str, list[Image.Image]]]) -> Image.Image:
 
 
 def render_image_entry(name: str, out_dir: Path) -> list[Path]:
-    """Write ``<page>.png``: input and ``COLUMNS`` draws for each row; returns the paths written."""
+    """Write ``<page>.png`` (input and ``COLUMNS`` draws for each row) and ``thumb-<page>.png``;
+    returns both paths."""
     transform = build(name)
     pipe = ak.Compose([transform])
     photo, text = load_sample_image(), text_crop()
     photos = pipe(image=np.repeat(photo[None], COLUMNS, 0), rng=0)["image"]
-    texts = pipe(image=np.repeat(text[None], COLUMNS, 0), rng=1)["image"]
+    texts = ak.Compose([build(name, "text")])(image=np.repeat(text[None], COLUMNS, 0), rng=1)["image"]
     rows = [("photo: input, then independent draws", [Image.fromarray(a) for a in (photo, *photos)]),
             ("synthetic text crop", [Image.fromarray(a) for a in (text, *texts)])]
-    if isinstance(transform, GeometricTransform):
+    if isinstance(transform, (GeometricTransform, CanvasTransform)):
         mask = sample_mask()
         res = ak.Compose([transform], keypoints_outside="flag")(
             image=np.repeat(photo[None], COLUMNS, 0), mask=np.repeat(mask[None], COLUMNS, 0),
@@ -189,7 +216,12 @@ def render_image_entry(name: str, out_dir: Path) -> list[Path]:
         rows.append(("mask (pink), box and keypoints follow the geometry", tiles))
     path = out_dir / f"{page_name(name)}.png"
     _grid(rows).save(path)
-    return [path]
+    # thumbnail: the first draw on the photo (with its targets, if any) above the first on the text
+    top, bottom = rows[-1][1][1], rows[1][1][1]
+    thumb = Image.new("RGB", (max(top.width, bottom.width), top.height + 6 + bottom.height), "white")
+    thumb.paste(top, (0, 0))
+    thumb.paste(bottom, (0, top.height + 6))
+    return [path, _save_thumb(thumb, out_dir / f"thumb-{path.name}")]
 
 
 @cache
@@ -204,7 +236,8 @@ def _save_wav(path: Path, clip: NDArray) -> None:
 
 
 def render_audio_entry(name: str, out_dir: Path) -> list[Path]:
-    """Write ``<page>.png`` (before above after) and ``<page>.wav`` (after); returns the paths."""
+    """Write ``<page>.png`` (before above after), ``<page>.wav`` (after) and a thumbnail (the
+    spectrogram after); returns the three paths."""
     clean = clean_speech()
     out = ak.Compose([build(name)])(audio=clean, sample_rate=RATE, rng=0)["audio"]
     before, after = render_clip(clean, RATE, "before"), render_clip(out, RATE, "after")
@@ -214,7 +247,8 @@ def render_audio_entry(name: str, out_dir: Path) -> list[Path]:
     png, wav = out_dir / f"{page_name(name)}.png", out_dir / f"{page_name(name)}.wav"
     img.save(png)
     _save_wav(wav, out)
-    return [png, wav]
+    spectrogram_after = after.crop((0, after.height - 280, after.width, after.height))
+    return [png, wav, _save_thumb(spectrogram_after, out_dir / f"thumb-{png.name}")]
 
 
 def render_clean(out_dir: Path) -> Path:
@@ -224,25 +258,10 @@ def render_clean(out_dir: Path) -> Path:
     return path
 
 
-def thumbnail(png: Path, out_dir: Path, kind: str) -> Path:
-    """A small picture for the gallery index.
-
-    Images: the first draw on the photograph (with its targets, for geometric transforms)
-    above the first draw on the text crop. Audio: the spectrogram after.
-    """
-    pad, label_h, side, text_h = 6, 18, 256, text_crop().shape[0]
-    with Image.open(png) as img:
-        if kind == "audio":
-            thumb = img.crop((0, img.height - 280, img.width, img.height))
-        else:
-            x = pad + side + pad
-            photo_y = pad + label_h if kind == "pixel" else 3 * pad + 3 * label_h + side + text_h
-            text_y = 2 * pad + 2 * label_h + side
-            thumb = Image.new("RGB", (side, side + pad + text_h), "white")
-            thumb.paste(img.crop((x, photo_y, x + side, photo_y + side)), (0, 0))
-            thumb.paste(img.crop((x, text_y, x + side, text_y + text_h)), (0, side + pad))
+def _save_thumb(img: Image.Image, path: Path) -> Path:
+    """Save a small copy of ``img`` (at most 240x160) for the gallery index."""
+    thumb = img.copy()
     thumb.thumbnail((240, 160))
-    path = out_dir / f"thumb-{png.name}"
     thumb.save(path, optimize=True)
     return path
 
@@ -252,7 +271,7 @@ class Rendered:
     """What one entry's page shows."""
 
     name: str
-    kind: str  # "geometric", "pixel" or "audio"
+    kind: str  # "geometric", "canvas", "pixel" or "audio"
     picture: Path
     thumb: Path
     sound: Path | None
@@ -266,12 +285,13 @@ def render_gallery(out_dir: Path) -> list[Rendered]:
     for name in sorted(ENTRIES):
         cls = classes[name]
         if name in AUDIO_ENTRIES:
-            png, wav = render_audio_entry(name, out_dir)
-            done.append(Rendered(name, "audio", png, thumbnail(png, out_dir, "audio"), wav))
+            png, wav, thumb = render_audio_entry(name, out_dir)
+            done.append(Rendered(name, "audio", png, thumb, wav))
         else:
-            (png,) = render_image_entry(name, out_dir)
-            kind = "geometric" if issubclass(cls, GeometricTransform) else "pixel"
-            done.append(Rendered(name, kind, png, thumbnail(png, out_dir, kind), None))
+            png, thumb = render_image_entry(name, out_dir)
+            kind = ("geometric" if issubclass(cls, GeometricTransform)
+                    else "canvas" if issubclass(cls, CanvasTransform) else "pixel")
+            done.append(Rendered(name, kind, png, thumb, None))
     render_clean(out_dir)
-    order = {"geometric": 0, "pixel": 1, "audio": 2}
+    order = {"geometric": 0, "canvas": 1, "pixel": 2, "audio": 3}
     return sorted(done, key=lambda r: (order[r.kind], r.name))

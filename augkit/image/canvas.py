@@ -1,0 +1,415 @@
+"""Crops, pads and resizes: transforms that change the canvas size.
+
+Every sample of a batch gets the same output size (a batch is one array), so these take no
+``p`` other than 1. Crops and pads copy pixels exactly; resizes resample once. Masks follow
+(nearest neighbour), and boxes and keypoints are mapped onto the new canvas, clipped, and
+dropped or flagged by the pipeline's rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..core.transform import BORDER_MODES, CanvasTransform, Meta, Params
+from ..core.validate import check_choice, check_fill, check_int, check_number, check_range
+from ..kernels.canvas import RESIZE_INTERPOLATIONS, crop_image, pad_image, region_matrices, resize_region_image
+
+__all__ = ["CenterCrop", "Crop", "LongestMaxSize", "Pad", "RandomCrop", "RandomResizedCrop", "Resize"]
+
+
+def _translations(dx: NDArray, dy: NDArray) -> NDArray[np.float64]:
+    m = np.repeat(np.eye(3)[None], len(dx), axis=0)
+    m[:, 0, 2], m[:, 1, 2] = dx, dy
+    return m
+
+
+def _fits(name: str, height: int, width: int, meta: Meta) -> None:
+    if height > meta.height or width > meta.width:
+        raise ValueError(f"{name}: a {height}x{width} crop does not fit in {meta.height}x{meta.width} images "
+                         "(pad first, e.g. Pad or LongestMaxSize)")
+
+
+def _crop_apply(images: NDArray, params: Params, size: tuple[int, int]) -> NDArray:
+    return crop_image(images, params["x0"], params["y0"], size)
+
+
+def _crop_matrices(params: Params) -> NDArray:
+    return _translations(-np.asarray(params["x0"], np.float64), -np.asarray(params["y0"], np.float64))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Crop(CanvasTransform):
+    """Cut the fixed region ``[x_min, x_max) x [y_min, y_max)`` (pixels) out of every image.
+
+    Parameters
+    ----------
+    x_min, y_min, x_max, y_max : int
+        Region corners; it must lie inside the image.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> img = np.arange(20, dtype=np.uint8).reshape(4, 5)
+    >>> out = ak.image.Crop(x_min=1, y_min=2, x_max=4, y_max=4)(image=img, keypoints=[[2.5, 2.5]])
+    >>> out["image"].tolist(), out["keypoints"].tolist()
+    ([[11, 12, 13], [16, 17, 18]], [[1.5, 0.5]])
+    """
+
+    x_min: int = 0
+    y_min: int = 0
+    x_max: int = 1
+    y_max: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("x_min", "y_min"):
+            self._set(name, check_int(name, getattr(self, name), low=0))
+        self._set("x_max", check_int("x_max", self.x_max, low=self.x_min + 1))
+        self._set("y_max", check_int("y_max", self.y_max, low=self.y_min + 1))
+
+    def output_size(self, meta: Meta) -> tuple[int, int]:
+        return self.y_max - self.y_min, self.x_max - self.x_min
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        if self.x_max > meta.width or self.y_max > meta.height:
+            raise ValueError(f"Crop: x_max={self.x_max}, y_max={self.y_max} lie outside the "
+                             f"{meta.height}x{meta.width} images")
+        return {"x0": np.full(meta.n, self.x_min), "y0": np.full(meta.n, self.y_min)}
+
+    def matrices(self, params: Params, meta: Meta) -> NDArray:
+        return _crop_matrices(params)
+
+    def apply_canvas(self, images: NDArray, params: Params, meta: Meta, is_mask: bool) -> NDArray:
+        return _crop_apply(images, params, self.output_size(meta))
+
+
+@dataclass(frozen=True, kw_only=True)
+class CenterCrop(CanvasTransform):
+    """Cut a ``height x width`` window out of the middle of every image.
+
+    Parameters
+    ----------
+    height, width : int
+        Output size in pixels (at most the image size). An odd margin puts the extra pixel
+        at the bottom/right, as ``A.CenterCrop``.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> ak.image.CenterCrop(height=2, width=2)(image=np.arange(16, dtype=np.uint8).reshape(4, 4))["image"].tolist()
+    [[5, 6], [9, 10]]
+    """
+
+    height: int = 1
+    width: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("height", check_int("height", self.height, low=1))
+        self._set("width", check_int("width", self.width, low=1))
+
+    def output_size(self, meta: Meta) -> tuple[int, int]:
+        return self.height, self.width
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        _fits("CenterCrop", self.height, self.width, meta)
+        return {"x0": np.full(meta.n, (meta.width - self.width) // 2),
+                "y0": np.full(meta.n, (meta.height - self.height) // 2)}
+
+    def matrices(self, params: Params, meta: Meta) -> NDArray:
+        return _crop_matrices(params)
+
+    def apply_canvas(self, images: NDArray, params: Params, meta: Meta, is_mask: bool) -> NDArray:
+        return _crop_apply(images, params, (self.height, self.width))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RandomCrop(CanvasTransform):
+    """Cut a ``height x width`` window at a position drawn per sample (uniform over whole pixels).
+
+    Parameters
+    ----------
+    height, width : int
+        Output size in pixels (at most the image size; pad first for larger crops, as in the
+        CIFAR recipe ``Pad(padding_px=4)`` then ``RandomCrop(height=32, width=32)``).
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> out = ak.image.RandomCrop(height=24, width=24)(image=np.zeros((8, 32, 32, 3), np.uint8), rng=0)
+    >>> out["image"].shape
+    (8, 24, 24, 3)
+    """
+
+    height: int = 1
+    width: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("height", check_int("height", self.height, low=1))
+        self._set("width", check_int("width", self.width, low=1))
+
+    def output_size(self, meta: Meta) -> tuple[int, int]:
+        return self.height, self.width
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        _fits("RandomCrop", self.height, self.width, meta)
+        return {"x0": rng.integers(0, meta.width - self.width + 1, size=meta.n),
+                "y0": rng.integers(0, meta.height - self.height + 1, size=meta.n)}
+
+    def matrices(self, params: Params, meta: Meta) -> NDArray:
+        return _crop_matrices(params)
+
+    def apply_canvas(self, images: NDArray, params: Params, meta: Meta, is_mask: bool) -> NDArray:
+        return _crop_apply(images, params, (self.height, self.width))
+
+
+def _check_padding(value: Any) -> tuple[int, int, int, int]:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        v = check_int("padding_px", value, low=0)
+        return v, v, v, v
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"padding_px must be an int or (left, top, right, bottom), got {value!r}")
+    items = tuple(value)
+    if len(items) == 2:
+        items = (items[0], items[1], items[0], items[1])
+    if len(items) != 4:
+        raise ValueError(f"padding_px must have 1, 2 (x, y) or 4 (left, top, right, bottom) values, got {value!r}")
+    return tuple(check_int(f"padding_px[{i}]", v, low=0) for i, v in enumerate(items))  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pad(CanvasTransform):
+    """Add a border of fixed width around every image.
+
+    Parameters
+    ----------
+    padding_px : int or (int, int) or (int, int, int, int)
+        Pixels on every side, ``(x, y)``, or ``(left, top, right, bottom)``.
+    border_mode : {"constant", "edge", "reflect"}
+        ``fill``; the border pixel repeated; a mirror image without repeating the border
+        pixel (OpenCV's BORDER_REFLECT_101, NumPy's ``"reflect"``).
+    fill : float or tuple of float
+        Image value for ``"constant"`` (per channel if a tuple).
+    fill_mask : float
+        Mask value for ``"constant"``; other modes extend masks the same way as images.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> out = ak.image.Pad(padding_px=(1, 0, 2, 0), fill=9)(image=np.ones((1, 2), np.uint8), bboxes=[[0, 0, 2, 1]])
+    >>> out["image"].tolist(), out["bboxes"].tolist()
+    ([[9, 1, 1, 9, 9]], [[1.0, 0.0, 3.0, 1.0]])
+    """
+
+    padding_px: int | tuple[int, ...] = 0
+    border_mode: str = "constant"
+    fill: float | tuple[float, ...] = 0.0
+    fill_mask: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("padding_px", _check_padding(self.padding_px))
+        check_choice("border_mode", self.border_mode, BORDER_MODES)
+        self._set("fill", check_fill("fill", self.fill))
+        self._set("fill_mask", check_number("fill_mask", self.fill_mask))
+
+    def output_size(self, meta: Meta) -> tuple[int, int]:
+        left, top, right, bottom = self.padding_px
+        return meta.height + top + bottom, meta.width + left + right
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        return {}
+
+    def matrices(self, params: Params, meta: Meta) -> NDArray:
+        left, top = self.padding_px[:2]
+        return _translations(np.full(meta.n, float(left)), np.full(meta.n, float(top)))
+
+    def apply_canvas(self, images: NDArray, params: Params, meta: Meta, is_mask: bool) -> NDArray:
+        return pad_image(images, self.padding_px, self.border_mode, self.fill_mask if is_mask else self.fill)
+
+
+def _check_interpolation(value: str) -> None:
+    check_choice("interpolation", value, RESIZE_INTERPOLATIONS)
+
+
+def _resize(images: NDArray, boxes: NDArray, size: tuple[int, int], interpolation: str, is_mask: bool) -> NDArray:
+    return resize_region_image(images, boxes, size, "nearest" if is_mask else interpolation)
+
+
+def _whole(meta: Meta) -> NDArray[np.float64]:
+    return np.repeat(np.array([[0.0, 0.0, meta.width, meta.height]]), meta.n, axis=0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resize(CanvasTransform):
+    """Resize every image to ``height x width`` (the aspect ratio may change).
+
+    Parameters
+    ----------
+    height, width : int
+        Output size in pixels.
+    interpolation : {"bilinear", "nearest", "area"}
+        ``"bilinear"`` (as ``cv2.resize`` INTER_LINEAR; aliases when shrinking more than 2x),
+        ``"nearest"`` or ``"area"`` (pixel averaging, antialiased). Masks use nearest.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> out = ak.image.Resize(height=2, width=2, interpolation="area")(
+    ...     image=np.array([[0, 100, 200, 100]] * 4, np.uint8), keypoints=[[3.0, 3.0]])
+    >>> out["image"].tolist(), out["keypoints"].tolist()
+    ([[50, 150], [50, 150]], [[1.5, 1.5]])
+    """
+
+    height: int = 1
+    width: int = 1
+    interpolation: str = "bilinear"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("height", check_int("height", self.height, low=1))
+        self._set("width", check_int("width", self.width, low=1))
+        _check_interpolation(self.interpolation)
+
+    def output_size(self, meta: Meta) -> tuple[int, int]:
+        return self.height, self.width
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        return {}
+
+    def matrices(self, params: Params, meta: Meta) -> NDArray:
+        return region_matrices(_whole(meta), (self.height, self.width))
+
+    def apply_canvas(self, images: NDArray, params: Params, meta: Meta, is_mask: bool) -> NDArray:
+        return _resize(images, _whole(meta), (self.height, self.width), self.interpolation, is_mask)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LongestMaxSize(CanvasTransform):
+    """Scale every image so that its longer side is ``max_size_px`` (aspect ratio kept).
+
+    Parameters
+    ----------
+    max_size_px : int
+        Length of the longer side after resizing (images are enlarged or shrunk to it); the
+        shorter side is rounded to whole pixels.
+    interpolation : {"bilinear", "nearest", "area"}
+        See :class:`Resize`.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> ak.image.LongestMaxSize(max_size_px=64)(image=np.zeros((100, 200, 3), np.uint8))["image"].shape
+    (32, 64, 3)
+    """
+
+    max_size_px: int = 1024
+    interpolation: str = "bilinear"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("max_size_px", check_int("max_size_px", self.max_size_px, low=1))
+        _check_interpolation(self.interpolation)
+
+    def output_size(self, meta: Meta) -> tuple[int, int]:
+        scale = self.max_size_px / max(meta.height, meta.width)
+        return max(1, round(meta.height * scale)), max(1, round(meta.width * scale))
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        return {}
+
+    def matrices(self, params: Params, meta: Meta) -> NDArray:
+        return region_matrices(_whole(meta), self.output_size(meta))
+
+    def apply_canvas(self, images: NDArray, params: Params, meta: Meta, is_mask: bool) -> NDArray:
+        return _resize(images, _whole(meta), self.output_size(meta), self.interpolation, is_mask)
+
+
+#: Candidate regions drawn per sample before falling back to a centre crop (as torchvision).
+RESIZED_CROP_TRIES = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class RandomResizedCrop(CanvasTransform):
+    """Crop a region of random area and aspect ratio, and resize it to ``height x width``.
+
+    The Inception / ImageNet recipe, drawn as torchvision does: up to 10 candidate regions per
+    sample with an area fraction from ``scale_range`` and a log-uniform aspect ratio (width /
+    height) from ``ratio_range``; the first that fits is kept, else a centre crop with the
+    aspect ratio clamped to the range. All samples' candidates are drawn in one call.
+
+    Parameters
+    ----------
+    height, width : int
+        Output size in pixels.
+    scale_range : (float, float)
+        Region area as a fraction of the image area, within (0, 1].
+    ratio_range : (float, float)
+        Region aspect ratio (width / height), positive.
+    interpolation : {"bilinear", "nearest", "area"}
+        See :class:`Resize`.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> t = ak.image.RandomResizedCrop(height=32, width=32, scale_range=(0.25, 1.0))
+    >>> out = t(image=np.zeros((4, 100, 80, 3), np.uint8), rng=0, return_params=True)
+    >>> out["image"].shape
+    (4, 32, 32, 3)
+    >>> box = out["params"]["children"][0]["box"]
+    >>> bool(np.all(((box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1])) >= 0.25 * 100 * 80 * 0.97))
+    True
+    """
+
+    height: int = 1
+    width: int = 1
+    scale_range: tuple[float, float] = (0.08, 1.0)
+    ratio_range: tuple[float, float] = (3 / 4, 4 / 3)
+    interpolation: str = "bilinear"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("height", check_int("height", self.height, low=1))
+        self._set("width", check_int("width", self.width, low=1))
+        self._set("scale_range", check_range("scale_range", self.scale_range, low=0.0, high=1.0, low_open=True))
+        self._set("ratio_range", check_range("ratio_range", self.ratio_range, low=0.0, low_open=True))
+        _check_interpolation(self.interpolation)
+
+    def output_size(self, meta: Meta) -> tuple[int, int]:
+        return self.height, self.width
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        n, k, hh, ww = meta.n, RESIZED_CROP_TRIES, meta.height, meta.width
+        area = hh * ww * rng.uniform(*self.scale_range, size=(n, k))
+        log_lo, log_hi = np.log(self.ratio_range[0]), np.log(self.ratio_range[1])
+        ratio = np.exp(rng.uniform(log_lo, log_hi, size=(n, k)))
+        w = np.rint(np.sqrt(area * ratio)).astype(np.int64)
+        h = np.rint(np.sqrt(area / ratio)).astype(np.int64)
+        ok = (w > 0) & (w <= ww) & (h > 0) & (h <= hh)
+        first = np.argmax(ok, axis=1)
+        rows = np.arange(n)
+        w, h = w[rows, first], h[rows, first]
+        found = ok[rows, first]
+        u = rng.random((n, 2))
+        # fallback (no candidate fits): the largest centre crop with the ratio clamped to the range
+        in_ratio = ww / hh
+        fw = ww if self.ratio_range[0] <= in_ratio <= self.ratio_range[1] else (
+            ww if in_ratio < self.ratio_range[0] else round(hh * self.ratio_range[1]))
+        fh = hh if self.ratio_range[0] <= in_ratio <= self.ratio_range[1] else (
+            round(ww / self.ratio_range[0]) if in_ratio < self.ratio_range[0] else hh)
+        w, h = np.where(found, w, fw), np.where(found, h, fh)
+        x0 = np.where(found, np.floor(u[:, 0] * (ww - w + 1)), (ww - fw) // 2).astype(np.int64)
+        y0 = np.where(found, np.floor(u[:, 1] * (hh - h + 1)), (hh - fh) // 2).astype(np.int64)
+        return {"box": np.stack([x0, y0, x0 + w, y0 + h], axis=1).astype(np.float64)}
+
+    def matrices(self, params: Params, meta: Meta) -> NDArray:
+        return region_matrices(params["box"], (self.height, self.width))
+
+    def apply_canvas(self, images: NDArray, params: Params, meta: Meta, is_mask: bool) -> NDArray:
+        return _resize(images, params["box"], (self.height, self.width), self.interpolation, is_mask)
