@@ -1,0 +1,190 @@
+"""Crops, pads and resizes against independent references (NumPy slicing, OpenCV, Pillow,
+albumentations) and analytic target mappings."""
+
+from __future__ import annotations
+
+import albumentations as A
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+import augkit as ak
+
+I = ak.image
+
+
+def photo_batch(n: int = 4, h: int = 40, w: int = 52, c: int = 3, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, size=(n, h, w, c), dtype=np.uint8)
+
+
+def test_crop_equals_slicing_and_albumentations():
+    x = photo_batch()
+    out = I.Crop(x_min=5, y_min=7, x_max=30, y_max=33)(image=x)["image"]
+    assert np.array_equal(out, x[:, 7:33, 5:30])
+    ref = A.Crop(x_min=5, y_min=7, x_max=30, y_max=33, p=1)(image=x[0])["image"]
+    assert np.array_equal(out[0], ref)
+
+
+@pytest.mark.parametrize(("h", "w"), [(20, 30), (21, 31), (40, 52)])
+def test_center_crop_equals_albumentations(h, w):
+    x = photo_batch()
+    out = I.CenterCrop(height=h, width=w)(image=x)["image"]
+    for i in range(len(x)):
+        assert np.array_equal(out[i], A.CenterCrop(height=h, width=w, p=1)(image=x[i])["image"])
+
+
+def test_random_crop_windows_are_slices_at_uniform_offsets():
+    x = photo_batch(n=1)
+    t = I.RandomCrop(height=36, width=50)
+    batch = np.repeat(x, 400, axis=0)
+    res = t(image=batch, rng=0, return_params=True)
+    p = res["params"]["children"][0]
+    for i in range(0, 400, 37):
+        assert np.array_equal(res["image"][i], x[0, p["y0"][i]:p["y0"][i] + 36, p["x0"][i]:p["x0"][i] + 50])
+    assert set(p["x0"].tolist()) == {0, 1, 2} and set(p["y0"].tolist()) == {0, 1, 2, 3, 4}
+    counts = np.bincount(p["y0"], minlength=5)
+    assert counts.min() > 400 / 5 * 0.6                      # every offset, roughly equally often
+
+
+@pytest.mark.parametrize(("mode", "cv_mode"), [("constant", cv2.BORDER_CONSTANT), ("edge", cv2.BORDER_REPLICATE),
+                                               ("reflect", cv2.BORDER_REFLECT_101)])
+def test_pad_equals_opencv_copy_make_border(mode, cv_mode):
+    x = photo_batch(n=2, h=9, w=7)
+    out = I.Pad(padding_px=(3, 1, 2, 5), border_mode=mode, fill=(10, 20, 30))(image=x)["image"]
+    for i in range(2):
+        ref = cv2.copyMakeBorder(x[i], 1, 5, 3, 2, cv_mode, value=(10, 20, 30))
+        assert np.array_equal(out[i], ref)
+
+
+def test_resize_bilinear_matches_opencv_and_nearest_matches_pillow():
+    x = photo_batch(n=2, h=37, w=53)
+    out = I.Resize(height=23, width=71)(image=x)["image"]
+    for i in range(2):
+        ref = cv2.resize(x[i], (71, 23), interpolation=cv2.INTER_LINEAR)
+        assert np.abs(out[i].astype(int) - ref.astype(int)).max() <= 1
+    near = I.Resize(height=23, width=71, interpolation="nearest")(image=x)["image"]
+    for i in range(2):
+        assert np.array_equal(near[i], np.asarray(Image.fromarray(x[i]).resize((71, 23), Image.Resampling.NEAREST)))
+
+
+def test_resize_area_is_the_block_mean_for_whole_factors():
+    x = photo_batch(n=2, h=40, w=52)
+    out = I.Resize(height=10, width=13, interpolation="area")(image=x)["image"]
+    blocks = x.reshape(2, 10, 4, 13, 4, 3).astype(np.float64).mean(axis=(2, 4))
+    assert np.abs(out.astype(np.float64) - blocks).max() <= 1.0     # Pillow rounds between its two passes
+    assert np.abs(out.astype(np.float64) - blocks).mean() < 0.4
+
+
+def test_longest_max_size_keeps_the_aspect_ratio_like_albumentations():
+    x = photo_batch(n=1, h=60, w=100)
+    out = I.LongestMaxSize(max_size_px=40)(image=x)["image"]
+    ref = A.LongestMaxSize(max_size=40, p=1)(image=x[0])["image"]
+    assert out.shape[1:3] == ref.shape[:2] == (24, 40)
+    assert np.abs(out[0].astype(int) - ref.astype(int)).max() <= 1
+
+
+def test_random_resized_crop_regions_follow_scale_and_ratio():
+    t = I.RandomResizedCrop(height=8, width=8, scale_range=(0.2, 0.6), ratio_range=(0.5, 2.0))
+    res = t(image=np.zeros((2000, 64, 64, 1), np.uint8), rng=0, return_params=True)
+    box = res["params"]["children"][0]["box"]
+    w, h = box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]
+    area = w * h / (64 * 64)
+    assert (box[:, :2] >= 0).all() and (box[:, 2:] <= 64).all()
+    assert area.min() > 0.2 * 0.9 and area.max() < 0.6 * 1.1           # whole-pixel rounding only
+    assert (w / h).min() > 0.5 * 0.85 and (w / h).max() < 2.0 * 1.15
+    assert np.median(np.log(w / h)) == pytest.approx(0.0, abs=0.1)     # log-uniform: symmetric around 1
+    assert len({tuple(b) for b in box[:50].tolist()}) == 50            # per-sample draws
+
+
+def test_random_resized_crop_falls_back_to_a_centre_crop():
+    # No region with an aspect ratio of 10 fits a square image: a centre crop clamped to the ratio.
+    t = I.RandomResizedCrop(height=4, width=40, scale_range=(0.5, 1.0), ratio_range=(10.0, 12.0))
+    res = t(image=np.zeros((3, 30, 30, 1), np.uint8), rng=0, return_params=True)
+    assert res["params"]["children"][0]["box"].tolist() == [[0.0, 13.0, 30.0, 16.0]] * 3  # 30 wide, 3 high
+
+
+def test_random_resized_crop_pixels_are_the_resized_region():
+    x = photo_batch(n=3, h=60, w=60)
+    res = I.RandomResizedCrop(height=20, width=20, interpolation="area")(image=x, rng=1, return_params=True)
+    for i, (x0, y0, x1, y1) in enumerate(res["params"]["children"][0]["box"].astype(int).tolist()):
+        ref = np.asarray(Image.fromarray(x[i][y0:y1, x0:x1]).resize((20, 20), Image.Resampling.BOX))
+        assert np.abs(res["image"][i].astype(int) - ref.astype(int)).max() <= 1
+
+
+def test_targets_follow_crop_pad_and_resize_analytically():
+    img = np.zeros((40, 60, 3), np.uint8)
+    mask = np.zeros((40, 60), np.uint8)
+    mask[10:20, 30:40] = 1
+    pipe = ak.Compose([I.Pad(padding_px=(4, 2, 0, 0)), I.Crop(x_min=10, y_min=0, x_max=64, y_max=42),
+                       I.Resize(height=21, width=27)], keypoints_outside="flag")
+    out = pipe(image=img, mask=mask, bboxes=[[30, 10, 40, 20]], bbox_format="pascal_voc",
+               keypoints=[[35.0, 15.0], [1.0, 1.0]])
+    # pad: +4, +2; crop: -10, -0; resize: x * 27/54, y * 21/42
+    assert np.allclose(out["bboxes"], [[(30 + 4 - 10) / 2, (10 + 2) / 2, (40 + 4 - 10) / 2, (20 + 2) / 2]])
+    assert np.allclose(out["keypoints"][0], [(35 + 4 - 10) / 2, (15 + 2) / 2])
+    assert out["keypoints_visible"].tolist() == [True, False]          # (1, 1) was cropped away
+    ys, xs = np.nonzero(out["mask"])
+    assert (xs.min(), xs.max() + 1, ys.min(), ys.max() + 1) == (12, 17, 6, 11)
+
+
+def test_boxes_cut_by_a_crop_are_clipped_or_dropped_with_their_labels():
+    x = np.zeros((1, 50, 50, 3), np.uint8)
+    pipe = ak.Compose([I.Crop(x_min=0, y_min=0, x_max=30, y_max=30)], bbox_min_visibility=0.2)
+    out = pipe(image=x, bboxes=[[[20, 20, 40, 40], [0, 0, 10, 10], [28, 0, 48, 10]]], bbox_labels=[["a", "b", "c"]],
+               bbox_format="pascal_voc")
+    assert out["bboxes"][0].tolist() == [[20.0, 20.0, 30.0, 30.0], [0.0, 0.0, 10.0, 10.0]]  # a keeps 25%, c 10%
+    assert out["bbox_labels"] == [["a", "b"]]
+
+
+def test_yolo_boxes_are_normalised_to_the_new_canvas():
+    out = I.Resize(height=20, width=40)(image=np.zeros((10, 10), np.uint8), bboxes=[[0.5, 0.5, 0.2, 0.4]],
+                                        bbox_format="yolo")
+    assert np.allclose(out["bboxes"], [[0.5, 0.5, 0.2, 0.4]])
+
+
+def test_later_transforms_draw_for_the_new_size():
+    pipe = ak.Compose([I.Resize(height=10, width=12), I.RandomCrop(height=10, width=12), I.Rotate()])
+    out = pipe(image=np.zeros((3, 50, 50, 3), np.uint8), rng=0)
+    assert out["image"].shape == (3, 10, 12, 3)
+    params = pipe.draw_params((50, 50, 3), rng=0)
+    assert params["children"][1]["x0"].tolist() == [0]
+    cifar = ak.Compose([I.Pad(padding_px=4, border_mode="reflect"), I.RandomCrop(height=32, width=32),
+                        I.HorizontalFlip()])
+    assert cifar(image=np.zeros((8, 32, 32, 3), np.uint8), rng=0)["image"].shape == (8, 32, 32, 3)
+
+
+def test_geometry_before_a_crop_is_resampled_first():
+    x = photo_batch(n=2, h=32, w=32)
+    rot = I.Rotate(degrees_range=(15, 15))
+    res = ak.Compose([rot, I.CenterCrop(height=16, width=16)])(image=x, rng=3)
+    assert np.array_equal(res["image"], rot(image=x)["image"][:, 8:24, 8:24])
+
+
+def test_errors_name_the_problem():
+    with pytest.raises(ValueError, match=r"p must be 1\.0"):
+        I.RandomCrop(height=4, width=4, p=0.5)
+    with pytest.raises(ValueError, match="does not fit in 10x10"):
+        I.RandomCrop(height=12, width=4)(image=np.zeros((10, 10), np.uint8))
+    with pytest.raises(ValueError, match="x_max=12"):
+        I.Crop(x_min=0, y_min=0, x_max=12, y_max=4)(image=np.zeros((10, 10), np.uint8))
+    with pytest.raises(ValueError, match="x_max"):
+        I.Crop(x_min=5, y_min=0, x_max=5, y_max=4)
+    with pytest.raises(ValueError, match="must apply to every sample"):
+        ak.Compose([ak.OneOf([I.CenterCrop(height=4, width=4), I.Resize(height=4, width=4)])])(
+            image=np.zeros((6, 10, 10, 1), np.uint8), rng=0)
+    with pytest.raises(ValueError, match="padding_px"):
+        I.Pad(padding_px=(1, 2, 3))
+    with pytest.raises(ValueError, match="interpolation"):
+        I.Resize(height=4, width=4, interpolation="cubic")
+    with pytest.raises(ValueError, match="scale_range"):
+        I.RandomResizedCrop(height=4, width=4, scale_range=(0.0, 1.0))
+
+
+def test_float_images_and_read_only_inputs():
+    x = photo_batch(n=2).astype(np.float32) / 255
+    x.setflags(write=False)
+    for t in (I.RandomCrop(height=20, width=20), I.Pad(padding_px=3, fill=1.0), I.Resize(height=7, width=9),
+              I.RandomResizedCrop(height=9, width=9, interpolation="area")):
+        out = t(image=x, rng=0)["image"]
+        assert out.dtype == np.float32 and 0 <= out.min() and out.max() <= 1
