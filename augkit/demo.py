@@ -51,6 +51,10 @@ def demo_pipelines() -> dict[str, Compose]:
             aki.Erode(radius_px_range=(1, 2), p=0.3), aki.CoarseDropout(holes_range=(1, 3), fill="random"),
             aki.Downscale(scale_range=(0.25, 0.5), p=0.3), aki.Defocus(radius_px_range=(1, 3), p=0.3),
         ]),
+        "random resized crop / pad + random crop": Compose([
+            aki.Pad(padding_px=32, border_mode="reflect"), aki.RandomCrop(height=288, width=288),
+            aki.RandomResizedCrop(height=256, width=256, scale_range=(0.3, 1.0)),
+        ]),
         "grid warp": Compose([aki.GridWarp(num_steps=5, distort_limit=0.4)]),
         "elastic warp": Compose([aki.ElasticWarp(alpha=200.0, sigma=10.0)]),
         "full pipeline + box + keypoints": Compose([

@@ -43,8 +43,9 @@ SIZES = {
 }
 
 
-def rows(A) -> dict[str, tuple[Callable, Callable]]:
-    """Each row: (augkit transform, albumentations transform) with the same parameter ranges."""
+def rows(A) -> dict[str, tuple[Callable, Callable] | Callable]:
+    """Each row: (augkit transform, albumentations transform) with the same parameter ranges, or a
+    function of the image size ``(h, w)`` that returns that pair."""
     pipe_ak = ak.Compose([I.Rotate(degrees_range=(-30, 30)), I.Scale(scale_range=(0.8, 1.2)),
                           I.Contrast(factor_range=(0.5, 1.5)), I.GridWarp(num_steps=5, distort_limit=0.3)])
     pipe_a = A.Compose([A.Rotate(limit=(-30, 30), p=1), A.Affine(scale=(0.8, 1.2), p=1),
@@ -88,6 +89,29 @@ def rows(A) -> dict[str, tuple[Callable, Callable]]:
         "GridWarp": (I.GridWarp(num_steps=5, distort_limit=0.3), A.GridDistortion(num_steps=5, distort_limit=0.3, p=1)),
         "ElasticWarp": (I.ElasticWarp(alpha=30.0, sigma=5.0), A.ElasticTransform(alpha=30.0, sigma=5.0, p=1)),
         "Pipeline (Rotate+Scale+Contrast+GridWarp)": (pipe_ak, pipe_a),
+        **canvas_rows(A),
+    }
+
+
+def canvas_rows(A) -> dict[str, Callable[[int, int], tuple[Callable, Callable]]]:
+    """Crops, pads and resizes: their sizes follow the image size, so each row is built per size."""
+    import cv2
+
+    return {
+        "Crop": lambda h, w: (I.Crop(x_min=w // 8, y_min=h // 8, x_max=w * 7 // 8, y_max=h * 7 // 8),
+                              A.Crop(x_min=w // 8, y_min=h // 8, x_max=w * 7 // 8, y_max=h * 7 // 8, p=1)),
+        "CenterCrop": lambda h, w: (I.CenterCrop(height=h * 3 // 4, width=w * 3 // 4),
+                                    A.CenterCrop(height=h * 3 // 4, width=w * 3 // 4, p=1)),
+        "RandomCrop": lambda h, w: (I.RandomCrop(height=h * 3 // 4, width=w * 3 // 4),
+                                    A.RandomCrop(height=h * 3 // 4, width=w * 3 // 4, p=1)),
+        "Pad (reflect)": lambda h, w: (I.Pad(padding_px=h // 8, border_mode="reflect"),
+                                       A.Pad(padding=h // 8, border_mode=cv2.BORDER_REFLECT_101, p=1)),
+        "Resize (half)": lambda h, w: (I.Resize(height=h // 2, width=w // 2),
+                                                 A.Resize(height=h // 2, width=w // 2, p=1)),
+        "LongestMaxSize (half)": lambda h, w: (I.LongestMaxSize(max_size_px=max(h, w) // 2),
+                                               A.LongestMaxSize(max_size=max(h, w) // 2, p=1)),
+        "RandomResizedCrop": lambda h, w: (I.RandomResizedCrop(height=h, width=w),
+                                           A.RandomResizedCrop(size=(h, w), p=1)),
     }
 
 
@@ -202,7 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(0)
     for size_key in [s.strip() for s in args.sizes.split(",") if s.strip()]:
         for name in wanted:
-            t_ak, t_a = table[name]
+            entry = table[name]
+            _, h, w = SIZES[size_key][:3]
+            t_ak, t_a = entry(h, w) if callable(entry) else entry
             results.append(measure(name, t_ak, t_a, size_key, args.repeats, rng))
             r = results[-1]
             print(f"{name:45s} {r['size']:12s} alb {r['albumentations_img_s']:9.0f}  "

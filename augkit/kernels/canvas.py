@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .degrade import _pil_resize
-from .geometry import invert_matrices, warp_homography_image
+from .geometry import _CV_BORDER, _cv2_for, _cv_fill, invert_matrices, warp_homography_image
 
 __all__ = ["crop_image", "pad_image", "region_matrices", "resize_region_image"]
 
@@ -56,6 +56,19 @@ def pad_image(images: NDArray, pads: tuple[int, int, int, int], border_mode: str
     [9, 1, 2, 3]
     """
     left, top, right, bottom = (int(p) for p in pads)
+    if border_mode not in _CV_BORDER:
+        raise ValueError(f"border_mode must be 'constant', 'edge' or 'reflect', got {border_mode!r}")
+    found = _cv2_for(images) if images.ndim == 4 and min(images.shape[1:3]) > 1 else None
+    if found is not None:  # OpenCV's copyMakeBorder per image: the same pixels, without np.pad's overhead
+        cv2, src = found
+        n, h, w, c = src.shape
+        out = np.empty((n, h + top + bottom, w + left + right, c), src.dtype)
+        mode = getattr(cv2, _CV_BORDER[border_mode])
+        value = _cv_fill(np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,)))
+        for i in range(n):
+            s, d = (src[i, ..., 0], out[i, ..., 0]) if c == 1 else (src[i], out[i])
+            cv2.copyMakeBorder(s, top, bottom, left, right, mode, dst=d, value=value)
+        return out.view(np.bool_) if images.dtype == np.bool_ else out
     widths = [(0, 0), (top, bottom), (left, right)] + [(0, 0)] * (images.ndim - 3)
     if border_mode == "edge":
         return np.pad(images, widths, mode="edge")
@@ -64,8 +77,6 @@ def pad_image(images: NDArray, pads: tuple[int, int, int, int], border_mode: str
         cols = [(0, 0), (0, 0), (left, right)] + [(0, 0)] * (images.ndim - 3)
         out = np.pad(images, rows, mode="reflect" if images.shape[1] > 1 else "edge")
         return np.pad(out, cols, mode="reflect" if images.shape[2] > 1 else "edge")
-    if border_mode != "constant":
-        raise ValueError(f"border_mode must be 'constant', 'edge' or 'reflect', got {border_mode!r}")
     n, h, w = images.shape[:3]
     out = np.empty((n, h + top + bottom, w + left + right, *images.shape[3:]), images.dtype)
     out[...] = np.asarray(fill, dtype=np.float64).astype(images.dtype) if images.dtype != np.bool_ else bool(fill)
@@ -128,5 +139,14 @@ def resize_region_image(images: NDArray, boxes: NDArray, out_hw: tuple[int, int]
         for i, box in enumerate(boxes.tolist()):
             out[i] = _pil_resize(images[i], (w, h), "area", box=tuple(box))
         return out
+    found = _cv2_for(images)
+    if found is not None and np.all(boxes == np.round(boxes)):  # whole-pixel regions: cv2.resize of a view
+        cv2, src = found
+        n, c = src.shape[0], src.shape[3]
+        out = np.empty((n, h, w, c), src.dtype)
+        for i, (x0, y0, x1, y1) in enumerate(boxes.astype(np.intp).tolist()):
+            s, d = (src[i, y0:y1, x0:x1, 0], out[i, ..., 0]) if c == 1 else (src[i, y0:y1, x0:x1], out[i])
+            cv2.resize(s, (w, h), dst=d, interpolation=cv2.INTER_LINEAR)
+        return out.view(np.bool_) if images.dtype == np.bool_ else out
     inverse = invert_matrices(region_matrices(boxes, out_hw))
     return warp_homography_image(images, inverse, out_hw, interpolation=interpolation, border_mode="edge")
