@@ -41,6 +41,7 @@ def demo_pipelines() -> dict[str, Compose]:
         "contrast / brightness / gamma": Compose([
             aki.Contrast(factor_range=(0.5, 1.5)), aki.Brightness(delta_range=(-0.25, 0.25)),
             aki.Gamma(gamma_range=(0.6, 1.6)), aki.ColorJitter(hue_degrees_range=(-30, 30)),
+            aki.CLAHE(clip_limit_range=(1.0, 4.0), p=0.5),
         ]),
         "grey / posterize / blur / invert": Compose([
             aki.ToGray(p=0.5), aki.Posterize(bits_range=(2, 5), p=0.5),

@@ -164,3 +164,61 @@ def test_color_jitter_on_uint8_and_grey():
     grey = make_batch(n=2, channels=1)
     darker = I.ColorJitter(value_range=(0.5, 0.5))(image=grey)["image"]
     np.testing.assert_array_equal(darker, np.rint(grey * 0.5).astype(np.uint8))
+
+
+# --- CLAHE -------------------------------------------------------------------------------
+
+
+def _textured(h: int, w: int, seed: int = 0) -> np.ndarray:
+    yy, xx = np.mgrid[0:h, 0:w]
+    noise = np.random.default_rng(seed).normal(0, 10, (h, w))
+    return np.clip(80 + 40 * np.sin(xx / 7.0) + 30 * np.cos(yy / 5.0) + noise, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(("h", "w", "grid", "clip"), [(64, 64, (8, 8), 2.0), (37, 53, (8, 8), 3.0),
+                                                      (100, 80, (4, 6), 1.5), (7, 9, (2, 3), 4.0)])
+def test_clahe_numpy_kernel_equals_opencv(h, w, grid, clip):
+    import cv2
+
+    from augkit.kernels.clahe import clahe_gray
+
+    img = _textured(h, w)
+    ref = cv2.createCLAHE(clipLimit=clip, tileGridSize=(grid[1], grid[0])).apply(img)
+    assert np.array_equal(clahe_gray(img[None], np.array([clip]), grid)[0], ref)
+
+
+def test_clahe_transform_equalises_luma_and_keeps_chroma():
+    import cv2
+
+    grey = _textured(48, 64)
+    rgb = np.stack([grey, np.clip(grey.astype(int) + 30, 0, 255), grey // 2], axis=-1).astype(np.uint8)
+    out = ak.image.CLAHE(clip_limit_range=(3, 3), tile_grid_size=(4, 4))(image=rgb)["image"]
+    luma = np.rint(rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
+    want = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(4, 4)).apply(luma).astype(float)
+    got = out.astype(float) @ np.array([0.299, 0.587, 0.114])
+    inside = (out > 0).all(axis=-1) & (out < 255).all(axis=-1)          # where no channel was clipped
+    assert np.abs(got - want)[inside].max() <= 1.0
+    shift = out.astype(int) - rgb.astype(int)                          # one luma shift for all channels
+    assert (shift[inside].max(axis=-1) - shift[inside].min(axis=-1)).max() <= 1
+
+
+def test_clahe_grey_equals_opencv_through_the_pipeline_and_draws_per_sample():
+    import cv2
+
+    grey = np.stack([_textured(32, 32, s) for s in range(4)])
+    res = ak.image.CLAHE(clip_limit_range=(1.0, 6.0))(image=grey[..., None], rng=0, return_params=True)
+    limits = res["params"]["children"][0]["clip_limit"]
+    assert len(set(limits.tolist())) == 4
+    for i in range(4):
+        ref = cv2.createCLAHE(clipLimit=float(limits[i]), tileGridSize=(8, 8)).apply(grey[i])
+        assert np.array_equal(res["image"][i, ..., 0], ref)
+
+
+def test_clahe_float_images_and_bad_arguments():
+    x = np.stack([_textured(40, 40)] * 3, axis=-1)[None].astype(np.float32) / 255
+    out = ak.image.CLAHE()(image=x, rng=0)["image"]
+    assert out.dtype == np.float32 and 0 <= out.min() and out.max() <= 1 and out.std() > x.std()
+    with pytest.raises(ValueError, match="clip_limit_range"):
+        ak.image.CLAHE(clip_limit_range=(0, 2))
+    with pytest.raises(ValueError, match="tile_grid_size"):
+        ak.image.CLAHE(tile_grid_size=(8,))

@@ -3,7 +3,7 @@
 Geometric: :class:`Rotate`, :class:`Scale`, :class:`Affine`, :class:`Perspective`,
 :class:`HorizontalFlip`, :class:`VerticalFlip`, :class:`GridWarp`, :class:`ElasticWarp`.
 Photometric: :class:`ColorJitter`, :class:`Contrast`, :class:`Brightness`, :class:`Gamma`, :class:`Invert`,
-:class:`ToGray`, :class:`Posterize`, :class:`Equalize`. Blur: :class:`GaussianBlur`,
+:class:`ToGray`, :class:`Posterize`, :class:`Equalize`, :class:`CLAHE`. Blur: :class:`GaussianBlur`,
 :class:`MotionBlur`, :class:`Defocus`. Noise and degradations: :class:`Downscale`,
 :class:`GaussianNoise`, :class:`SaltPepper`,
 :class:`JpegCompression`, :class:`Erode`, :class:`Dilate` (stroke thickness),
@@ -13,7 +13,7 @@ Photometric: :class:`ColorJitter`, :class:`Contrast`, :class:`Brightness`, :clas
 """
 
 from .canvas import CenterCrop, Crop, LongestMaxSize, Pad, RandomCrop, RandomResizedCrop, Resize
-from .color import Brightness, ColorJitter, Contrast, Equalize, Gamma, Invert, Posterize, ToGray
+from .color import CLAHE, Brightness, ColorJitter, Contrast, Equalize, Gamma, Invert, Posterize, ToGray
 from .degrade import CoarseDropout, Defocus, Dilate, Downscale, Erode, JpegCompression, MotionBlur
 from .filters import GaussianBlur
 from .geometric import Affine, HorizontalFlip, Perspective, Rotate, Scale, VerticalFlip
@@ -21,6 +21,7 @@ from .noise import GaussianNoise, SaltPepper
 from .warps import ElasticWarp, GridWarp
 
 __all__ = [
+    "CLAHE",
     "Affine",
     "Brightness",
     "CenterCrop",

@@ -44,6 +44,7 @@ IMAGE_ENTRIES = {
     "Affine": "ak.image.Affine(degrees_range=(-20, 20), scale_range=(0.8, 1.1), translate_range=(-0.1, 0.1), "
               "shear_degrees_range=(-15, 15))",
     "Brightness": "ak.image.Brightness(delta_range=(-0.3, 0.3))",
+    "CLAHE": "ak.image.CLAHE(clip_limit_range=(2.0, 8.0))",
     "CoarseDropout": 'ak.image.CoarseDropout(holes_range=(2, 5), size_fraction_range=(0.1, 0.25), fill="random")',
     "ColorJitter": "ak.image.ColorJitter(hue_degrees_range=(-60, 60), saturation_range=(0.3, 1.7), "
                    "value_range=(0.7, 1.3))",
