@@ -224,3 +224,37 @@ def test_flip_fast_path_equals_general_path():
         fx = params[0]["active"][i] ^ params[2]["active"][i]
         fy = params[1]["active"][i]
         assert np.array_equal(fast["image"][i], x[i, ::-1 if fy else 1, ::-1 if fx else 1])
+
+
+@pytest.mark.parametrize("k", [-0.4, 0.25])
+def test_optical_distortion_matches_the_analytic_radial_map(k):
+    h, w = 48, 64
+    x = make_batch(n=1, height=h, width=w, channels=1, dtype=np.float32, seed=2)
+    smooth = ndimage.gaussian_filter(x[0, ..., 0], 2.0)[None, ..., None].astype(np.float32)
+    out = I.OpticalDistortion(distortion_range=(k, k))(image=smooth)["image"][0, ..., 0]
+    yy, xx = np.mgrid[0:h, 0:w] + 0.5
+    r2 = ((xx - w / 2) ** 2 + (yy - h / 2) ** 2) / ((w / 2) ** 2 + (h / 2) ** 2)
+    src_x, src_y = w / 2 + (xx - w / 2) * (1 + k * r2) - 0.5, h / 2 + (yy - h / 2) * (1 + k * r2) - 0.5
+    ref = ndimage.map_coordinates(smooth[0, ..., 0], [src_y, src_x], order=1, mode="constant", cval=0.0)
+    inside = (src_x > 1) & (src_x < w - 2) & (src_y > 1) & (src_y < h - 2)
+    assert np.abs(out - ref)[inside].max() < 0.02                    # a smooth image: sub-pixel error only
+
+
+def test_optical_distortion_moves_keypoints_to_where_their_pixels_go():
+    k = 0.3
+    t = I.OpticalDistortion(distortion_range=(k, k))
+    pts = np.array([[50.0, 10.0], [12.0, 40.0], [32.0, 24.0]])
+    out = t(image=np.zeros((48, 64), np.uint8), keypoints=pts)["keypoints"]
+    c, half_diag2 = np.array([32.0, 24.0]), 32.0**2 + 24.0**2
+    back = c + (out - c) * (1 + k * ((out - c) ** 2).sum(axis=1, keepdims=True) / half_diag2)
+    assert np.abs(back - pts).max() < 0.1                                # the analytic map sends them back
+    assert np.linalg.norm(out[0] - c) < np.linalg.norm(pts[0] - c)        # barrel: pulled towards the centre
+
+
+def test_strong_pincushion_drops_what_it_cannot_show():
+    # k = -0.9 folds at rho = D / sqrt(2.7): source points beyond rho (1 + k rho^2) are shown nowhere.
+    out = I.OpticalDistortion(distortion_range=(-0.9, -0.9))(
+        image=np.zeros((40, 40), np.uint8), keypoints=[[0.5, 0.5], [20.0, 25.0]], bboxes=[[0, 0, 40, 40]],
+        bbox_format="pascal_voc")
+    assert len(out["keypoints"]) == 1 and np.all(np.isfinite(out["keypoints"]))
+    assert np.allclose(out["bboxes"], [[0, 0, 40, 40]])        # its content still fills the view

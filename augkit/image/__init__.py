@@ -1,7 +1,8 @@
 """Image transforms: geometric (masks, boxes and keypoints follow) and photometric.
 
 Geometric: :class:`Rotate`, :class:`Scale`, :class:`Affine`, :class:`Perspective`,
-:class:`HorizontalFlip`, :class:`VerticalFlip`, :class:`GridWarp`, :class:`ElasticWarp`.
+:class:`HorizontalFlip`, :class:`VerticalFlip`, :class:`GridWarp`, :class:`ElasticWarp`,
+:class:`OpticalDistortion`.
 Photometric: :class:`ColorJitter`, :class:`Contrast`, :class:`Brightness`, :class:`Gamma`, :class:`Invert`,
 :class:`ToGray`, :class:`Posterize`, :class:`Equalize`, :class:`CLAHE`. Blur: :class:`GaussianBlur`,
 :class:`MotionBlur`, :class:`Defocus`. Noise and degradations: :class:`Downscale`,
@@ -18,7 +19,7 @@ from .degrade import CoarseDropout, Defocus, Dilate, Downscale, Erode, JpegCompr
 from .filters import GaussianBlur
 from .geometric import Affine, HorizontalFlip, Perspective, Rotate, Scale, VerticalFlip
 from .noise import GaussianNoise, SaltPepper
-from .warps import ElasticWarp, GridWarp
+from .warps import ElasticWarp, GridWarp, OpticalDistortion
 
 __all__ = [
     "CLAHE",
@@ -44,6 +45,7 @@ __all__ = [
     "JpegCompression",
     "LongestMaxSize",
     "MotionBlur",
+    "OpticalDistortion",
     "Pad",
     "Perspective",
     "Posterize",

@@ -1,4 +1,4 @@
-"""Non-linear warps: a random grid warp and the classic elastic warp.
+"""Non-linear warps: a random grid warp, the classic elastic warp and a lens distortion.
 
 Both are inverse displacement fields (see :mod:`augkit.kernels.fields`); boxes and
 keypoints follow by inverting the field at their positions.
@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.transform import GeometricTransform, Meta, Params
-from ..core.validate import check_int, check_number
-from ..kernels.fields import DisplacementField, elastic_displacements, grid_node_displacements
+from ..core.validate import check_int, check_number, check_range
+from ..kernels.fields import DisplacementField, RadialField, elastic_displacements, grid_node_displacements
 
-__all__ = ["ElasticWarp", "GridWarp"]
+__all__ = ["ElasticWarp", "GridWarp", "OpticalDistortion"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,3 +101,39 @@ class ElasticWarp(GeometricTransform):
 
     def field(self, params: Params, meta: Meta) -> DisplacementField:
         return elastic_displacements(params["seed"], meta.height, meta.width, alpha=self.alpha, sigma=self.sigma)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpticalDistortion(GeometricTransform):
+    """Barrel or pincushion lens distortion with a coefficient drawn per sample.
+
+    The output point ``p`` shows the input at ``c + (p - c) * (1 + k r**2)``, where ``c`` is the
+    centre and ``r`` the distance from it over half the diagonal: ``k > 0`` is barrel distortion
+    (wide-angle and phone lenses; the corners read from outside the image and are filled),
+    ``k < 0`` pincushion (telephoto). Masks, boxes and keypoints follow.
+
+    Parameters
+    ----------
+    distortion_range : (float, float)
+        Interval of ``k``, within [-1, 1].
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> t = ak.image.OpticalDistortion(distortion_range=(0.2, 0.2))
+    >>> out = t(image=np.zeros((40, 40), np.uint8), keypoints=[[35.0, 20.0]])
+    >>> round(float(out["keypoints"][0, 0]), 1)     # pulled towards the centre (20, 20)
+    34.3
+    """
+
+    distortion_range: tuple[float, float] = (-0.2, 0.2)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("distortion_range", check_range("distortion_range", self.distortion_range, low=-1.0, high=1.0))
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        return {"k": rng.uniform(*self.distortion_range, size=meta.n)}
+
+    def field(self, params: Params, meta: Meta) -> RadialField:
+        return RadialField(params["k"], meta.height, meta.width)

@@ -84,17 +84,19 @@ def box_outline_points(boxes: NDArray, per_edge: int = 1) -> NDArray[np.float64]
 
 
 def boxes_from_points(points: NDArray) -> NDArray[np.float64]:
-    """Axis-aligned boxes around ``(m, k, 2)`` point sets (``nan`` points are ignored).
+    """Axis-aligned boxes around ``(m, k, 2)`` point sets (``nan`` points are ignored; a set of
+    ``nan`` points only gives a ``nan`` box, without a warning).
 
     Examples
     --------
     >>> boxes_from_points(np.array([[[1.0, 5.0], [3.0, 2.0]]])).tolist()
     [[1.0, 2.0, 3.0, 5.0]]
+    >>> boxes_from_points(np.full((1, 2, 2), np.nan)).tolist()
+    [[nan, nan, nan, nan]]
     """
-    with np.errstate(invalid="ignore"):
-        lo = np.nanmin(points, axis=1) if points.size else np.zeros((0, 2))
-        hi = np.nanmax(points, axis=1) if points.size else np.zeros((0, 2))
-    return np.concatenate([lo, hi], axis=1)
+    if not points.size:
+        return np.zeros((points.shape[0], 4))
+    return np.concatenate([np.fmin.reduce(points, axis=1), np.fmax.reduce(points, axis=1)], axis=1)
 
 
 def clip_boxes(boxes: NDArray, height: int, width: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

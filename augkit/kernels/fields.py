@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from .backend import opencv
 from .streams import per_sample_generators
 
-__all__ = ["DisplacementField", "elastic_displacements", "grid_node_displacements"]
+__all__ = ["DisplacementField", "RadialField", "elastic_displacements", "grid_node_displacements"]
 
 
 @dataclass(frozen=True)
@@ -163,6 +163,70 @@ def grid_node_displacements(
     spacing = (width / gw, height / gh)
     nodes = np.asarray(offsets, dtype=np.float64) * np.array(spacing)
     return DisplacementField(nodes, (0.0, 0.0), spacing)
+
+
+class RadialField:
+    """Inverse field of a radial lens distortion, evaluated exactly (no node grid).
+
+    Output point ``p`` reads ``c + (p - c) * (1 + k r**2)``, ``c`` the image centre and ``r`` the
+    distance from it over half the diagonal (1 at the corners): ``k > 0`` is barrel distortion,
+    ``k < 0`` pincushion. Same interface as :class:`DisplacementField`.
+
+    Examples
+    --------
+    >>> f = RadialField(np.array([0.5]), 20, 20)
+    >>> f.source(np.array([0.0]), np.array([0.0]), np.array([0]))      # a corner reads further out
+    (array([-5.]), array([-5.]))
+    >>> [round(float(v[0]), 6) for v in f.forward(np.array([-5.0]), np.array([-5.0]), np.array([0]))]
+    [0.0, 0.0]
+    """
+
+    def __init__(self, ks: NDArray, height: int, width: int) -> None:
+        self.ks = np.asarray(ks, dtype=np.float64)
+        self.height, self.width = height, width
+        self.cx, self.cy = width / 2.0, height / 2.0
+        self.inv_d2 = 1.0 / (self.cx**2 + self.cy**2)
+
+    def displacement(self, x: NDArray, y: NDArray, sample: NDArray) -> tuple[NDArray, NDArray]:
+        """``(dx, dy)`` read at points ``(x, y)`` of samples ``sample`` (continuous coordinates)."""
+        dx, dy = np.asarray(x, np.float64) - self.cx, np.asarray(y, np.float64) - self.cy
+        gain = self.ks[np.asarray(sample, np.intp)] * (dx * dx + dy * dy) * self.inv_d2
+        return dx * gain, dy * gain
+
+    def source(self, x: NDArray, y: NDArray, sample: NDArray) -> tuple[NDArray, NDArray]:
+        """Source coordinates read by output points ``(x, y)`` (continuous coordinates)."""
+        dx, dy = self.displacement(x, y, sample)
+        return x + dx, y + dy
+
+    def source_on_grid(self, height: int, width: int) -> tuple[NDArray, NDArray]:
+        """Source *index* coordinates of every output pixel, float32 ``(n, height, width)`` each."""
+        dx = (np.arange(width, dtype=np.float32) + np.float32(0.5 - self.cx))[None, None, :]
+        dy = (np.arange(height, dtype=np.float32) + np.float32(0.5 - self.cy))[None, :, None]
+        scale = 1 + (self.ks.astype(np.float32) * np.float32(self.inv_d2))[:, None, None] * (dx * dx + dy * dy)
+        return dx * scale + np.float32(self.cx - 0.5), dy * scale + np.float32(self.cy - 0.5)
+
+    def forward(self, x: NDArray, y: NDArray, sample: NDArray, *, iterations: int = 30) -> tuple[NDArray, NDArray]:
+        """Where source points ``(x, y)`` land: along each ray, Newton on ``rho (1 + k rho**2 / D**2) = s``.
+
+        With ``k < 0`` the map folds at ``rho = D / sqrt(-3 k)``; source points beyond what it
+        reaches there are shown nowhere: they are placed on their ray at twice the half-diagonal,
+        outside the canvas, so keypoints are flagged as outside and box outlines are clipped to
+        the canvas (a box around the whole image still covers it).
+        """
+        dx, dy = np.asarray(x, np.float64) - self.cx, np.asarray(y, np.float64) - self.cy
+        s = np.hypot(dx, dy)
+        a = self.ks[np.asarray(sample, np.intp)] * self.inv_d2
+        rho_max = np.where(a < 0, 1.0 / np.sqrt(np.maximum(-3.0 * a, 1e-300)), np.inf)
+        reach = np.where(a < 0, rho_max * (1 + a * rho_max**2), np.inf)
+        rho = np.minimum(s, rho_max)
+        for _ in range(iterations):
+            step = (rho + a * rho**3 - s) / np.maximum(1 + 3 * a * rho * rho, 1e-9)
+            rho = np.clip(rho - step, 0.0, rho_max)
+            if np.all(np.abs(step) < 1e-9):
+                break
+        ratio = np.divide(rho, s, out=np.ones_like(s), where=s > 0)
+        ratio = np.where(s <= reach, ratio, 2.0 / np.sqrt(self.inv_d2) / np.maximum(s, 1e-12))
+        return self.cx + dx * ratio, self.cy + dy * ratio
 
 
 def elastic_displacements(

@@ -63,6 +63,7 @@ IMAGE_ENTRIES = {
     "Invert": "ak.image.Invert()",
     "JpegCompression": "ak.image.JpegCompression(quality_range=(3, 20))",
     "MotionBlur": "ak.image.MotionBlur(length_px_range=(9, 25))",
+    "OpticalDistortion": "ak.image.OpticalDistortion(distortion_range=(-0.4, 0.4))",
     "Perspective": "ak.image.Perspective(distortion_range=(0.1, 0.25))",
     "Posterize": "ak.image.Posterize(bits_range=(1, 3))",
     "Rotate": "ak.image.Rotate(degrees_range=(-45, 45))",
