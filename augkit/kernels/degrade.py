@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .backend import opencv
+from .geometry import _cv2_for
 
 __all__ = ["dropout_image", "jpeg_image", "morphology_image", "motion_blur_image", "motion_kernel"]
 
@@ -227,6 +228,27 @@ def downscale_image(images: NDArray, scales: NDArray, upscale: str = "bilinear",
         raise ValueError(f"downscale must be 'area', 'bilinear' or 'nearest', got {downscale!r}")
     h, w = images.shape[1:3]
     out = np.empty_like(images)
+    if downscale == upscale == "nearest":
+        sizes = [(max(1, round(h * s)), max(1, round(w * s))) for s in np.asarray(scales, np.float64).tolist()]
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, size in enumerate(sizes):
+            groups.setdefault(size, []).append(i)
+        if len(groups) * 4 <= len(sizes) or _cv2_for(images) is None:  # few sizes: one gather per size
+            for (sh, sw), members in groups.items():
+                rows = _nearest_index(h, sh)[_nearest_index(sh, h)]
+                cols = _nearest_index(w, sw)[_nearest_index(sw, w)]
+                idx = np.asarray(members)
+                out[idx] = images.take(idx, axis=0).take(rows, axis=1).take(cols, axis=2)
+            return out
+    found = _cv2_for(images) if downscale == upscale == "nearest" else None
+    if found is not None:  # cv2's INTER_NEAREST_EXACT reads the same pixel centres as the index maps
+        cv2, src = found
+        c = src.shape[3]
+        for i, s in enumerate(np.asarray(scales, np.float64).tolist()):
+            small = cv2.resize(src[i, ..., 0] if c == 1 else src[i], (max(1, round(w * s)), max(1, round(h * s))),
+                               interpolation=cv2.INTER_NEAREST_EXACT)
+            cv2.resize(small, (w, h), dst=out[i, ..., 0] if c == 1 else out[i], interpolation=cv2.INTER_NEAREST_EXACT)
+        return out
     for i, s in enumerate(np.asarray(scales, np.float64).tolist()):
         sw, sh = max(1, round(w * s)), max(1, round(h * s))
         img = images[i]
