@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -9,7 +11,28 @@ from .color import color_channels
 from .geometry import CHUNK_PIXELS
 from .streams import per_sample_generators
 
-__all__ = ["gaussian_noise_image", "salt_pepper_image"]
+__all__ = ["gaussian_noise_image", "normal_table", "salt_pepper_image"]
+
+#: Entries of the inverse-CDF table that Gaussian image noise is drawn from.
+NORMAL_TABLE_SIZE = 1 << 16
+
+
+@cache
+def normal_table() -> NDArray[np.float32]:
+    """Standard normal quantiles at ``(i + 0.5) / 65536``: noise is drawn by indexing it with
+    uniform 16-bit integers, three times faster than NumPy's ziggurat. The distribution is the
+    normal one quantised in probability steps of 1/65536 and cut at +-4.32 standard deviations
+    (std 0.99999), which no 8-bit image can tell apart.
+
+    Examples
+    --------
+    >>> t = normal_table()
+    >>> len(t), round(float(t.std()), 4), round(float(t.max()), 2)
+    (65536, 1.0, 4.32)
+    """
+    from scipy.special import ndtri
+
+    return ndtri((np.arange(NORMAL_TABLE_SIZE) + 0.5) / NORMAL_TABLE_SIZE).astype(np.float32)
 
 
 def gaussian_noise_image(images: NDArray, stds: NDArray, seeds: NDArray, *, per_channel: bool = True) -> NDArray:
@@ -32,12 +55,14 @@ def gaussian_noise_image(images: NDArray, stds: NDArray, seeds: NDArray, *, per_
     out = np.empty_like(images)
     stds = np.asarray(stds, dtype=np.float32) * full
     gens = per_sample_generators(seeds)
+    table = normal_table()
     per = max(1, min(CHUNK_PIXELS // (h * w), -(-n // 4)))  # bounded float temporaries
     for a in range(0, n, per):  # draw per sample (exact replay), then add for a whole chunk at once
         b = min(n, a + per)
         noise = np.empty((b - a, h, w, color if per_channel else 1), np.float32)
         for k in range(b - a):
-            next(gens).standard_normal(noise.shape[1:], dtype=np.float32, out=noise[k])
+            draws = next(gens).integers(0, NORMAL_TABLE_SIZE, size=noise.shape[1:], dtype=np.uint16)
+            np.take(table, draws, out=noise[k])
         noise *= stds[a:b, None, None, None]
         noisy = images[a:b, ..., :color] + noise
         if images.dtype == np.uint8:
