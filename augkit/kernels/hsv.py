@@ -1,7 +1,8 @@
 """Hue, saturation and value adjustments, vectorized over a batch (HSV as in :mod:`colorsys`).
 
-With OpenCV the float32 colour conversions run in ``cvtColor`` (the whole batch as one tall
-image); the NumPy path computes the same HSV model.
+With OpenCV the float32 colour conversions run in ``cvtColor``, on chunks of about 64K pixels
+(several small images as one tall image, or one large image) so that the float temporaries stay
+in cache; the NumPy path computes the same HSV model.
 """
 
 from __future__ import annotations
@@ -69,25 +70,50 @@ def jitter_hsv_image(images: NDArray, hue_shift: NDArray, saturation: NDArray, v
         out[..., :1] = np.rint(res) if images.dtype == np.uint8 else res
         return out
     cv2 = opencv()
+    if cv2 is not None:
+        return _jitter_opencv(cv2, images, out, hue_shift, saturation, value, top)
     rgb = images[..., :3].astype(np.float32)
     if top != 1.0:
         rgb *= np.float32(1.0 / top)
     shift = np.asarray(hue_shift, np.float32).reshape(n, 1, 1)
     sat = np.asarray(saturation, np.float32).reshape(n, 1, 1)
     val = np.asarray(value, np.float32).reshape(n, 1, 1)
-    if cv2 is not None:  # per-pixel conversions: the batch goes through as one tall image
-        nh, w = n * images.shape[1], images.shape[2]
-        hsv = cv2.cvtColor(rgb.reshape(nh, w, 3), cv2.COLOR_RGB2HSV).reshape(rgb.shape)  # H in degrees
-        hsv[..., 0] = (hsv[..., 0] + shift * 360.0) % 360.0
-        hsv[..., 1] = np.clip(hsv[..., 1] * sat, 0.0, 1.0)
-        hsv[..., 2] = np.clip(hsv[..., 2] * val, 0.0, 1.0)
-        res = cv2.cvtColor(hsv.reshape(nh, w, 3), cv2.COLOR_HSV2RGB).reshape(rgb.shape)
-    else:
-        h, s, v = rgb_to_hsv(rgb)
-        h = (h + shift) % 1.0
-        s = np.clip(s * sat, 0.0, 1.0)
-        v = np.clip(v * val, 0.0, 1.0)
-        res = hsv_to_rgb(h, s, v)
+    h, s, v = rgb_to_hsv(rgb)
+    h = (h + shift) % 1.0
+    s = np.clip(s * sat, 0.0, 1.0)
+    v = np.clip(v * val, 0.0, 1.0)
+    res = hsv_to_rgb(h, s, v)
     res *= np.float32(top)
     out[..., :3] = np.clip(np.rint(res), 0, 255) if images.dtype == np.uint8 else res
+    return out
+
+
+#: Pixels converted per OpenCV call (several small images stacked, or one large one).
+CHUNK_PIXELS = 1 << 16
+
+
+def _jitter_opencv(cv2: object, images: NDArray, out: NDArray, hue_shift: NDArray, saturation: NDArray,
+                   value: NDArray, top: float) -> NDArray:
+    n, height, width = images.shape[:3]
+    per = max(1, CHUNK_PIXELS // (height * width))
+    shifts = ((np.asarray(hue_shift, np.float64) % 1.0) * 360.0).astype(np.float32)
+    sats, vals = np.asarray(saturation, np.float32), np.asarray(value, np.float32)
+    for a in range(0, n, per):
+        b = min(n, a + per)
+        k = b - a
+        rgb = images[a:b, ..., :3].astype(np.float32)
+        if top != 1.0:
+            rgb *= np.float32(1.0 / top)
+        hsv = cv2.cvtColor(rgb.reshape(k * height, width, 3), cv2.COLOR_RGB2HSV)  # H in degrees
+        for j in range(k):  # per image: OpenCV's scalar arithmetic on its rows of the chunk
+            view = hsv[j * height:(j + 1) * height]
+            cv2.multiply(view, (1.0, float(sats[a + j]), float(vals[a + j]), 0.0), dst=view)
+            cv2.add(view, (float(shifts[a + j]), 0.0, 0.0, 0.0), dst=view)  # HSV2RGB wraps H >= 360 itself
+            cv2.min(view, (720.0, 1.0, 1.0, 0.0), dst=view)
+        res = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+        if images.dtype == np.uint8:  # saturate_cast: rounds half to even, as np.rint, and clips
+            out[a:b, ..., :3] = cv2.convertScaleAbs(res, alpha=255.0).reshape(k, height, width, 3)
+        else:
+            np.clip(res, 0.0, 1.0, out=res)
+            out[a:b, ..., :3] = res.reshape(k, height, width, 3)
     return out
