@@ -139,27 +139,26 @@ def test_ratio_chart_draws_a_bar_per_value_on_a_log_axis():
     assert thirty == pytest.approx(ten + (ten - one) * np.log10(3), rel=0.01)
 
 
-def test_every_public_object_has_a_runnable_example():
-    missing = []
+def documented_objects():
+    """(qualified name, object) for every name the API reference documents."""
     for module_name in augkit_docs.API_MODULES:
         mod = importlib.import_module(module_name)
         for name in augkit_docs.public_names(module_name):
-            obj = getattr(mod, name)
-            if (inspect.isclass(obj) or callable(obj)) and ">>>" not in (inspect.getdoc(obj) or ""):
-                missing.append(f"{module_name}.{name}")
+            yield f"{module_name}.{name}", getattr(mod, name)
+
+
+def test_every_public_object_has_a_runnable_example():
+    missing = [qual for qual, obj in documented_objects()
+               if (inspect.isclass(obj) or callable(obj)) and ">>>" not in (inspect.getdoc(obj) or "")]
     assert not missing, f"add an Examples section (run as a doctest) to: {missing}"
 
 
 def test_every_documented_method_is_shown_by_an_example():
     # The API pages list the methods of non-transform classes; each is run in its own example or
     # in its class's.
-    missing = []
-    for module_name in augkit_docs.API_MODULES:
-        mod = importlib.import_module(module_name)
-        for name in augkit_docs.public_names(module_name):
-            obj = getattr(mod, name)
-            if inspect.isclass(obj) and not augkit_docs.is_plain_transform(obj):
-                missing += [f"{module_name}.{name}.{m}" for m in augkit_docs.methods_without_example(obj)]
+    missing = [f"{qual}.{m}" for qual, obj in documented_objects()
+               if inspect.isclass(obj) and not augkit_docs.is_plain_transform(obj)
+               for m in augkit_docs.methods_without_example(obj)]
     assert not missing, f"add examples for: {missing}"
 
 

@@ -42,6 +42,28 @@ def _crop_matrices(params: Params) -> NDArray:
     return _translations(-np.asarray(params["x0"], np.float64), -np.asarray(params["y0"], np.float64))
 
 
+class _Window:
+    """What CenterCrop and RandomCrop share (a mixin: no fields, not a Transform): a ``height x
+    width`` window whose corner ``(x0, y0)`` each one draws in its own ``sample``."""
+
+    height: int
+    width: int
+
+    def __post_init__(self) -> None:
+        super().__post_init__()  # type: ignore[misc]
+        self._set("height", check_int("height", self.height, low=1))  # type: ignore[attr-defined]
+        self._set("width", check_int("width", self.width, low=1))  # type: ignore[attr-defined]
+
+    def output_size(self, meta: Meta) -> tuple[int, int]:
+        return self.height, self.width
+
+    def matrices(self, params: Params, meta: Meta) -> NDArray:
+        return _crop_matrices(params)
+
+    def apply_canvas(self, images: NDArray, params: Params, meta: Meta, is_mask: bool) -> NDArray:
+        return _crop_apply(images, params, (self.height, self.width))
+
+
 @dataclass(frozen=True, kw_only=True)
 class Crop(CanvasTransform):
     """Cut the fixed region ``[x_min, x_max) x [y_min, y_max)`` (pixels) out of every image.
@@ -89,7 +111,7 @@ class Crop(CanvasTransform):
 
 
 @dataclass(frozen=True, kw_only=True)
-class CenterCrop(CanvasTransform):
+class CenterCrop(_Window, CanvasTransform):
     """Cut a ``height x width`` window out of the middle of every image.
 
     Parameters
@@ -108,28 +130,14 @@ class CenterCrop(CanvasTransform):
     height: int = 1
     width: int = 1
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self._set("height", check_int("height", self.height, low=1))
-        self._set("width", check_int("width", self.width, low=1))
-
-    def output_size(self, meta: Meta) -> tuple[int, int]:
-        return self.height, self.width
-
     def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
         _fits("CenterCrop", self.height, self.width, meta)
         return {"x0": np.full(meta.n, (meta.width - self.width) // 2),
                 "y0": np.full(meta.n, (meta.height - self.height) // 2)}
 
-    def matrices(self, params: Params, meta: Meta) -> NDArray:
-        return _crop_matrices(params)
-
-    def apply_canvas(self, images: NDArray, params: Params, meta: Meta, is_mask: bool) -> NDArray:
-        return _crop_apply(images, params, (self.height, self.width))
-
 
 @dataclass(frozen=True, kw_only=True)
-class RandomCrop(CanvasTransform):
+class RandomCrop(_Window, CanvasTransform):
     """Cut a ``height x width`` window at a position drawn per sample (uniform over whole pixels).
 
     Parameters
@@ -149,24 +157,10 @@ class RandomCrop(CanvasTransform):
     height: int = 1
     width: int = 1
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self._set("height", check_int("height", self.height, low=1))
-        self._set("width", check_int("width", self.width, low=1))
-
-    def output_size(self, meta: Meta) -> tuple[int, int]:
-        return self.height, self.width
-
     def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
         _fits("RandomCrop", self.height, self.width, meta)
         return {"x0": rng.integers(0, meta.width - self.width + 1, size=meta.n),
                 "y0": rng.integers(0, meta.height - self.height + 1, size=meta.n)}
-
-    def matrices(self, params: Params, meta: Meta) -> NDArray:
-        return _crop_matrices(params)
-
-    def apply_canvas(self, images: NDArray, params: Params, meta: Meta, is_mask: bool) -> NDArray:
-        return _crop_apply(images, params, (self.height, self.width))
 
 
 def _check_padding(value: Any) -> tuple[int, int, int, int]:
