@@ -7,6 +7,7 @@ than per-pixel noise (see :mod:`augkit.image.noise`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -103,8 +104,26 @@ def _draw_radius(t: PixelTransform, rng: np.random.Generator, meta: Meta) -> Par
     return {"radius_px": rng.integers(lo, hi + 1, size=meta.n)}
 
 
+class _Morphology:
+    """What Erode and Dilate share (a mixin: no fields, not a Transform): the radius checks and
+    draws, and the kernel call with the class's ``operation``."""
+
+    radius_px_range: tuple[int, int]
+    operation: ClassVar[str]
+
+    def __post_init__(self) -> None:
+        super().__post_init__()  # type: ignore[misc]
+        _check_radius(self)  # type: ignore[arg-type]
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        return _draw_radius(self, rng, meta)  # type: ignore[arg-type]
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        return morphology_image(images, params["radius_px"], self.operation)
+
+
 @dataclass(frozen=True, kw_only=True)
-class Erode(PixelTransform):
+class Erode(_Morphology, PixelTransform):
     """Grey erosion (local minimum over a disk): dark strokes on a light page get thicker.
 
     Parameters
@@ -121,20 +140,11 @@ class Erode(PixelTransform):
     """
 
     radius_px_range: tuple[int, int] = (1, 2)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _check_radius(self)
-
-    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
-        return _draw_radius(self, rng, meta)
-
-    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
-        return morphology_image(images, params["radius_px"], "erosion")
+    operation: ClassVar[str] = "erosion"
 
 
 @dataclass(frozen=True, kw_only=True)
-class Dilate(PixelTransform):
+class Dilate(_Morphology, PixelTransform):
     """Grey dilation (local maximum over a disk): dark strokes on a light page get thinner.
 
     Parameters
@@ -151,16 +161,7 @@ class Dilate(PixelTransform):
     """
 
     radius_px_range: tuple[int, int] = (1, 2)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _check_radius(self)
-
-    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
-        return _draw_radius(self, rng, meta)
-
-    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
-        return morphology_image(images, params["radius_px"], "dilation")
+    operation: ClassVar[str] = "dilation"
 
 
 @dataclass(frozen=True, kw_only=True)
