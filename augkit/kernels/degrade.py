@@ -125,8 +125,11 @@ def motion_blur_image(images: NDArray, lengths: NDArray, angles_deg: NDArray) ->
 
 @lru_cache(maxsize=64)
 def _disk(radius: int) -> NDArray[np.uint8]:
+    """Disk footprint of ``radius`` pixels (cached; read-only)."""
     yy, xx = np.mgrid[-radius: radius + 1, -radius: radius + 1]
-    return (xx * xx + yy * yy <= radius * radius + radius).astype(np.uint8)
+    disk = (xx * xx + yy * yy <= radius * radius + radius).astype(np.uint8)
+    disk.setflags(write=False)
+    return disk
 
 
 def morphology_image(images: NDArray, radii: NDArray, operation: str) -> NDArray:
