@@ -60,9 +60,11 @@ def gaussian_noise_image(images: NDArray, stds: NDArray, seeds: NDArray, *, per_
     for a in range(0, n, per):  # draw per sample (exact replay), then add for a whole chunk at once
         b = min(n, a + per)
         noise = np.empty((b - a, h, w, color if per_channel else 1), np.float32)
-        for k in range(b - a):
-            draws = next(gens).integers(0, NORMAL_TABLE_SIZE, size=noise.shape[1:], dtype=np.uint16)
-            np.take(table, draws, out=noise[k])
+        count = noise[0].size
+        for k in range(b - a):  # 16-bit table indices straight from the bit generator's raw output
+            raw = next(gens).bit_generator.random_raw(-(-count // 4))
+            draws = raw.view(np.uint16)[:count].reshape(noise.shape[1:])
+            np.take(table, draws, out=noise[k], mode="clip")
         noise *= stds[a:b, None, None, None]
         noisy = images[a:b, ..., :color] + noise
         if images.dtype == np.uint8:
