@@ -89,6 +89,8 @@ def rows(A) -> dict[str, tuple[Callable, Callable] | Callable]:
                                           hole_width_range=(0.1, 0.2), fill=0, p=1)),
         "GridWarp": (I.GridWarp(num_steps=5, distort_limit=0.3), A.GridDistortion(num_steps=5, distort_limit=0.3, p=1)),
         "ElasticWarp": (I.ElasticWarp(alpha=30.0, sigma=5.0), A.ElasticTransform(alpha=30.0, sigma=5.0, p=1)),
+        "PiecewiseAffine": (I.PiecewiseAffine(scale_range=(0.03, 0.05), num_rows=4, num_cols=4),
+                            A.PiecewiseAffine(scale=(0.03, 0.05), nb_rows=4, nb_cols=4, p=1)),
         "OpticalDistortion": (I.OpticalDistortion(distortion_range=(-0.3, 0.3)),
                               A.OpticalDistortion(distort_limit=(-0.3, 0.3), p=1)),
         "Pipeline (Rotate+Scale+Contrast+GridWarp)": (pipe_ak, pipe_a),

@@ -46,6 +46,7 @@ EXAMPLE_ARGS = {
     "Dilate": lambda: I.Dilate(radius_px_range=(1, 2), p=0.8),
     "CoarseDropout": lambda: I.CoarseDropout(holes_range=(0, 4), size_fraction_range=(0.1, 0.4), fill="random"),
     "CLAHE": lambda: I.CLAHE(clip_limit_range=(5.0, 40.0), tile_grid_size=(2, 2)),  # tiles of 120 px: limits 2-18
+    "PiecewiseAffine": lambda: I.PiecewiseAffine(scale_range=(0.02, 0.06), num_rows=3, num_cols=5, p=0.8),
     "OpticalDistortion": lambda: I.OpticalDistortion(distortion_range=(-0.5, 0.5), p=0.8),
     "Crop": lambda: I.Crop(x_min=2, y_min=3, x_max=15, y_max=20),
     "CenterCrop": lambda: I.CenterCrop(height=15, width=11),

@@ -258,3 +258,33 @@ def test_strong_pincushion_drops_what_it_cannot_show():
         bbox_format="pascal_voc")
     assert len(out["keypoints"]) == 1 and np.all(np.isfinite(out["keypoints"]))
     assert np.allclose(out["bboxes"], [[0, 0, 40, 40]])        # its content still fills the view
+
+
+def test_piecewise_affine_is_affine_on_each_triangle():
+    import cv2
+
+    t = I.PiecewiseAffine(scale_range=(0.05, 0.05), num_rows=3, num_cols=4)
+    meta = ak.core.Meta(n=1, height=40, width=60, channels=1, dtype=np.dtype(np.uint8))
+    f = t.field(t.sample(np.random.default_rng(5), meta), meta)
+    sx, sy = f.spacing
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        i, j = int(rng.integers(0, 2)), int(rng.integers(0, 3))     # cell row, column
+        corners = [(j, i), (j + 1, i), (j + 1, i + 1)] if rng.random() < 0.5 else [(j, i), (j, i + 1), (j + 1, i + 1)]
+        dst = np.array([[c * sx, r * sy] for c, r in corners], np.float32)
+        src = dst + np.array([f.nodes[0, r, c] for c, r in corners], np.float32)
+        affine = cv2.getAffineTransform(dst, src)                   # output triangle -> source triangle
+        w = rng.dirichlet([1, 1, 1])                                # a point inside the triangle
+        p = w @ dst
+        got = np.array(f.source(np.array([p[0]]), np.array([p[1]]), np.array([0]))).ravel()
+        assert np.allclose(got, affine @ np.array([p[0], p[1], 1.0]), atol=1e-4)
+
+
+def test_piecewise_affine_keypoints_land_where_their_pixels_go():
+    t = I.PiecewiseAffine(scale_range=(0.04, 0.04), num_rows=4, num_cols=4)
+    res = t(image=np.zeros((48, 64), np.uint8), keypoints=[[20.0, 20.0], [40.0, 30.0]], rng=2, return_params=True)
+    meta = ak.core.Meta(n=1, height=48, width=64, channels=1, dtype=np.dtype(np.uint8))
+    f = t.field(res["params"]["children"][0], meta)
+    pts = res["keypoints"]
+    back = np.stack(f.source(pts[:, 0], pts[:, 1], np.zeros(len(pts), int)), axis=1)
+    assert np.abs(back - [[20.0, 20.0], [40.0, 30.0]]).max() < 1e-3

@@ -2,7 +2,7 @@
 
 Geometric: :class:`Rotate`, :class:`Scale`, :class:`Affine`, :class:`Perspective`,
 :class:`HorizontalFlip`, :class:`VerticalFlip`, :class:`GridWarp`, :class:`ElasticWarp`,
-:class:`OpticalDistortion`.
+:class:`OpticalDistortion`, :class:`PiecewiseAffine`.
 Photometric: :class:`ColorJitter`, :class:`Contrast`, :class:`Brightness`, :class:`Gamma`, :class:`Invert`,
 :class:`ToGray`, :class:`Posterize`, :class:`Equalize`, :class:`CLAHE`. Blur: :class:`GaussianBlur`,
 :class:`MotionBlur`, :class:`Defocus`. Noise and degradations: :class:`Downscale`,
@@ -19,7 +19,7 @@ from .degrade import CoarseDropout, Defocus, Dilate, Downscale, Erode, JpegCompr
 from .filters import GaussianBlur
 from .geometric import Affine, HorizontalFlip, Perspective, Rotate, Scale, VerticalFlip
 from .noise import GaussianNoise, SaltPepper
-from .warps import ElasticWarp, GridWarp, OpticalDistortion
+from .warps import ElasticWarp, GridWarp, OpticalDistortion, PiecewiseAffine
 
 __all__ = [
     "CLAHE",
@@ -48,6 +48,7 @@ __all__ = [
     "OpticalDistortion",
     "Pad",
     "Perspective",
+    "PiecewiseAffine",
     "Posterize",
     "RandomCrop",
     "RandomResizedCrop",

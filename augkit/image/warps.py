@@ -1,4 +1,5 @@
-"""Non-linear warps: a random grid warp, the classic elastic warp and a lens distortion.
+"""Non-linear warps: a random grid warp, a piecewise-affine warp, the classic elastic warp and a
+lens distortion.
 
 Both are inverse displacement fields (see :mod:`augkit.kernels.fields`); boxes and
 keypoints follow by inverting the field at their positions.
@@ -12,9 +13,15 @@ import numpy as np
 
 from ..core.transform import GeometricTransform, Meta, Params
 from ..core.validate import check_int, check_number, check_range
-from ..kernels.fields import DisplacementField, RadialField, elastic_displacements, grid_node_displacements
+from ..kernels.fields import (
+    DisplacementField,
+    RadialField,
+    TriangleField,
+    elastic_displacements,
+    grid_node_displacements,
+)
 
-__all__ = ["ElasticWarp", "GridWarp", "OpticalDistortion"]
+__all__ = ["ElasticWarp", "GridWarp", "OpticalDistortion", "PiecewiseAffine"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,3 +144,49 @@ class OpticalDistortion(GeometricTransform):
 
     def field(self, params: Params, meta: Meta) -> RadialField:
         return RadialField(params["k"], meta.height, meta.width)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PiecewiseAffine(GeometricTransform):
+    """Jitter the points of a regular grid and warp each triangle between them affinely.
+
+    The points of a ``num_rows x num_cols`` grid spanning the image (corners included) move
+    by normal offsets with a standard deviation of ``scale`` times the image height (y) and
+    width (x), ``scale`` drawn per sample; each grid cell is split into two triangles, and the
+    warp is affine on each (continuous across the edges), as imgaug's and albumentations'
+    ``PiecewiseAffine``. Masks, boxes and keypoints follow.
+
+    Parameters
+    ----------
+    scale_range : (float, float)
+        Standard deviation of the point offsets, as a fraction of the image size, in [0, 0.5].
+    num_rows, num_cols : int
+        Grid points along each axis (>= 2).
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> t = ak.image.PiecewiseAffine(scale_range=(0.03, 0.05), num_rows=4, num_cols=4)
+    >>> t(image=np.zeros((2, 32, 32, 3), np.uint8), rng=0)["image"].shape
+    (2, 32, 32, 3)
+    """
+
+    scale_range: tuple[float, float] = (0.03, 0.05)
+    num_rows: int = 4
+    num_cols: int = 4
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("scale_range", check_range("scale_range", self.scale_range, low=0.0, high=0.5))
+        self._set("num_rows", check_int("num_rows", self.num_rows, low=2, high=256))
+        self._set("num_cols", check_int("num_cols", self.num_cols, low=2, high=256))
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        scale = rng.uniform(*self.scale_range, size=meta.n)
+        offsets = rng.standard_normal((meta.n, self.num_rows, self.num_cols, 2)) * scale[:, None, None, None]
+        return {"offsets": offsets}
+
+    def field(self, params: Params, meta: Meta) -> TriangleField:
+        spacing = (meta.width / (self.num_cols - 1), meta.height / (self.num_rows - 1))
+        nodes = np.asarray(params["offsets"], np.float64) * np.array([meta.width, meta.height])
+        return TriangleField(nodes, (0.0, 0.0), spacing)

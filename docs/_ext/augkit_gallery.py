@@ -65,6 +65,7 @@ IMAGE_ENTRIES = {
     "MotionBlur": "ak.image.MotionBlur(length_px_range=(9, 25))",
     "OpticalDistortion": "ak.image.OpticalDistortion(distortion_range=(-0.4, 0.4))",
     "Perspective": "ak.image.Perspective(distortion_range=(0.1, 0.25))",
+    "PiecewiseAffine": "ak.image.PiecewiseAffine(scale_range=(0.02, 0.04), num_rows=5, num_cols=5)",
     "Posterize": "ak.image.Posterize(bits_range=(1, 3))",
     "Rotate": "ak.image.Rotate(degrees_range=(-45, 45))",
     "SaltPepper": "ak.image.SaltPepper(amount_range=(0.02, 0.1))",
