@@ -44,21 +44,25 @@ class DisplacementField:
     origin: tuple[float, float]
     spacing: tuple[float, float]
 
-    def displacement(self, x: NDArray, y: NDArray, sample: NDArray) -> tuple[NDArray, NDArray]:
-        """Interpolated ``(dx, dy)`` at points ``(x, y)`` of samples ``sample`` (same shapes)."""
+    def _cell(self, x: NDArray, y: NDArray, sample: NDArray) -> tuple[NDArray, ...]:
+        """For points ``(x, y)``: the displacements at the four corners of the grid cell holding
+        each (``d00, d10, d01, d11``, x first) and the position inside it (``fu, fv`` in [0, 1])."""
         n, gh, gw, _ = self.nodes.shape
-        u = np.clip((x - self.origin[0]) / self.spacing[0], 0.0, gw - 1)
-        v = np.clip((y - self.origin[1]) / self.spacing[1], 0.0, gh - 1)
+        u = np.clip((np.asarray(x, np.float64) - self.origin[0]) / self.spacing[0], 0.0, gw - 1)
+        v = np.clip((np.asarray(y, np.float64) - self.origin[1]) / self.spacing[1], 0.0, gh - 1)
         u0 = np.minimum(np.floor(u).astype(np.intp), max(gw - 2, 0))
         v0 = np.minimum(np.floor(v).astype(np.intp), max(gh - 2, 0))
-        fu, fv = u - u0, v - v0
         u1, v1 = np.minimum(u0 + 1, gw - 1), np.minimum(v0 + 1, gh - 1)
         flat = self.nodes.reshape(n * gh * gw, 2)
         base = np.asarray(sample, dtype=np.intp) * (gh * gw)
-        out = ((1 - fu) * (1 - fv))[..., None] * flat[base + v0 * gw + u0]
-        out += (fu * (1 - fv))[..., None] * flat[base + v0 * gw + u1]
-        out += ((1 - fu) * fv)[..., None] * flat[base + v1 * gw + u0]
-        out += (fu * fv)[..., None] * flat[base + v1 * gw + u1]
+        corners = (flat[base + v0 * gw + u0], flat[base + v0 * gw + u1], flat[base + v1 * gw + u0],
+                   flat[base + v1 * gw + u1])
+        return (*corners, (u - u0)[..., None], (v - v0)[..., None])
+
+    def displacement(self, x: NDArray, y: NDArray, sample: NDArray) -> tuple[NDArray, NDArray]:
+        """Interpolated ``(dx, dy)`` at points ``(x, y)`` of samples ``sample`` (same shapes)."""
+        d00, d10, d01, d11, fu, fv = self._cell(x, y, sample)
+        out = (1 - fu) * (1 - fv) * d00 + fu * (1 - fv) * d10 + (1 - fu) * fv * d01 + fu * fv * d11
         return out[..., 0], out[..., 1]
 
     def source_on_grid(self, height: int, width: int) -> tuple[NDArray, NDArray]:
@@ -146,20 +150,10 @@ class TriangleField(DisplacementField):
     """
 
     def displacement(self, x: NDArray, y: NDArray, sample: NDArray) -> tuple[NDArray, NDArray]:
-        n, gh, gw, _ = self.nodes.shape
-        u = np.clip((np.asarray(x, np.float64) - self.origin[0]) / self.spacing[0], 0.0, gw - 1)
-        v = np.clip((np.asarray(y, np.float64) - self.origin[1]) / self.spacing[1], 0.0, gh - 1)
-        u0 = np.minimum(np.floor(u).astype(np.intp), max(gw - 2, 0))
-        v0 = np.minimum(np.floor(v).astype(np.intp), max(gh - 2, 0))
-        fu, fv = u - u0, v - v0
-        u1, v1 = np.minimum(u0 + 1, gw - 1), np.minimum(v0 + 1, gh - 1)
-        flat = self.nodes.reshape(n * gh * gw, 2)
-        base = np.asarray(sample, dtype=np.intp) * (gh * gw)
-        d00, d11 = flat[base + v0 * gw + u0], flat[base + v1 * gw + u1]
-        d10, d01 = flat[base + v0 * gw + u1], flat[base + v1 * gw + u0]
-        lower = (fu >= fv)[..., None]  # below the diagonal: corners 00, 10, 11
-        fu_, fv_ = fu[..., None], fv[..., None]
-        out = np.where(lower, d00 + fu_ * (d10 - d00) + fv_ * (d11 - d10), d00 + fv_ * (d01 - d00) + fu_ * (d11 - d01))
+        """Barycentric ``(dx, dy)`` at points ``(x, y)`` of samples ``sample`` (same shapes)."""
+        d00, d10, d01, d11, fu, fv = self._cell(x, y, sample)
+        lower = fu >= fv  # below the diagonal: corners 00, 10, 11
+        out = np.where(lower, d00 + fu * (d10 - d00) + fv * (d11 - d10), d00 + fv * (d01 - d00) + fu * (d11 - d01))
         return out[..., 0], out[..., 1]
 
     def source_on_grid(self, height: int, width: int) -> tuple[NDArray, NDArray]:
