@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -52,8 +53,27 @@ def _draw_cutoff(t: AudioTransform, rng: np.random.Generator, meta: AudioMeta) -
     return {"cutoff_hz": hz}
 
 
+class _OneCutoff:
+    """What LowPass and HighPass share (a mixin: no fields, not a Transform): the cut-off checks
+    and draws, and the filter call with the class's ``kind``."""
+
+    cutoff_hz_range: tuple[float, float]
+    order: int
+    kind: ClassVar[str]
+
+    def __post_init__(self) -> None:
+        super().__post_init__()  # type: ignore[misc]
+        _check_cutoff_options(self)  # type: ignore[arg-type]
+
+    def sample(self, rng: np.random.Generator, meta: AudioMeta) -> Params:
+        return _draw_cutoff(self, rng, meta)  # type: ignore[arg-type]
+
+    def apply_audio(self, audio: NDArray, params: Params, meta: AudioMeta) -> NDArray:
+        return _filter_groups(audio, params["cutoff_hz"][:, None], self.kind, self.order, meta.sample_rate)
+
+
 @dataclass(frozen=True, kw_only=True)
-class LowPass(AudioTransform):
+class LowPass(_OneCutoff, AudioTransform):
     """Butterworth low-pass filter (causal), cut-off drawn per clip.
 
     Parameters
@@ -74,20 +94,11 @@ class LowPass(AudioTransform):
 
     cutoff_hz_range: tuple[float, float] = (2000.0, 6000.0)
     order: int = 4
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _check_cutoff_options(self)
-
-    def sample(self, rng: np.random.Generator, meta: AudioMeta) -> Params:
-        return _draw_cutoff(self, rng, meta)
-
-    def apply_audio(self, audio: NDArray, params: Params, meta: AudioMeta) -> NDArray:
-        return _filter_groups(audio, params["cutoff_hz"][:, None], "lowpass", self.order, meta.sample_rate)
+    kind: ClassVar[str] = "lowpass"
 
 
 @dataclass(frozen=True, kw_only=True)
-class HighPass(AudioTransform):
+class HighPass(_OneCutoff, AudioTransform):
     """Butterworth high-pass filter (causal), cut-off drawn per clip.
 
     Parameters
@@ -106,16 +117,7 @@ class HighPass(AudioTransform):
 
     cutoff_hz_range: tuple[float, float] = (50.0, 400.0)
     order: int = 4
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _check_cutoff_options(self)
-
-    def sample(self, rng: np.random.Generator, meta: AudioMeta) -> Params:
-        return _draw_cutoff(self, rng, meta)
-
-    def apply_audio(self, audio: NDArray, params: Params, meta: AudioMeta) -> NDArray:
-        return _filter_groups(audio, params["cutoff_hz"][:, None], "highpass", self.order, meta.sample_rate)
+    kind: ClassVar[str] = "highpass"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -44,12 +44,12 @@ def jpeg_image(images: NDArray, qualities: NDArray) -> NDArray:
     mode = "L" if color == 1 else "RGB"
     h, w = images.shape[1:3]
     cv2 = opencv()
+    rgb_flag = getattr(cv2, "IMREAD_COLOR_RGB", None)  # OpenCV >= 4.11 decodes straight to RGB
     for i, q in enumerate(np.asarray(qualities).tolist()):
         src = _to_uint8(images[i][..., :color])
         if cv2 is not None:
             plane = cv2.cvtColor(src, cv2.COLOR_RGB2BGR) if color == 3 else np.ascontiguousarray(src[..., 0])
             _, data = cv2.imencode(".jpg", plane, [cv2.IMWRITE_JPEG_QUALITY, int(q)])
-            rgb_flag = getattr(cv2, "IMREAD_COLOR_RGB", None)  # OpenCV >= 4.11 decodes straight to RGB
             if color == 1:
                 back = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)[..., None]
             elif rgb_flag is not None:
