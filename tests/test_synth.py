@@ -241,6 +241,43 @@ def test_folder_format_reads_back_with_its_users_parsers(tmp_path):
         np.testing.assert_allclose(r["char_boxes"], s["char_boxes"], atol=0.006)
 
 
+@pytest.mark.parametrize("compressor", ["installed", "zlib"])
+def test_png_encoder_round_trips_exactly_through_two_decoders(compressor, monkeypatch):
+    import sys
+
+    cv2 = pytest.importorskip("cv2")
+    from augkit.synth import dataset
+
+    if compressor == "zlib":  # as without the fast extra
+        monkeypatch.setitem(sys.modules, "isal", None)
+    dataset._deflate.cache_clear()
+    try:
+        assert dataset.png_encoder().startswith("zlib" if compressor == "zlib" else ("isal", "zlib"))
+        rng = np.random.default_rng(0)
+        for shape in [(1, 1), (1, 7, 3), (5, 1, 3), (9, 13), (32, 100, 3), (3, 4, 3)]:
+            x = rng.integers(0, 256, shape, dtype=np.uint8)
+            x[..., :2] = 255  # runs and wrap-around differences for the Sub filter
+            data = dataset.encode_png(x)
+            assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), x)
+            y = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+            assert np.array_equal(y if x.ndim == 2 else y[..., ::-1], x)
+    finally:
+        dataset._deflate.cache_clear()
+
+
+def test_label_records_are_the_json_of_their_fields_with_short_numbers():
+    from augkit.synth.dataset import _record_json
+
+    q = np.array([[[6.3199, 5.51], [15.31, 5.81], [14.89, 18.8], [5.889, 18.51]]], np.float32)
+    s = {"text": 'a"b\\é', "char_boxes": q, "font": "DejaVuSans.ttf", "index": 7, "attempt": 1, "seed": 3,
+         "mode": "char"}
+    line = _record_json(s, "images/000000/000000007.png")
+    fields = {"file_name": "images/000000/000000007.png", **s, "char_boxes": np.round(q.astype(float), 2).tolist()}
+    assert line == json.dumps(fields, ensure_ascii=False)
+    assert json.loads(line)["char_boxes"][0][0] == [6.32, 5.51] and "6.32000" not in line
+    assert json.loads(_record_json(s, None)) == {k: v for k, v in fields.items() if k != "file_name"}
+
+
 def test_webdataset_shards_read_back_sample_by_sample(tmp_path):
     gen = _gen()
     write_dataset(gen, tmp_path, 23, format="webdataset", shard_size=10, quiet=True)
