@@ -130,3 +130,44 @@ def test_fast_grid_maps_equal_the_generic_field_evaluation():
         for i in range(3):
             sx, sy = field.source(xs, ys, np.full(xs.shape, i))
             assert np.allclose(fx[i], sx - 0.5, atol=1e-4) and np.allclose(fy[i], sy - 0.5, atol=1e-4)
+
+
+@pytest.mark.parametrize("chain", ["rotate+scale", "perspective", "grid+rotate", "elastic", "flip", "resize"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_soft_masks_are_resampled_exactly_like_the_image(chain, dtype):
+    # a soft mask equal to a grey image must come out equal to it: same maps, same interpolation
+    transforms = {
+        "rotate+scale": [I.Rotate(degrees_range=(-40, 40)), I.Scale(scale_range=(0.7, 1.3))],
+        "perspective": [I.Perspective(distortion_range=(0.05, 0.15), border_mode="edge")],
+        "grid+rotate": [I.GridWarp(num_steps=4, distort_limit=0.3), I.Rotate(degrees_range=(-20, 20))],
+        "elastic": [I.ElasticWarp(alpha=20.0, sigma=4.0, border_mode="reflect")],
+        "flip": [I.HorizontalFlip(p=0.5), I.VerticalFlip(p=0.5)],
+        "resize": [I.Rotate(degrees_range=(-10, 10)), I.Resize(height=13, width=29)],
+    }[chain]
+    rng = np.random.default_rng(1)
+    grey = rng.integers(0, 256, (6, 24, 20, 1)).astype(np.uint8)
+    image = grey if dtype == np.uint8 else (grey / 255.0).astype(np.float32)
+    pipe = ak.Compose(transforms, mask_interpolation="image")
+    out = pipe(image=image, mask=image[..., 0], rng=3)
+    assert out["mask"].dtype == image.dtype
+    np.testing.assert_array_equal(out["mask"], out["image"][..., 0])
+    # label masks (the default) are never blended: only values of the input appear
+    labels = (grey[..., 0] // 64).astype(np.int64)
+    plain = ak.Compose(transforms)(image=image, mask=labels, rng=3)["mask"]
+    assert set(np.unique(plain)) <= set(np.unique(labels)) | {0}
+
+
+def test_soft_masks_use_fill_mask_outside_and_refuse_label_dtypes():
+    img = np.full((10, 10), 200, np.uint8)
+    pipe = ak.Compose([I.Rotate(degrees_range=(45, 45), fill=0, fill_mask=255)], mask_interpolation="image")
+    out = pipe(image=img, mask=np.zeros((10, 10), np.uint8), rng=0)
+    assert out["image"][0, 0] == 0 and out["mask"][0, 0] == 255 and out["mask"][5, 5] == 0
+    # a blended corner pixel lies strictly between the fill and the mask value
+    assert ((out["mask"] > 0) & (out["mask"] < 255)).any()
+    for bad in (np.zeros((10, 10), np.int32), np.zeros((10, 10), bool)):
+        with pytest.raises(ValueError, match="mask_interpolation='image'"):
+            pipe(image=img, mask=bad)
+    with pytest.raises(ValueError, match="mask_interpolation"):
+        ak.Compose([], mask_interpolation="bilinear")
+    again = ak.from_dict(ak.to_dict(pipe))
+    assert again.mask_interpolation == "image"

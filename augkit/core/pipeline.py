@@ -24,7 +24,10 @@ from .runner import Runner
 from .transform import CanvasTransform, Meta, Params, Transform
 from .validate import check_choice, check_int, check_int_range, check_number, check_weights
 
-__all__ = ["Compose", "OneOf", "SomeOf"]
+__all__ = ["MASK_INTERPOLATIONS", "Compose", "OneOf", "SomeOf"]
+
+#: How masks are resampled: like labels, or like the image (soft masks).
+MASK_INTERPOLATIONS = ("nearest", "image")
 
 
 def _check_transforms(name: str, transforms: Any) -> tuple[Transform, ...]:
@@ -172,11 +175,15 @@ class Compose(_Container):
     keypoints_outside : {"drop", "flag"}
         Keypoints that leave the canvas are dropped (with their labels), or kept and
         flagged ``False`` in ``keypoints_visible``.
+    mask_interpolation : {"nearest", "image"}
+        ``"nearest"`` (label masks: values are never blended) or ``"image"``: masks are
+        resampled exactly like the image (each transform's interpolation; ``fill_mask``
+        outside), for soft masks such as alpha mattes or text coverage (uint8 or float).
 
     Notes
     -----
-    ``seed``, ``bbox_min_visibility``, ``bbox_min_area`` and ``keypoints_outside`` are read
-    from the pipeline that is called; a ``Compose`` nested inside another only groups
+    ``seed``, ``bbox_min_visibility``, ``bbox_min_area``, ``keypoints_outside`` and
+    ``mask_interpolation`` are read from the pipeline that is called; a ``Compose`` nested inside another only groups
     transforms (with its own ``p``).
 
     Examples
@@ -195,6 +202,7 @@ class Compose(_Container):
     bbox_min_visibility: float = 0.0
     bbox_min_area: float = 0.0
     keypoints_outside: str = "drop"
+    mask_interpolation: str = "nearest"
     _stream: _Stream = field(default_factory=_Stream, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -207,6 +215,7 @@ class Compose(_Container):
                                                       low=0.0, high=1.0))
         self._set("bbox_min_area", check_number("bbox_min_area", self.bbox_min_area, low=0.0))
         check_choice("keypoints_outside", self.keypoints_outside, KEYPOINT_POLICIES)
+        check_choice("mask_interpolation", self.mask_interpolation, MASK_INTERPOLATIONS)
 
     def __call__(
         self,
@@ -281,7 +290,7 @@ class Compose(_Container):
             if sample_rate is not None or lengths is not None:
                 raise TypeError("sample_rate= and lengths= go with audio=; this call passed no audio")
             batch, layout = parse_inputs(image, **data)
-            return Runner(batch, fuse=self.fuse_geometry), layout
+            return Runner(batch, fuse=self.fuse_geometry, soft_masks=self.mask_interpolation == "image"), layout
         given = [k for k, v in data.items() if v is not None and k != "bbox_format"]
         if image is not None or given:
             raise TypeError(f"audio= cannot be combined with {['image', *given] if image is not None else given}")

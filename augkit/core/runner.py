@@ -5,8 +5,9 @@ are active for. Geometric transforms are *queued*: consecutive ones (with the sa
 resampling settings) are composed, and the pixels are resampled once when a pixel
 transform, a change of settings, or the end of the pipeline needs them. Matrices are
 multiplied; a chain that includes a displacement-field warp is turned into one
-per-pixel source map. Masks use the same map with nearest-neighbour sampling; boxes
-and keypoints are pushed forward through each step.
+per-pixel source map. Masks use the same map with nearest-neighbour sampling (or, for
+soft masks, the image's own resampling); boxes and keypoints are pushed forward through
+each step.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from .transform import CanvasTransform, GeometricTransform, Meta, Params, PixelT
 
 __all__ = ["Runner"]
 
+#: Mask dtypes that ``mask_interpolation="image"`` can blend.
+SOFT_MASK_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32), np.dtype(np.float64))
 #: Points sampled per box edge when a chain contains a non-linear warp.
 EDGE_POINTS_NONLINEAR = 16
 
@@ -38,9 +41,13 @@ EDGE_POINTS_NONLINEAR = 16
 class Runner:
     """Applies transforms to one :class:`~augkit.core.data.Batch` (one call; internal)."""
 
-    def __init__(self, batch: Batch, *, fuse: bool = True) -> None:
+    def __init__(self, batch: Batch, *, fuse: bool = True, soft_masks: bool = False) -> None:
         self.batch = batch
         self.fuse = fuse
+        self.soft_masks = soft_masks
+        if soft_masks and batch.mask is not None and batch.mask.dtype not in SOFT_MASK_DTYPES:
+            raise ValueError(f"mask_interpolation='image' blends mask values like pixels, so it needs a uint8 or "
+                             f"float mask, got {batch.mask.dtype} (label masks: mask_interpolation='nearest')")
         self.meta = Meta(
             n=batch.n, height=batch.image.shape[1], width=batch.image.shape[2], channels=batch.image.shape[3],
             dtype=batch.image.dtype, labels=batch.labels,
@@ -102,7 +109,9 @@ class Runner:
                                f"expected {(b.n, out_h, out_w, b.image.shape[3])} {b.image.dtype}")
         b.image, b.image_owned = images, not np.may_share_memory(images, b.image)
         if b.mask is not None:
-            b.mask, b.mask_owned = t.apply_canvas(b.mask, params, meta, is_mask=True), True
+            # soft masks are resized like the image (a pad still fills them with fill_mask)
+            like_image = self.soft_masks and hasattr(t, "interpolation")
+            b.mask, b.mask_owned = t.apply_canvas(b.mask, params, meta, is_mask=not like_image), True
         self.meta = dataclasses.replace(meta, height=out_h, width=out_w)
         if b.boxes.size or b.points.size:
             m = t.matrices(params, meta)
@@ -196,14 +205,18 @@ class Runner:
                 _into(flip_image, masks, new_masks, mirror, fx[mirror], fy[mirror])
         rest = np.flatnonzero(~pure)
         linear = rest[plan.nf[rest] == 0]
+        soft = self.soft_masks and masks is not None
         if linear.size:  # matrices only: warp directly (no per-pixel maps for the image)
             inv = invert_matrices(plan.runs[0][linear])
             _into(warp_homography_image, images, new_images, linear, inv, (h, w), fill=settings.fill,
                   interpolation=settings.interpolation, **resample)
+            if soft:
+                _into(warp_homography_image, masks, new_masks, linear, inv, (h, w), fill=settings.fill_mask,
+                      interpolation=settings.interpolation, **resample)
         # chunks bound the per-pixel temporaries (maps, fields): at most CHUNK_PIXELS pixels, and at
         # most a quarter of the batch, so that small batches stay within a few times their size
         per = max(1, min(CHUNK_PIXELS // (h * w), -(-len(touched) // 4)))
-        need_maps = rest if masks is not None else rest[plan.nf[rest] > 0]
+        need_maps = rest if masks is not None and not soft else rest[plan.nf[rest] > 0]
         grid_start = plan.grid_start() if need_maps.size else None
         for m in np.unique(plan.nf[need_maps]):
             for start_on_grid in (False, True):
@@ -215,8 +228,9 @@ class Runner:
                         _into(remap_image, images, new_images, loc, x, y, interpolation=settings.interpolation,
                               fill=settings.fill, coords_valid=start_on_grid and m == 1, **resample)
                     if masks is not None:
-                        _into(remap_image, masks, new_masks, loc, x, y, interpolation="nearest",
-                              fill=settings.fill_mask, **resample)
+                        _into(remap_image, masks, new_masks, loc, x, y, fill=settings.fill_mask,
+                              interpolation=settings.interpolation if soft else "nearest",
+                              coords_valid=soft and start_on_grid and m == 1, **resample)
         self._store(touched, new_images, new_masks)
 
     def _store(self, touched: NDArray, images: NDArray, masks: NDArray | None) -> None:
