@@ -161,6 +161,33 @@ def test_contrast_gate_holds_under_contrast_loss_and_blur():
     assert max(batch["attempt"]) >= 1  # the gate did have to re-draw some
 
 
+def test_group_painting_equals_the_per_image_reference():
+    from augkit.synth import render as R
+
+    rng = np.random.default_rng(0)
+    for size in [(104, 32), (32, 32), (9, 5)]:
+        w, h = size
+        masks = np.zeros((6, h, w), np.uint8)
+        masks[:, h // 4: h // 2, 1: w // 2] = rng.integers(1, 256, (6, 1, 1))
+        masks[5] = 0  # no text at all
+        for kind in ("solid", "gradient", "noise"):
+            specs, refs, colors, chosen = [], [], [], []
+            for i in range(6):
+                a, b = np.random.default_rng(i), np.random.default_rng(i)
+                specs.append(R.background_spec(a, kind, size))
+                colors.append(a.integers(0, 256, size=(R.COLOR_TRIES, 3)))
+                refs.append(R.draw_background(b, kind, size))
+                chosen.append(R.pick_colors(b, refs[-1], masks[i], 4.5))
+            backgrounds = R.render_backgrounds(specs, size)
+            np.testing.assert_array_equal(backgrounds, np.stack(refs))
+            picked = R.choose_colors(np.stack(colors), backgrounds, masks, 4.5)
+            np.testing.assert_array_equal(picked, np.stack(chosen))
+            images = R.composite_batch(backgrounds, masks, picked)
+            np.testing.assert_array_equal(images, np.stack([R.composite(refs[i], masks[i], chosen[i]) for i in range(6)]))
+            np.testing.assert_allclose(R.text_contrast_batch(images, masks),
+                                       [R.text_contrast(images[i], masks[i]) for i in range(6)], rtol=1e-5)
+
+
 def test_samples_depend_only_on_seed_and_index():
     pipe = ak.Compose([ak.image.Rotate(degrees_range=(-5, 5)), ak.image.GaussianNoise(std_range=(0.01, 0.05))])
     gen = TextImageGenerator(seed=7, pipeline=pipe)

@@ -23,13 +23,15 @@ from ..kernels.streams import _pcg_state
 from .fonts import FontBank
 from .render import (
     BACKGROUNDS,
-    composite,
-    draw_background,
+    COLOR_TRIES,
+    background_spec,
+    choose_colors,
+    composite_batch,
     glyph_set,
     layout_text,
-    pick_colors,
+    render_backgrounds,
     render_mask,
-    text_contrast,
+    text_contrast_batch,
 )
 from .text import TextSource, WordList, as_text_source
 
@@ -45,16 +47,22 @@ MAX_ATTEMPTS = 6
 
 @dataclass
 class _Draft:
-    """One rendered, not yet distorted sample (internal)."""
+    """One laid-out sample with all its random draws, not yet painted or distorted (internal).
+
+    Painting (background, text colour, compositing) and distortion run per group of equally
+    sized drafts, vectorized; ``background`` and ``colors`` hold the draws they need
+    (``None`` for the plain last-resort rendering: black on white, undistorted).
+    """
 
     index: int
     attempt: int
     text: str
     label: str
     font: str
-    image: NDArray[np.uint8]
     mask: NDArray[np.uint8]
     quads: NDArray[np.float32]  # (L, 4, 2)
+    background: tuple | None = None
+    colors: NDArray | None = None  # (COLOR_TRIES, 3) candidate text colours
     params: dict | None = None
 
 
@@ -167,8 +175,10 @@ class TextImageGenerator:
             if w.sum() <= 0:
                 raise ValueError("font_weights gives every font weight 0")
             self._font_w = w
-        # keypoints (the corners of the character boxes) must never be dropped
-        self._wrapped = None if self.pipeline is None else Compose([self.pipeline], keypoints_outside="flag")
+        # keypoints (the corners of the character boxes) must never be dropped; the text coverage
+        # mask is soft, so it is resampled like the image (cheaper than nearest maps, and truer)
+        self._wrapped = None if self.pipeline is None else Compose([self.pipeline], keypoints_outside="flag",
+                                                                         mask_interpolation="image")
 
     # --- one sample ----------------------------------------------------------------------
     def _rng(self, index: int, attempt: int) -> np.random.Generator:
@@ -246,44 +256,49 @@ class TextImageGenerator:
                 pens: NDArray, boxes: NDArray, plain: bool) -> _Draft:
         mask = render_mask(drawn, glyphs, canvas, origin, pens)
         kind = self.backgrounds[int(rng.integers(len(self.backgrounds)))]
-        if plain:
-            background = np.full((canvas[1], canvas[0], 3), 255, np.uint8)
-            color = np.zeros(3, np.uint8)
-        else:
-            background = draw_background(rng, kind, canvas, self.texture_folder)
-            # a margin over the gate: anti-aliasing and blur pull the measured contrast down
-            color = pick_colors(rng, background, mask, min(21.0, 1.5 * float(self.min_contrast)))
-        image = composite(background, mask, color)
         b = boxes + np.array([origin[0], origin[1], origin[0], origin[1]], np.float32)
-        quads = np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [2, 3]], b[:, [0, 3]]], axis=1).astype(np.float32)
-        draft = _Draft(index, attempt, drawn, label, self.fonts.name(k), image, mask, quads)
-        if self._wrapped is not None and not plain:
-            draft.params = self._wrapped.draw_params(image.shape, rng=rng)
+        quads = b[:, [0, 1, 2, 1, 2, 3, 0, 3]].reshape(-1, 4, 2)
+        draft = _Draft(index, attempt, drawn, label, self.fonts.name(k), mask, quads)
+        if not plain:
+            draft.background = background_spec(rng, kind, canvas, self.texture_folder)
+            draft.colors = rng.integers(0, 256, size=(COLOR_TRIES, 3))
+            if self._wrapped is not None:
+                draft.params = self._wrapped.draw_params((canvas[1], canvas[0], 3), rng=rng)
         return draft
 
-    # --- distortion, in groups of equal size ------------------------------------------------
+    # --- painting, distortion and the contrast gate, in groups of equal size ------------------
+    def _paint(self, ds: list[_Draft]) -> tuple[NDArray, NDArray]:
+        """Images and masks ``(g, H, W, 3)``, ``(g, H, W)`` of equally sized drafts."""
+        masks = np.stack([d.mask for d in ds])
+        if ds[0].background is None:  # plain: black text on white
+            white = np.full((*masks.shape, 3), 255, np.uint8)
+            return composite_batch(white, masks, np.zeros((len(ds), 3), np.uint8)), masks
+        h, w = masks.shape[1:]
+        backgrounds = render_backgrounds([d.background for d in ds], (w, h))
+        # a margin over the gate: anti-aliasing and blur pull the measured contrast down
+        colors = choose_colors(np.stack([d.colors for d in ds]), backgrounds, masks,
+                               min(21.0, 1.5 * float(self.min_contrast)))
+        return composite_batch(backgrounds, masks, colors), masks
+
     def _distort(self, drafts: list[_Draft]) -> list[dict[str, Any]]:
         out: list[dict[str, Any] | None] = [None] * len(drafts)
-        groups: dict[tuple[int, ...], list[int]] = {}
+        groups: dict[tuple, list[int]] = {}
         for j, d in enumerate(drafts):
-            groups.setdefault(d.image.shape if d.params is not None else ("plain", j), []).append(j)
+            groups.setdefault((d.mask.shape, d.background is None), []).append(j)
+        floor = 1.0 + (float(self.min_contrast) - 1.0) / 2.0
         for members in groups.values():
             ds = [drafts[j] for j in members]
-            if ds[0].params is None:
-                images, masks, quads = [ds[0].image], [ds[0].mask], [ds[0].quads]
-            else:
-                res = self._wrapped.replay(
-                    stack_params([d.params for d in ds]), image=np.stack([d.image for d in ds]),
-                    mask=np.stack([d.mask for d in ds]), keypoints=[d.quads.reshape(-1, 2) for d in ds])
-                images, masks = list(res["image"]), list(res["mask"])
+            images, masks = self._paint(ds)
+            quads = [d.quads for d in ds]
+            if ds[0].params is not None:
+                res = self._wrapped.replay(stack_params([d.params for d in ds]), image=images, mask=masks,
+                                           keypoints=[q.reshape(-1, 2) for q in quads])
+                images, masks = res["image"], res["mask"]
                 quads = [kp.reshape(-1, 4, 2).astype(np.float32) for kp in res["keypoints"]]
-            for j, d, img, m, q in zip(members, ds, images, masks, quads, strict=True):
-                out[j] = {"image": img, "mask": m, "char_boxes": q, "draft": d}
+            passed = text_contrast_batch(images, masks) >= floor
+            for j, d, img, m, q, ok in zip(members, ds, images, masks, quads, passed.tolist(), strict=True):
+                out[j] = {"image": img, "mask": m, "char_boxes": q, "draft": d, "passed": ok}
         return out
-
-    def _passes(self, sample: dict[str, Any]) -> bool:
-        floor = 1.0 + (float(self.min_contrast) - 1.0) / 2.0
-        return text_contrast(sample["image"], sample["mask"]) >= floor
 
     def _samples(self, indices: list[int]) -> list[dict[str, Any]]:
         attempts = dict.fromkeys(indices, 0)
@@ -294,7 +309,7 @@ class TextImageGenerator:
             results = self._distort(drafts)
             retry = []
             for i, r in zip(todo, results, strict=True):
-                if attempts[i] >= MAX_ATTEMPTS or self._passes(r):
+                if attempts[i] >= MAX_ATTEMPTS or r["passed"]:
                     done[i] = r
                 else:
                     attempts[i] += 1

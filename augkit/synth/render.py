@@ -21,14 +21,19 @@ from .fonts import _layout_engine
 __all__ = [
     "BACKGROUNDS",
     "GlyphSet",
+    "background_spec",
+    "choose_colors",
     "composite",
+    "composite_batch",
     "draw_background",
     "glyph_set",
     "layout_text",
     "luminance",
     "pick_colors",
+    "render_backgrounds",
     "render_mask",
     "text_contrast",
+    "text_contrast_batch",
 ]
 
 BACKGROUNDS = ("solid", "gradient", "noise", "texture")
@@ -343,3 +348,162 @@ def composite(background: NDArray[np.uint8], mask: NDArray[np.uint8], color: NDA
     delta //= 255
     bg += delta
     return bg.astype(np.uint8)
+
+
+# --- the same steps for a group of equally sized samples (what the generator uses) ---------------
+#: Candidate text colours drawn per sample by :func:`pick_colors` and :func:`choose_colors`.
+COLOR_TRIES = 12
+
+
+def background_spec(rng: np.random.Generator, kind: str, size: tuple[int, int],
+                    texture_folder: str | None = None) -> tuple:
+    """The random draws of a background of ``kind`` (the same draws, in the same order, as
+    :func:`draw_background`); :func:`render_backgrounds` turns a group of them into pixels.
+
+    Examples
+    --------
+    >>> spec = background_spec(np.random.default_rng(0), "gradient", (20, 10))
+    >>> spec[0], render_backgrounds([spec], (20, 10)).shape
+    ('gradient', (1, 10, 20, 3))
+    """
+    w, h = size
+    if kind == "solid":
+        return ("solid", rng.integers(0, 256, 3))
+    if kind == "gradient":
+        return ("gradient", rng.integers(0, 256, (2, 3)), rng.uniform(0, 2 * np.pi))
+    if kind == "noise":
+        base = rng.integers(0, 256, 3)
+        cells = rng.standard_normal((max(2, h // 4), max(2, w // 4), 3))
+        return ("noise", base, cells, rng.uniform(0.1, 0.6))
+    if kind == "texture":  # rare and per image: rendered now
+        return ("texture", draw_background(rng, kind, size, texture_folder))
+    raise ValueError(f"background must be one of {BACKGROUNDS}, got {kind!r}")
+
+
+@lru_cache(maxsize=256)
+def _upsample_weights(out: int, size: int) -> NDArray[np.float32]:
+    """``(out, size)`` bilinear weights of a resize from ``size`` to ``out`` samples (pixel
+    centres aligned, edges clamped: OpenCV's INTER_LINEAR and Pillow's BILINEAR when enlarging)."""
+    src = np.clip((np.arange(out) + 0.5) * (size / out) - 0.5, 0.0, size - 1)
+    i0 = np.minimum(np.floor(src).astype(np.intp), size - 1)
+    i1 = np.minimum(i0 + 1, size - 1)
+    frac = src - i0
+    w = np.zeros((out, size))
+    np.add.at(w, (np.arange(out), i0), 1.0 - frac)
+    np.add.at(w, (np.arange(out), i1), frac)
+    w = w.astype(np.float32)
+    w.setflags(write=False)
+    return w
+
+
+def render_backgrounds(specs: list[tuple], size: tuple[int, int]) -> NDArray[np.uint8]:
+    """Backgrounds ``(n, H, W, 3)`` uint8 of :func:`background_spec` draws, one vectorized pass per kind.
+
+    Solid and gradient backgrounds equal :func:`draw_background`'s; noise is the same smooth
+    field (cells enlarged bilinearly as one matrix product for the group).
+    """
+    w, h = size
+    out = np.empty((len(specs), h, w, 3), np.uint8)
+    kinds = [sp[0] for sp in specs]
+    for kind in set(kinds):
+        idx = [i for i, k in enumerate(kinds) if k == kind]
+        group = [specs[i] for i in idx]
+        if kind == "solid":
+            out[idx] = np.array([sp[1] for sp in group], np.uint8)[:, None, None, :]
+        elif kind == "gradient":
+            ab = np.array([sp[1] for sp in group], np.float32)  # (g, 2, 3)
+            angle = np.array([sp[2] for sp in group])
+            t = (np.arange(w, dtype=np.float32)[None, None, :] * np.cos(angle).astype(np.float32)[:, None, None]
+                 + np.arange(h, dtype=np.float32)[None, :, None] * np.sin(angle).astype(np.float32)[:, None, None])
+            t -= t.min(axis=(1, 2), keepdims=True)
+            top = t.max(axis=(1, 2)).astype(np.float64)
+            t *= (1.0 / np.maximum(top, 1e-6)).astype(np.float32)[:, None, None]
+            a, b = ab[:, 0, None, None, :], ab[:, 1, None, None, :]
+            out[idx] = (a + (b - a) * t[..., None] + np.float32(0.5)).astype(np.uint8)
+        elif kind == "noise":
+            cells = np.array([sp[2] for sp in group], np.float32) * np.float32(38.0)  # (g, ch, cw, 3)
+            wy = _upsample_weights(h, cells.shape[1])
+            wx = _upsample_weights(w, cells.shape[2])
+            smooth = (wy @ cells.transpose(0, 3, 1, 2) @ wx.T).transpose(0, 2, 3, 1)  # (g, h, w, 3)
+            smooth *= np.array([sp[3] for sp in group], np.float32)[:, None, None, None]
+            smooth += np.array([sp[1] for sp in group], np.float32)[:, None, None, :]
+            out[idx] = np.clip(smooth, 0, 255).astype(np.uint8)
+        else:
+            out[idx] = np.stack([sp[1] for sp in group])
+    return out
+
+
+def choose_colors(candidates: NDArray, backgrounds: NDArray, masks: NDArray, min_contrast: float) -> NDArray:
+    """:func:`pick_colors` for a group: per sample, the first of its ``candidates`` (n, k, 3)
+    with at least ``min_contrast`` against the mean background under its text ``masks``.
+
+    Examples
+    --------
+    >>> bg = np.full((1, 4, 4, 3), 255, np.uint8); m = np.full((1, 4, 4), 255, np.uint8)
+    >>> choose_colors(np.array([[[250, 250, 250], [10, 10, 10]]]), bg, m, 4.5).tolist()
+    [[10, 10, 10]]
+    """
+    n = len(backgrounds)
+    weight = masks.reshape(n, 1, -1).astype(np.float32)
+    pixels = backgrounds.reshape(n, -1, 3).astype(np.float32)
+    total = weight.sum(axis=2)
+    under = (weight @ pixels)[:, 0] / np.maximum(total, 1e-12)
+    empty = np.flatnonzero(total[:, 0] == 0)  # no text: the whole background's mean
+    under[empty] = pixels[empty].mean(axis=1)
+    lb = luminance(under)
+    lum = _LINEAR[candidates] @ _WEIGHTS
+    ok = _contrast(lum, lb[:, None]) >= min_contrast
+    first = np.argmax(ok, axis=1)
+    chosen = candidates[np.arange(n), first].astype(np.uint8)
+    fallback = np.where(lb > 0.18, 0, 255).astype(np.uint8)
+    return np.where(ok.any(axis=1)[:, None], chosen, fallback[:, None])
+
+
+def composite_batch(backgrounds: NDArray[np.uint8], masks: NDArray[np.uint8], colors: NDArray) -> NDArray[np.uint8]:
+    """:func:`composite` for a group (equal results): ``(n, H, W, 3)``, ``(n, H, W)``, ``(n, 3)``.
+
+    ``(bg * (255 - m) + color * m + 127) // 255`` never exceeds 16 bits, so it runs in uint16.
+
+    Examples
+    --------
+    >>> composite_batch(np.zeros((1, 1, 2, 3), np.uint8), np.array([[[0, 255]]], np.uint8),
+    ...                 np.array([[200, 0, 0]]))[0, :, :, 0].tolist()
+    [[0, 200]]
+    """
+    m = masks[..., None].astype(np.uint16)
+    acc = backgrounds.astype(np.uint16)
+    acc *= 255 - m
+    acc += np.asarray(colors, np.uint16)[:, None, None, :] * m
+    acc += 127
+    acc += 1 + (acc >> 8)  # x // 255 == (x + 1 + (x >> 8)) >> 8 for x < 65536
+    acc >>= 8
+    return acc.astype(np.uint8)
+
+
+def text_contrast_batch(images: NDArray, masks: NDArray) -> NDArray[np.float64]:
+    """:func:`text_contrast` of each sample of a group ``(n, H, W, 3)`` with ``(n, H, W)`` masks.
+
+    Examples
+    --------
+    >>> img = np.zeros((2, 4, 4, 3), np.uint8); img[:, 1, 1:3] = 255
+    >>> m = np.zeros((2, 4, 4), np.uint8); m[0, 1, 1:3] = 255
+    >>> text_contrast_batch(img, m).round(1).tolist()
+    [21.0, 1.0]
+    """
+    n, h, w = masks.shape
+    text = masks >= 128
+    rows, cols = text.any(axis=2), text.any(axis=1)
+    has = rows.any(axis=1)
+    r0, r1 = np.argmax(rows, axis=1), h - 1 - np.argmax(rows[:, ::-1], axis=1)
+    c0, c1 = np.argmax(cols, axis=1), w - 1 - np.argmax(cols[:, ::-1], axis=1)
+    pad = np.maximum(2, (r1 - r0) // 2)
+    ys, xs = np.arange(h), np.arange(w)
+    near = (((ys >= (r0 - pad)[:, None]) & (ys <= (r1 + pad)[:, None]))[:, :, None]
+            & ((xs >= (c0 - pad)[:, None]) & (xs <= (c1 + pad)[:, None]))[:, None, :])
+    weights = np.stack([text, near & (masks == 0)], axis=1).reshape(n, 2, -1).astype(np.float32)
+    pixels = images.reshape(n, -1, 3).astype(np.float32)
+    total = weights.sum(axis=2)  # (n, 2): text and background pixels
+    means = (weights @ pixels) / np.maximum(total, 1.0)[..., None]
+    lum = luminance(means)
+    ratio = (lum.max(axis=1) + 0.05) / (lum.min(axis=1) + 0.05)
+    return np.where(has & (total[:, 1] > 0), ratio, 1.0)
