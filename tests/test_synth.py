@@ -183,7 +183,8 @@ def test_group_painting_equals_the_per_image_reference():
             picked = R.choose_colors(np.stack(colors), backgrounds, masks, 4.5)
             np.testing.assert_array_equal(picked, np.stack(chosen))
             images = R.composite_batch(backgrounds, masks, picked)
-            np.testing.assert_array_equal(images, np.stack([R.composite(refs[i], masks[i], chosen[i]) for i in range(6)]))
+            expected = np.stack([R.composite(refs[i], masks[i], chosen[i]) for i in range(6)])
+            np.testing.assert_array_equal(images, expected)
             np.testing.assert_allclose(R.text_contrast_batch(images, masks),
                                        [R.text_contrast(images[i], masks[i]) for i in range(6)], rtol=1e-5)
 
@@ -324,6 +325,20 @@ def test_webdataset_shards_read_back_sample_by_sample(tmp_path):
                 assert files["txt"].decode("utf-8") == s["text"] == json.loads(files["json"])["text"]
                 seen.append(i)
     assert seen == list(range(23))
+
+
+def test_webdataset_shards_are_byte_identical_to_what_tarfile_writes(tmp_path):
+    gen = _gen()
+    write_dataset(gen, tmp_path, 7, format="webdataset", shard_size=7, quiet=True)
+    ours = (tmp_path / "shard-000000.tar").read_bytes()
+    buf = io.BytesIO()
+    with tarfile.open(tmp_path / "shard-000000.tar") as src, \
+            tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for m in src.getmembers():
+            info = tarfile.TarInfo(m.name)
+            info.size, info.mtime, info.mode = m.size, 0, 0o644
+            tar.addfile(info, src.extractfile(m))
+    assert ours == buf.getvalue() and len(ours) % 10240 == 0
 
 
 def test_lmdb_has_the_contiguous_one_based_layout_and_resumes(tmp_path):

@@ -30,7 +30,6 @@ compressor (:func:`png_encoder`; PNG bytes depend on it, pixels do not).
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -51,7 +50,7 @@ __all__ = ["FORMATS", "encode_png", "png_encoder", "read_folder_labels", "write_
 
 FORMATS = ("folder", "webdataset", "lmdb")
 #: Samples rendered per generator call inside a shard.
-RENDER_CHUNK = 256
+RENDER_CHUNK = 1024
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -94,6 +93,7 @@ def encode_png(image: np.ndarray) -> bytes:
 
     Examples
     --------
+    >>> import io
     >>> from PIL import Image
     >>> x = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
     >>> bool((np.asarray(Image.open(io.BytesIO(encode_png(x)))) == x).all())
@@ -142,6 +142,27 @@ def _record_json(s: dict[str, Any], path: str | None) -> str:
             f'"mode": {_json_str(s["mode"])}}}')
 
 
+_TAR_BLOCK = 512
+_TAR_RECORD = 20 * _TAR_BLOCK  # tarfile's RECORDSIZE: archives are padded to a multiple of it
+
+
+def _ustar_header(name: str, size: int) -> bytes:
+    """The USTAR header ``tarfile`` writes for a regular file with mode 0644, mtime 0, uid/gid 0
+    and no user names (deterministic; ~10x cheaper than ``TarInfo.tobuf``)."""
+    raw = name.encode("utf-8")
+    if len(raw) > 100:
+        raise ValueError(f"tar member name {name!r} is longer than 100 bytes")
+    head = raw.ljust(100, b"\0") + b"0000644\0" + b"0000000\0" * 2 + b"%011o\0" % size + b"00000000000\0"
+    tail = b"0" + b"\0" * 100 + b"ustar\x0000" + b"\0" * 247  # no link, user/group names, devices, prefix
+    checksum = sum(head) + sum(tail) + 8 * 32  # computed with the checksum field as 8 spaces
+    return head + b"%06o\0 " % checksum + tail
+
+
+def _tar_member(name: str, data: bytes) -> bytes:
+    pad = -len(data) % _TAR_BLOCK
+    return _ustar_header(name, len(data)) + data + b"\0" * pad
+
+
 def _write_file(path: str, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
@@ -166,15 +187,18 @@ def _write_shard(gen: Any, out: str, fmt: str, shard: int, start: int, stop: int
     if fmt in ("webdataset", "lmdb"):
         final = root / ("staging" if fmt == "lmdb" else "") / f"shard-{shard:06d}.tar"
         tmp = final.with_name(final.name + tag)
-        with tarfile.open(tmp, "w", format=tarfile.USTAR_FORMAT) as tar:
+        with open(tmp, "wb") as tar:  # what tarfile writes (USTAR), without its per-member cost
+            written = 0
             for s in _samples(gen, start, stop):
                 _check_label(s["text"], s["index"], fmt)
                 key = f"{s['index']:09d}"
-                for ext, data in (("png", encode_png(s["image"])), ("txt", s["text"].encode("utf-8")),
-                                  ("json", _record_json(s, None).encode("utf-8"))):
-                    info = tarfile.TarInfo(f"{key}.{ext}")
-                    info.size, info.mtime, info.mode = len(data), 0, 0o644
-                    tar.addfile(info, io.BytesIO(data))
+                members = b"".join(_tar_member(f"{key}.{ext}", data) for ext, data in (
+                    ("png", encode_png(s["image"])), ("txt", s["text"].encode("utf-8")),
+                    ("json", _record_json(s, None).encode("utf-8"))))
+                tar.write(members)
+                written += len(members)
+            end = written + 2 * _TAR_BLOCK
+            tar.write(b"\0" * (end + (-end % _TAR_RECORD) - written))
         os.replace(tmp, final)
         return stop - start
     images = root / "images" / f"{shard:06d}"

@@ -213,7 +213,7 @@ class FontBank:
         >>> FontBank.builtin().name(0).endswith((".ttf", ".otf"))
         True
         """
-        return Path(self.paths[k]).name
+        return os.path.basename(self.paths[k])
 
     def __len__(self) -> int:
         return len(self.paths)
