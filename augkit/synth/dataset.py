@@ -128,14 +128,13 @@ _json_str = json.JSONEncoder(ensure_ascii=False).encode
 
 @lru_cache(maxsize=512)
 def _quads_template(count: int) -> str:
-    return "[" + ", ".join(["[[%r, %r], [%r, %r], [%r, %r], [%r, %r]]"] * count) + "]"
+    return "[" + ", ".join(["[[%.2f, %.2f], [%.2f, %.2f], [%.2f, %.2f], [%.2f, %.2f]]"] * count) + "]"
 
 
 def _record_json(s: dict[str, Any], path: str | None) -> str:
-    """The JSON object of one sample's labels (``file_name`` first when ``path`` is given), as
-    ``json.dumps`` writes it; quads rounded to 0.01 px (in float64, so they print short)."""
-    q = np.asarray(s["char_boxes"], np.float64)
-    quads = _quads_template(len(q)) % tuple(np.round(q, 2).ravel().tolist())
+    """The JSON object of one sample's labels (``file_name`` first when ``path`` is given), laid
+    out as ``json.dumps`` lays it out; quads with two decimals (0.01 px)."""
+    quads = _quads_template(len(s["char_boxes"])) % tuple(np.ravel(s["char_boxes"]).tolist())
     head = "" if path is None else f'"file_name": {_json_str(path)}, '
     return (f'{{{head}"text": {_json_str(s["text"])}, "char_boxes": {quads}, "font": {_json_str(s["font"])}, '
             f'"index": {int(s["index"])}, "attempt": {int(s["attempt"])}, "seed": {int(s["seed"])}, '

@@ -474,8 +474,8 @@ def composite_batch(backgrounds: NDArray[np.uint8], masks: NDArray[np.uint8], co
     acc = backgrounds.astype(np.uint16)
     acc *= 255 - m
     acc += np.asarray(colors, np.uint16)[:, None, None, :] * m
-    acc += 127
-    acc += 1 + (acc >> 8)  # x // 255 == (x + 1 + (x >> 8)) >> 8 for x < 65536
+    acc += 128  # (y + 127) // 255 == (z + (z >> 8)) >> 8 with z = y + 128, for 0 <= y <= 255 * 255
+    acc += acc >> 8
     acc >>= 8
     return acc.astype(np.uint8)
 
