@@ -134,7 +134,11 @@ def _quads_template(count: int) -> str:
 def _record_json(s: dict[str, Any], path: str | None) -> str:
     """The JSON object of one sample's labels (``file_name`` first when ``path`` is given), laid
     out as ``json.dumps`` lays it out; quads with two decimals (0.01 px)."""
-    quads = _quads_template(len(s["char_boxes"])) % tuple(np.ravel(s["char_boxes"]).tolist())
+    q = np.asarray(s["char_boxes"])
+    if np.isfinite(q).all():
+        quads = _quads_template(len(q)) % tuple(q.ravel().tolist())
+    else:  # a point a degenerate warp sent to infinity: as json.dumps writes it (NaN, Infinity)
+        quads = json.dumps(np.round(q.astype(np.float64), 2).tolist())
     head = "" if path is None else f'"file_name": {_json_str(path)}, '
     return (f'{{{head}"text": {_json_str(s["text"])}, "char_boxes": {quads}, "font": {_json_str(s["font"])}, '
             f'"index": {int(s["index"])}, "attempt": {int(s["attempt"])}, "seed": {int(s["seed"])}, '
@@ -145,6 +149,11 @@ _TAR_BLOCK = 512
 _TAR_RECORD = 20 * _TAR_BLOCK  # tarfile's RECORDSIZE: archives are padded to a multiple of it
 
 
+#: USTAR header after the checksum: regular file, no link, user/group names, devices or prefix.
+_USTAR_TAIL = b"0" + b"\0" * 100 + b"ustar\x0000" + b"\0" * 247
+_USTAR_SUM = sum(_USTAR_TAIL) + 8 * 32  # the checksum is taken with its own field as 8 spaces
+
+
 def _ustar_header(name: str, size: int) -> bytes:
     """The USTAR header ``tarfile`` writes for a regular file with mode 0644, mtime 0, uid/gid 0
     and no user names (deterministic; ~10x cheaper than ``TarInfo.tobuf``)."""
@@ -152,9 +161,7 @@ def _ustar_header(name: str, size: int) -> bytes:
     if len(raw) > 100:
         raise ValueError(f"tar member name {name!r} is longer than 100 bytes")
     head = raw.ljust(100, b"\0") + b"0000644\0" + b"0000000\0" * 2 + b"%011o\0" % size + b"00000000000\0"
-    tail = b"0" + b"\0" * 100 + b"ustar\x0000" + b"\0" * 247  # no link, user/group names, devices, prefix
-    checksum = sum(head) + sum(tail) + 8 * 32  # computed with the checksum field as 8 spaces
-    return head + b"%06o\0 " % checksum + tail
+    return head + b"%06o\0 " % (sum(head) + _USTAR_SUM) + _USTAR_TAIL
 
 
 def _tar_member(name: str, data: bytes) -> bytes:
