@@ -32,7 +32,7 @@ from pathlib import Path  # noqa: E402
 
 import augkit as ak  # noqa: E402
 from augkit.synth import TextImageGenerator, write_dataset  # noqa: E402
-from augkit.synth.dataset import RENDER_CHUNK, _record_json, encode_png, png_encoder  # noqa: E402
+from augkit.synth.dataset import _record_json, _render_chunk, encode_png, png_encoder  # noqa: E402
 
 TRDG_SCRIPT = """
 import sys, time, tempfile
@@ -59,8 +59,9 @@ def _generator(mode: str, seed: int, fonts=None) -> TextImageGenerator:
 def in_memory(gen: TextImageGenerator, count: int) -> float:
     """Images/s generated and PNG-encoded with their label lines, nothing written."""
     start = time.perf_counter()
-    for a in range(0, count, RENDER_CHUNK):
-        for s in gen._samples(list(range(a, min(count, a + RENDER_CHUNK)))):
+    step = _render_chunk(gen)
+    for a in range(0, count, step):
+        for s in gen._samples(list(range(a, min(count, a + step)))):
             encode_png(s["image"])
             _record_json(s, "x.png")
     return count / (time.perf_counter() - start)

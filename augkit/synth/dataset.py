@@ -49,8 +49,10 @@ import numpy as np
 __all__ = ["FORMATS", "encode_png", "png_encoder", "read_folder_labels", "write_dataset"]
 
 FORMATS = ("folder", "webdataset", "lmdb")
-#: Samples rendered per generator call inside a shard.
+#: Samples rendered per generator call inside a shard (at most; fewer for large images).
 RENDER_CHUNK = 1024
+#: Pixels per render chunk: bounds a worker's memory for long lines and large crops.
+RENDER_CHUNK_PIXELS = 1 << 22
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -179,9 +181,17 @@ def _write_file(path: str, data: bytes) -> None:
         os.close(fd)
 
 
+def _render_chunk(gen: Any) -> int:
+    """Samples per generator call: up to :data:`RENDER_CHUNK` (larger size groups vectorize
+    better), fewer for large images (a word is ~4 heights wide, a line ~20)."""
+    h, w = (gen.size if gen.mode == "char" else (gen.height, gen.height * (4 if gen.mode == "word" else 20)))
+    return int(np.clip(RENDER_CHUNK_PIXELS // (h * w), 64, RENDER_CHUNK))
+
+
 def _samples(gen: Any, start: int, stop: int):
-    for a in range(start, stop, RENDER_CHUNK):
-        b = min(stop, a + RENDER_CHUNK)
+    step = _render_chunk(gen)
+    for a in range(start, stop, step):
+        b = min(stop, a + step)
         batch = gen._samples(list(range(a, b)))
         yield from batch
 
