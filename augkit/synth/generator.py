@@ -261,7 +261,8 @@ class TextImageGenerator:
         draft = _Draft(index, attempt, drawn, label, self.fonts.name(k), mask, quads)
         if not plain:
             draft.background = background_spec(rng, kind, canvas, self.texture_folder)
-            draft.colors = rng.integers(0, 256, size=(COLOR_TRIES, 3))
+            # flat sizes draw the same values as shaped ones, without NumPy's Python-level size handling
+            draft.colors = rng.integers(0, 256, COLOR_TRIES * 3).reshape(COLOR_TRIES, 3)
             if self._wrapped is not None:
                 draft.params = self._wrapped.draw_params((canvas[1], canvas[0], 3), rng=rng)
         return draft
