@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -135,7 +135,8 @@ class _Container(Transform, abstract=True):
             chosen = self._choose(rng, n)
             with child_streams(rng, len(self.transforms)) as (seeds, open_stream):
                 children = [
-                    _run_node(t, runner, open_stream(seed), None, active & chosen[:, i])
+                    _run_node(t, runner, open_stream(seed), None,
+                              active & chosen[:, i] if self._selects else active)
                     for i, (t, seed) in enumerate(zip(self.transforms, seeds, strict=True))
                 ]
             return {"active": active, "chosen": chosen, "children": children}
@@ -144,6 +145,9 @@ class _Container(Transform, abstract=True):
             for t, cp in zip(self.transforms, params["children"], strict=True)
         ]
         return {"active": params["active"], "chosen": params.get("chosen"), "children": children}
+
+    #: Whether :meth:`_choose` selects children (else every sample goes through all of them).
+    _selects: ClassVar[bool] = False
 
     def _choose(self, rng: np.random.Generator, n: int) -> NDArray[np.bool_]:
         """Which children each sample goes through: bool ``(n, len(transforms))``."""
@@ -387,6 +391,8 @@ class OneOf(_Container):
             raise ValueError("transforms must hold at least one transform")
         self._set("weights", check_weights("weights", self.weights, len(self.transforms)))
 
+    _selects: ClassVar[bool] = True
+
     def _choose(self, rng: np.random.Generator, n: int) -> NDArray[np.bool_]:
         k = len(self.transforms)
         w = np.ones(k) if self.weights is None else np.asarray(self.weights)
@@ -431,6 +437,8 @@ class SomeOf(_Container):
         else:
             self._set("n", check_int("n", self.n, low=0, high=k))
         self._set("weights", check_weights("weights", self.weights, k))
+
+    _selects: ClassVar[bool] = True
 
     def _choose(self, rng: np.random.Generator, n: int) -> NDArray[np.bool_]:
         k = len(self.transforms)

@@ -483,25 +483,24 @@ def flip_image(images: NDArray, flip_x: NDArray, flip_y: NDArray, *, out: NDArra
     out = _output(out, images.shape, images.dtype)
     found = _cv2_for(images)
     h, w, c = images.shape[1:]
-    for fx in (False, True):
-        for fy in (False, True):
-            sel = np.flatnonzero((np.asarray(flip_x) == fx) & (np.asarray(flip_y) == fy))
-            if sel.size == 0:
-                continue
-            contiguous = sel[-1] - sel[0] + 1 == sel.size
-            if found is not None and fx and not fy and contiguous:
-                # rows are independent: one call mirrors every row of the whole run of images
-                cv2, src = found
-                dst = out.view(np.uint8) if out.dtype == np.bool_ else out
-                a, b = int(sel[0]), int(sel[-1]) + 1
-                cv2.flip(src[a:b].reshape((b - a) * h, w, c), 1, dst=dst[a:b].reshape((b - a) * h, w, c))
-            elif found is not None and fx:
-                cv2, src = found
-                dst = out.view(np.uint8) if out.dtype == np.bool_ else out
-                for i in sel:
-                    s, d = (src[i, ..., 0], dst[i, ..., 0]) if c == 1 else (src[i], dst[i])
-                    cv2.flip(s, -1 if fy else 1, dst=d)
-            else:  # identity or vertical only: whole rows are copied, which NumPy does at memcpy speed
-                for i in sel:
-                    out[i] = images[i, ::-1 if fy else 1, ::-1 if fx else 1]
+    code = np.asarray(flip_x, dtype=np.intp) * 2 + np.asarray(flip_y, dtype=np.intp)  # 0..3: (fx, fy)
+    for kind in np.flatnonzero(np.bincount(code, minlength=4)).tolist():  # only the kinds present
+        fx, fy = kind >= 2, kind % 2 == 1
+        sel = np.arange(len(code)) if len(code) == 1 else np.flatnonzero(code == kind)
+        contiguous = sel[-1] - sel[0] + 1 == sel.size
+        if found is not None and fx and not fy and contiguous:
+            # rows are independent: one call mirrors every row of the whole run of images
+            cv2, src = found
+            dst = out.view(np.uint8) if out.dtype == np.bool_ else out
+            a, b = int(sel[0]), int(sel[-1]) + 1
+            cv2.flip(src[a:b].reshape((b - a) * h, w, c), 1, dst=dst[a:b].reshape((b - a) * h, w, c))
+        elif found is not None and fx:
+            cv2, src = found
+            dst = out.view(np.uint8) if out.dtype == np.bool_ else out
+            for i in sel:
+                s, d = (src[i, ..., 0], dst[i, ..., 0]) if c == 1 else (src[i], dst[i])
+                cv2.flip(s, -1 if fy else 1, dst=d)
+        else:  # identity or vertical only: whole rows are copied, which NumPy does at memcpy speed
+            for i in sel:
+                out[i] = images[i, ::-1 if fy else 1, ::-1 if fx else 1]
     return out

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 from numpy.typing import NDArray
@@ -61,14 +60,14 @@ def per_sample_generators(seeds: NDArray) -> Iterator[np.random.Generator]:
 _LOCAL = threading.local()
 
 
-@contextmanager
-def child_streams(rng: np.random.Generator, k: int) -> Iterator[list[int]]:
+class child_streams:  # lower case: used like a function, ``with child_streams(rng, k) as ...``
     """Seeds for ``k`` child streams of ``rng``, and a function that opens each one.
 
     Use as ``with child_streams(rng, k) as (seeds, open_stream): gen = open_stream(seeds[i])``.
     The streams of one ``with`` block share one bit generator (this nesting level's, in this
     thread): open and use them one after the other. A child that itself opens child streams
-    gets the next level's bit generator, so nesting is safe.
+    gets the next level's bit generator, so nesting is safe. (A class rather than a
+    ``contextmanager`` generator: it is entered once per container per call.)
 
     Examples
     --------
@@ -81,21 +80,27 @@ def child_streams(rng: np.random.Generator, k: int) -> Iterator[list[int]]:
     >>> a == a2 and a != b
     True
     """
-    seeds = rng.bit_generator.random_raw(k).tolist()
-    depth = getattr(_LOCAL, "depth", 0)
-    pool = getattr(_LOCAL, "pool", None)
-    if pool is None:
-        pool = _LOCAL.pool = []
-    while len(pool) <= depth:
-        pool.append(np.random.PCG64(0))
-    bits = pool[depth]
 
-    def open_stream(seed: int) -> np.random.Generator:
-        bits.state = _pcg_state(seed)
-        return np.random.Generator(bits)
+    __slots__ = ("_bits", "_depth", "_k", "_rng")
 
-    _LOCAL.depth = depth + 1
-    try:
-        yield seeds, open_stream
-    finally:
-        _LOCAL.depth = depth
+    def __init__(self, rng: np.random.Generator, k: int) -> None:
+        self._rng, self._k = rng, k
+
+    def __enter__(self) -> tuple[list[int], object]:
+        seeds = self._rng.bit_generator.random_raw(self._k).tolist()
+        depth = getattr(_LOCAL, "depth", 0)
+        pool = getattr(_LOCAL, "pool", None)
+        if pool is None:
+            pool = _LOCAL.pool = []
+        while len(pool) <= depth:
+            pool.append(np.random.PCG64(0))
+        self._bits, self._depth = pool[depth], depth
+        _LOCAL.depth = depth + 1
+        return seeds, self._open
+
+    def _open(self, seed: int) -> np.random.Generator:
+        self._bits.state = _pcg_state(seed)
+        return np.random.Generator(self._bits)
+
+    def __exit__(self, *exc: object) -> None:
+        _LOCAL.depth = self._depth
