@@ -9,6 +9,7 @@ of workers or the sharding.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -175,10 +176,12 @@ class TextImageGenerator:
             if w.sum() <= 0:
                 raise ValueError("font_weights gives every font weight 0")
             self._font_w = w
-        # keypoints (the corners of the character boxes) must never be dropped; the text coverage
-        # mask is soft, so it is resampled like the image (cheaper than nearest maps, and truer)
-        self._wrapped = None if self.pipeline is None else Compose([self.pipeline], keypoints_outside="flag",
-                                                                         mask_interpolation="image")
+        # The pipeline as run here: keypoints (the corners of the character boxes) are never
+        # dropped, and the text coverage mask is soft, so it is resampled like the image (cheaper
+        # than nearest maps, and truer). A copy with those settings, not a wrapper: a wrapper
+        # would add a container, and its random stream, to every sample's draw.
+        self._wrapped = None if self.pipeline is None else dataclasses.replace(
+            self.pipeline, keypoints_outside="flag", mask_interpolation="image")
 
     # --- one sample ----------------------------------------------------------------------
     def _rng(self, index: int, attempt: int) -> np.random.Generator:
