@@ -102,6 +102,25 @@ def test_character_boxes_match_the_ink_pillow_draws_for_each_character(name):
     assert exact >= 10
 
 
+def test_text_mask_is_the_per_pixel_maximum_of_its_glyphs_clipped_to_the_canvas():
+    from augkit.synth.render import render_mask
+
+    for name, word in [("DejaVuSans.ttf", "AVATAR Wolf"), ("LiberationSerif-Italic.ttf", "jiffy fj"),
+                       ("OpenSans-Italic.ttf", "office")]:
+        g = glyph_set(str(FONTS / name), 31)
+        pens, _ = layout_text(word, g)
+        for origin in [(2, 3), (-5, 1), (0, -4)]:
+            ref = np.zeros((40, 140), np.uint8)
+            big = np.zeros((40 + 200, 140 + 200), np.uint8)  # paste unclipped, with room around
+            for ch, pen in zip(word, pens.tolist(), strict=True):
+                _, bm, left, top = g.glyph(ch)
+                y0, x0 = 100 + origin[1] + top, 100 + origin[0] + pen + left
+                np.maximum(big[y0: y0 + bm.shape[0], x0: x0 + bm.shape[1]], bm,
+                           out=big[y0: y0 + bm.shape[0], x0: x0 + bm.shape[1]])
+            ref[:] = big[100: 140, 100: 240]
+            np.testing.assert_array_equal(render_mask(word, g, (140, 40), origin, pens), ref)
+
+
 def test_boxes_follow_a_rotation_exactly():
     plain = TextImageGenerator(seed=3)
     turned = TextImageGenerator(seed=3, pipeline=ak.Compose([ak.image.Rotate(degrees_range=(15, 15))]))

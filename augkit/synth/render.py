@@ -164,17 +164,24 @@ def render_mask(text: str, glyphs: GlyphSet, size: tuple[int, int], origin: tupl
     if pens is None:
         pens, _ = layout_text(text, glyphs)
     ox, oy = int(origin[0]), int(origin[1])
+    right = -1 << 30  # right edge of the ink pasted so far
+    cache = glyphs._glyphs
     for ch, pen in zip(text, pens.tolist(), strict=True):
-        _, bitmap, left, top = glyphs.glyph(ch)
-        if not bitmap.size:
+        _, bitmap, left, top = cache.get(ch) or glyphs.glyph(ch)
+        bh, bw = bitmap.shape
+        if not bh:
             continue
         x0, y0 = ox + pen + left, oy + top
-        x1, y1 = x0 + bitmap.shape[1], y0 + bitmap.shape[0]
-        cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x0 + bw, w), min(y0 + bh, h)
         if cx0 >= cx1 or cy0 >= cy1:
             continue
-        region = out[cy0:cy1, cx0:cx1]
-        np.maximum(region, bitmap[cy0 - y0: cy1 - y0, cx0 - x0: cx1 - x0], out=region)
+        ink = bitmap[cy0 - y0: cy1 - y0, cx0 - x0: cx1 - x0]
+        if x0 >= right:  # nothing drawn there yet: a plain copy
+            out[cy0:cy1, cx0:cx1] = ink
+        else:  # overlapping glyphs (kerning, italics) combine by maximum coverage
+            region = out[cy0:cy1, cx0:cx1]
+            np.maximum(region, ink, out=region)
+        right = max(right, x0 + bw)
     return out
 
 
