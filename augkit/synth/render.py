@@ -131,10 +131,12 @@ def layout_text(text: str, glyphs: GlyphSet) -> tuple[NDArray[np.int64], NDArray
     boxes: list[tuple[float, float, float, float]] = []
     x = 0.0
     prev = None
+    cache, kern = glyphs._glyphs, glyphs._kern  # the caches first: this loop runs per character
     for ch in text:
         if prev is not None:
-            x += glyphs.kerning(prev, ch)
-        advance, bitmap, left, top = glyphs.glyph(ch)
+            k = kern.get(prev + ch)
+            x += glyphs.kerning(prev, ch) if k is None else k
+        advance, bitmap, left, top = cache.get(ch) or glyphs.glyph(ch)
         pen = round(x)
         pens.append(pen)
         if bitmap.size:
