@@ -208,6 +208,20 @@ def test_group_painting_equals_the_per_image_reference():
                                        [R.text_contrast(images[i], masks[i]) for i in range(6)], rtol=1e-5)
 
 
+def test_group_compositing_equals_integer_rounding_for_every_value():
+    from augkit.synth.render import composite_batch
+
+    m = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 256, axis=1)  # rows: coverage
+    bg = np.repeat(np.arange(256, dtype=np.uint8)[None, :], 256, axis=0)  # columns: background
+    for c0 in range(0, 256, 32):  # every text colour, 32 at a time
+        colors = np.repeat(np.arange(c0, c0 + 32)[:, None], 3, axis=1)
+        backgrounds = np.broadcast_to(bg[None, :, :, None], (32, 256, 256, 3))
+        got = composite_batch(backgrounds, np.broadcast_to(m, (32, 256, 256)), colors)
+        c = colors[:, 0, None, None].astype(np.int64)
+        want = (bg.astype(np.int64) * (255 - m.astype(np.int64)) + c * m + 127) // 255
+        np.testing.assert_array_equal(got[..., 1], want)
+
+
 def test_samples_depend_only_on_seed_and_index():
     pipe = ak.Compose([ak.image.Rotate(degrees_range=(-5, 5)), ak.image.GaussianNoise(std_range=(0.01, 0.05))])
     gen = TextImageGenerator(seed=7, pipeline=pipe)

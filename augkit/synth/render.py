@@ -472,7 +472,10 @@ def choose_colors(candidates: NDArray, backgrounds: NDArray, masks: NDArray, min
 def composite_batch(backgrounds: NDArray[np.uint8], masks: NDArray[np.uint8], colors: NDArray) -> NDArray[np.uint8]:
     """:func:`composite` for a group (equal results): ``(n, H, W, 3)``, ``(n, H, W)``, ``(n, 3)``.
 
-    ``(bg * (255 - m) + color * m + 127) // 255`` never exceeds 16 bits, so it runs in uint16.
+    In float32: ``bg + (color - bg) * (m / 255) + 0.5``, truncated. That equals the integer
+    ``(bg * (255 - m) + color * m + 127) // 255`` for every one of the 256**3 combinations
+    (checked exhaustively: the fraction is a multiple of 1/255, never within float32 error of
+    one half), in fewer, faster passes than 16-bit integer arithmetic.
 
     Examples
     --------
@@ -480,14 +483,13 @@ def composite_batch(backgrounds: NDArray[np.uint8], masks: NDArray[np.uint8], co
     ...                 np.array([[200, 0, 0]]))[0, :, :, 0].tolist()
     [[0, 200]]
     """
-    m = masks[..., None].astype(np.uint16)
-    acc = backgrounds.astype(np.uint16)
-    acc *= 255 - m
-    acc += np.asarray(colors, np.uint16)[:, None, None, :] * m
-    acc += 128  # (y + 127) // 255 == (z + (z >> 8)) >> 8 with z = y + 128, for 0 <= y <= 255 * 255
-    acc += acc >> 8
-    acc >>= 8
-    return acc.astype(np.uint8)
+    alpha = masks[..., None].astype(np.float32)
+    alpha *= np.float32(1 / 255)
+    out = np.asarray(colors, np.float32)[:, None, None, :] - backgrounds
+    out *= alpha
+    out += backgrounds
+    out += np.float32(0.5)
+    return out.astype(np.uint8)
 
 
 def text_contrast_batch(images: NDArray, masks: NDArray) -> NDArray[np.float64]:
