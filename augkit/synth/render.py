@@ -301,13 +301,9 @@ def draw_background(rng: np.random.Generator, kind: str, size: tuple[int, int],
     if kind == "solid":
         return np.broadcast_to(rng.integers(0, 256, 3).astype(np.uint8), (h, w, 3)).copy()
     if kind == "gradient":
-        a, b = rng.integers(0, 256, (2, 3)).astype(np.float32)
-        angle = rng.uniform(0, 2 * np.pi)
-        t = np.arange(w, dtype=np.float32)[None, :] * np.float32(np.cos(angle)) + \
-            np.arange(h, dtype=np.float32)[:, None] * np.float32(np.sin(angle))
-        t -= t.min()
-        t *= np.float32(1.0 / max(float(t.max()), 1e-6))
-        return (a + (b - a) * t[..., None] + 0.5).astype(np.uint8)
+        ab = rng.integers(0, 256, (2, 3))
+        row, col = _gradient_axes(ab[None], np.array([rng.uniform(0, 2 * np.pi)]), h, w)
+        return (row + col)[0].transpose(1, 2, 0).astype(np.uint8)
     if kind == "noise":
         from PIL import Image
 
@@ -390,6 +386,24 @@ def background_spec(rng: np.random.Generator, kind: str, size: tuple[int, int],
     raise ValueError(f"background must be one of {BACKGROUNDS}, got {kind!r}")
 
 
+def _gradient_axes(ab: NDArray, angle: NDArray, h: int, w: int) -> tuple[NDArray, NDArray]:
+    """A linear gradient from colour ``ab[:, 0]`` to ``ab[:, 1]`` along direction ``angle``,
+    normalised to the canvas, as a row part ``(n, 3, 1, w)`` and a column part ``(n, 3, h, 1)``
+    (channels first) whose sum (plus the 0.5 for rounding, folded into the row) is the image:
+    the gradient is affine in x and y, so it costs one pass over the pixels instead of a dozen."""
+    ab = np.asarray(ab, np.float32)
+    a, d = ab[:, 0], ab[:, 1] - ab[:, 0]  # (n, 3)
+    cos, sin = np.cos(angle).astype(np.float32), np.sin(angle).astype(np.float32)
+    x0, y0 = np.minimum(0, (w - 1) * cos), np.minimum(0, (h - 1) * sin)  # where t is smallest
+    span = np.maximum(0, (w - 1) * cos) - x0 + np.maximum(0, (h - 1) * sin) - y0
+    scale = (1.0 / np.maximum(span.astype(np.float64), 1e-6)).astype(np.float32)
+    tx = (np.arange(w, dtype=np.float32)[None, :] * cos[:, None] - x0[:, None]) * scale[:, None]  # (n, w)
+    ty = (np.arange(h, dtype=np.float32)[None, :] * sin[:, None] - y0[:, None]) * scale[:, None]  # (n, h)
+    row = (a + np.float32(0.5))[:, :, None, None] + d[:, :, None, None] * tx[:, None, None, :]
+    col = d[:, :, None, None] * ty[:, None, :, None]
+    return row, col
+
+
 @lru_cache(maxsize=256)
 def _upsample_weights(out: int, size: int) -> NDArray[np.float32]:
     """``(out, size)`` bilinear weights of a resize from ``size`` to ``out`` samples (pixel
@@ -418,26 +432,24 @@ def render_backgrounds(specs: list[tuple], size: tuple[int, int]) -> NDArray[np.
     for kind in set(kinds):
         idx = [i for i, k in enumerate(kinds) if k == kind]
         group = [specs[i] for i in idx]
+        # (broadcasting a per-sample colour over a last axis of 3 runs element by element in
+        # NumPy: colours are laid out along whole rows first, or planes are computed per channel)
         if kind == "solid":
-            out[idx] = np.array([sp[1] for sp in group], np.uint8)[:, None, None, :]
+            out[idx] = np.repeat(np.array([sp[1] for sp in group], np.uint8)[:, None, None, :], w, axis=2)
         elif kind == "gradient":
-            ab = np.array([sp[1] for sp in group], np.float32)  # (g, 2, 3)
-            angle = np.array([sp[2] for sp in group])
-            t = (np.arange(w, dtype=np.float32)[None, None, :] * np.cos(angle).astype(np.float32)[:, None, None]
-                 + np.arange(h, dtype=np.float32)[None, :, None] * np.sin(angle).astype(np.float32)[:, None, None])
-            t -= t.min(axis=(1, 2), keepdims=True)
-            top = t.max(axis=(1, 2)).astype(np.float64)
-            t *= (1.0 / np.maximum(top, 1e-6)).astype(np.float32)[:, None, None]
-            a, b = ab[:, 0, None, None, :], ab[:, 1, None, None, :]
-            out[idx] = (a + (b - a) * t[..., None] + np.float32(0.5)).astype(np.uint8)
+            row, col = _gradient_axes(np.array([sp[1] for sp in group]), np.array([sp[2] for sp in group]), h, w)
+            out[idx] = (row + col).transpose(0, 2, 3, 1).astype(np.uint8)  # truncated, as in draw_background
         elif kind == "noise":
             cells = np.array([sp[2] for sp in group], np.float32) * np.float32(38.0)  # (g, ch, cw, 3)
-            wy = _upsample_weights(h, cells.shape[1])
+            g, ch = cells.shape[:2]
+            wy = _upsample_weights(h, ch)
             wx = _upsample_weights(w, cells.shape[2])
-            smooth = (wy @ cells.transpose(0, 3, 1, 2) @ wx.T).transpose(0, 2, 3, 1)  # (g, h, w, 3)
+            wide = (wx @ cells).reshape(g, ch, w * 3)  # along x, channels kept last: (g, ch, w, 3)
+            smooth = (wy @ wide).reshape(g, h, w, 3)  # then along y, contiguous
             smooth *= np.array([sp[3] for sp in group], np.float32)[:, None, None, None]
-            smooth += np.array([sp[1] for sp in group], np.float32)[:, None, None, :]
-            out[idx] = np.clip(smooth, 0, 255).astype(np.uint8)
+            smooth += np.repeat(np.array([sp[1] for sp in group], np.float32)[:, None, None, :], w, axis=2)
+            np.clip(smooth, 0, 255, out=smooth)
+            out[idx] = smooth  # truncated to uint8, as astype would
         else:
             out[idx] = np.stack([sp[1] for sp in group])
     return out
@@ -485,7 +497,8 @@ def composite_batch(backgrounds: NDArray[np.uint8], masks: NDArray[np.uint8], co
     """
     alpha = masks[..., None].astype(np.float32)
     alpha *= np.float32(1 / 255)
-    out = np.asarray(colors, np.float32)[:, None, None, :] - backgrounds
+    width = backgrounds.shape[2]  # colours laid out along a row: NumPy broadcasts rows fast, pixels slowly
+    out = np.repeat(np.asarray(colors, np.float32)[:, None, None, :], width, axis=2) - backgrounds
     out *= alpha
     out += backgrounds
     out += np.float32(0.5)
