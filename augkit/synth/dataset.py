@@ -56,7 +56,7 @@ RENDER_CHUNK_PIXELS = 1 << 22
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
 
 
 @lru_cache(maxsize=1)
@@ -113,7 +113,7 @@ def encode_png(image: np.ndarray) -> bytes:
     rows[:, 1: 1 + c] = flat[:, :c]
     np.subtract(flat[:, c:], flat[:, :-c], out=rows[:, 1 + c:])  # modulo 256, as PNG specifies
     header = struct.pack(">IIBBBBB", w, h, 8, 2 if c == 3 else 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", _deflate()[1](rows.tobytes()))
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", _deflate()[1](memoryview(rows).cast("B")))
             + _chunk(b"IEND", b""))
 
 
