@@ -187,8 +187,8 @@ class Compose(_Container):
     Notes
     -----
     ``seed``, ``bbox_min_visibility``, ``bbox_min_area``, ``keypoints_outside`` and
-    ``mask_interpolation`` are read from the pipeline that is called; a ``Compose`` nested inside another only groups
-    transforms (with its own ``p``).
+    ``mask_interpolation`` are read from the pipeline that is called; a ``Compose`` nested
+    inside another only groups transforms (with its own ``p``).
 
     Examples
     --------
