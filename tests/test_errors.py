@@ -74,6 +74,8 @@ def test_bad_configuration(make, exc, match):
     (dict(image=IMG, bbox_labels=[1]), ValueError, "without bboxes"),
     (dict(image=IMG, keypoints=[[1, 2, 3]]), ValueError, r"keypoints must have shape \(M, 2\)"),
     (dict(image=IMG, keypoints=[[1, np.inf]]), ValueError, "NaN or infinite"),
+    (dict(image=IMG[None].repeat(2, 0), keypoints=[[[1, 1]], [[2, np.nan]]]), ValueError,
+     r"keypoints\[1\] contains NaN"),
     (dict(image=IMG[None].repeat(2, 0), bboxes=[[1, 1, 5, 5]]), ValueError, "one entry per image"),
     (dict(image=IMG[None].repeat(2, 0), label=[1, 2, 3]), ValueError, "one class label per image"),
 ])

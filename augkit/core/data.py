@@ -195,21 +195,22 @@ def _parse_keypoints(batch: Batch, layout: Layout, keypoints: Any, labels: Any, 
     n = batch.n
     per_points = _per_sample("keypoints", keypoints, n, batched)
     per_labels = _per_sample("keypoint_labels", labels, n, batched) if labels is not None else None
-    pts, samples, counts, label_lists = [], [], [], []
+    pts, counts, label_lists = [], [], []
     for i, raw in enumerate(per_points):
-        where = f"keypoints[{i}]" if batched else "keypoints"
         arr = np.asarray(raw, dtype=np.float64) if len(raw) else np.zeros((0, 2))
         if arr.ndim != 2 or arr.shape[1] != 2:
+            where = f"keypoints[{i}]" if batched else "keypoints"
             raise ValueError(f"{where} must have shape (M, 2) holding (x, y), got {arr.shape}")
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{where} contains NaN or infinite values")
         if per_labels is not None:
             label_lists.append(_labels_for("keypoint_labels", per_labels[i], i, len(arr), "keypoints", batched))
         pts.append(arr)
-        samples.append(np.full(len(arr), i, np.intp))
         counts.append(len(arr))
     batch.points = np.concatenate(pts) if pts else np.zeros((0, 2))
-    batch.point_sample = np.concatenate(samples) if samples else np.zeros(0, np.intp)
+    batch.point_sample = np.repeat(np.arange(n, dtype=np.intp), counts) if pts else np.zeros(0, np.intp)
+    finite = np.isfinite(batch.points).all(axis=1)  # one check for the batch; the message names the sample
+    if not finite.all():
+        i = int(batch.point_sample[np.argmin(finite)])
+        raise ValueError(f"{f'keypoints[{i}]' if batched else 'keypoints'} contains NaN or infinite values")
     h, w = batch.image.shape[1:3]
     p = batch.points
     batch.point_inside = (p[:, 0] >= 0) & (p[:, 0] < w) & (p[:, 1] >= 0) & (p[:, 1] < h)
