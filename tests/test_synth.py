@@ -222,6 +222,17 @@ def test_group_compositing_equals_integer_rounding_for_every_value():
         np.testing.assert_array_equal(got[..., 1], want)
 
 
+def test_texture_backgrounds_come_from_the_folder(tmp_path):
+    Image.fromarray(np.full((40, 60, 3), (200, 30, 30), np.uint8)).save(tmp_path / "red.png")
+    Image.fromarray(np.full((50, 50, 3), (30, 30, 200), np.uint8)).save(tmp_path / "blue.png")
+    gen = TextImageGenerator(mode="word", backgrounds=("texture",), texture_folder=str(tmp_path), seed=0)
+    batch = gen.batch(0, 12)
+    corners = {tuple(int(v) for v in img[0, 0]) for img in batch["image"]}
+    assert corners == {(200, 30, 30), (30, 30, 200)}  # both textures used, pixels as in the files
+    with pytest.raises(ValueError, match="texture_folder"):
+        TextImageGenerator(backgrounds=("texture",))
+
+
 def test_samples_depend_only_on_seed_and_index():
     pipe = ak.Compose([ak.image.Rotate(degrees_range=(-5, 5)), ak.image.GaussianNoise(std_range=(0.01, 0.05))])
     gen = TextImageGenerator(seed=7, pipeline=pipe)
