@@ -23,13 +23,11 @@ __all__ = [
     "GlyphSet",
     "background_spec",
     "choose_colors",
-    "composite",
     "composite_batch",
     "draw_background",
     "glyph_set",
     "layout_text",
     "luminance",
-    "pick_colors",
     "render_backgrounds",
     "render_mask",
     "text_contrast",
@@ -205,23 +203,8 @@ def luminance(rgb: NDArray) -> NDArray[np.float64]:
     return lin @ _WEIGHTS
 
 
-def _luminance_of(rgb: NDArray) -> float:
-    """:func:`luminance` of one colour, in plain Python (a few microseconds instead of ~15)."""
-    total = 0.0
-    for c, w in zip(np.asarray(rgb, np.float64).tolist(), (0.2126, 0.7152, 0.0722), strict=True):
-        v = c / 255.0
-        total += w * (v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4)
-    return total
-
-
 def _contrast(la: NDArray | float, lb: NDArray | float) -> NDArray:
     return (np.maximum(la, lb) + 0.05) / (np.minimum(la, lb) + 0.05)
-
-
-def _weighted_mean(pixels: NDArray, weight: NDArray) -> NDArray:
-    """Mean colour of ``pixels`` (N, 3) weighted by ``weight`` (N,) (sums, no boolean indexing)."""
-    total = float(weight.sum())
-    return (weight @ pixels) / total if total > 0 else pixels.mean(axis=0)
 
 
 def text_contrast(image: NDArray, mask: NDArray) -> float:
@@ -238,39 +221,7 @@ def text_contrast(image: NDArray, mask: NDArray) -> float:
     >>> round(text_contrast(img, m), 1)
     21.0
     """
-    text = mask >= 128
-    rows, cols = np.flatnonzero(text.any(axis=1)), np.flatnonzero(text.any(axis=0))
-    if rows.size == 0:
-        return 1.0
-    pad = max(2, int(rows[-1] - rows[0]) // 2)  # the background around the text
-    r0, r1 = max(rows[0] - pad, 0), rows[-1] + 1 + pad
-    c0, c1 = max(cols[0] - pad, 0), cols[-1] + 1 + pad
-    img = image[r0:r1, c0:c1].reshape(-1, 3).astype(np.float32)
-    m = mask[r0:r1, c0:c1].reshape(-1)
-    back = (m == 0).astype(np.float32)
-    if not back.any():
-        return 1.0
-    fg = _weighted_mean(img, (m >= 128).astype(np.float32))
-    bg = _weighted_mean(img, back)
-    lf, lb = _luminance_of(fg), _luminance_of(bg)
-    return (max(lf, lb) + 0.05) / (min(lf, lb) + 0.05)
-
-
-def pick_colors(rng: np.random.Generator, background: NDArray, mask: NDArray, min_contrast: float,
-                tries: int = 12) -> NDArray[np.uint8]:
-    """A text colour with at least ``min_contrast`` (WCAG ratio) against the background under the text.
-
-    ``tries`` random colours are drawn at once and the first that passes is taken; if none
-    does, black or white, whichever contrasts more.
-    """
-    under = _weighted_mean(background.reshape(-1, 3).astype(np.float32), mask.reshape(-1).astype(np.float32))
-    lb = _luminance_of(under)
-    candidates = rng.integers(0, 256, size=(tries, 3))
-    lum = (_LINEAR[candidates] @ _WEIGHTS)
-    ok = np.flatnonzero(_contrast(lum, lb) >= min_contrast)
-    if ok.size:
-        return candidates[ok[0]].astype(np.uint8)
-    return np.full(3, 0 if lb > 0.18 else 255, np.uint8)
+    return float(text_contrast_batch(image[None], mask[None])[0])
 
 
 @lru_cache(maxsize=8)
@@ -290,80 +241,43 @@ def _textures(folder: str) -> tuple[NDArray[np.uint8], ...]:
 
 def draw_background(rng: np.random.Generator, kind: str, size: tuple[int, int],
                     texture_folder: str | None = None) -> NDArray[np.uint8]:
-    """A background ``(H, W, 3)`` uint8 of ``kind`` (see :data:`BACKGROUNDS`).
+    """A background ``(H, W, 3)`` uint8 of ``kind`` (see :data:`BACKGROUNDS`): one image of
+    :func:`render_backgrounds`.
 
     Examples
     --------
     >>> draw_background(np.random.default_rng(0), "gradient", (20, 10)).shape
     (10, 20, 3)
     """
+    return render_backgrounds([background_spec(rng, kind, size, texture_folder)], size)[0]
+
+
+def _texture_background(rng: np.random.Generator, size: tuple[int, int], folder: str | None) -> NDArray[np.uint8]:
+    """A random crop of a random texture of ``folder``, at least as large as ``size``, resized to it."""
+    if folder is None:
+        raise ValueError("background 'texture' needs texture_folder=")
+    from PIL import Image
+
     w, h = size
-    if kind == "solid":
-        return np.broadcast_to(rng.integers(0, 256, 3).astype(np.uint8), (h, w, 3)).copy()
-    if kind == "gradient":
-        ab = rng.integers(0, 256, (2, 3))
-        row, col = _gradient_axes(ab[None], np.array([rng.uniform(0, 2 * np.pi)]), h, w)
-        return (row + col)[0].transpose(1, 2, 0).astype(np.uint8)
-    if kind == "noise":
-        from PIL import Image
-
-        from ..kernels.backend import opencv
-
-        base = rng.integers(0, 256, 3).astype(np.float32)
-        cells = (rng.standard_normal((max(2, h // 4), max(2, w // 4), 3)) * 38.0).astype(np.float32)
-        cv2 = opencv()
-        if cv2 is not None:
-            smooth = cv2.resize(cells, (w, h), interpolation=cv2.INTER_LINEAR)
-        else:
-            channels = [np.asarray(Image.fromarray(cells[..., c], mode="F").resize((w, h), Image.Resampling.BILINEAR))
-                        for c in range(3)]
-            smooth = np.stack(channels, axis=-1)
-        smooth *= np.float32(rng.uniform(0.1, 0.6))
-        smooth += base
-        return np.clip(smooth, 0, 255).astype(np.uint8)
-    if kind == "texture":
-        if texture_folder is None:
-            raise ValueError("background 'texture' needs texture_folder=")
-        from PIL import Image
-
-        textures = _textures(texture_folder)
-        tex = textures[int(rng.integers(len(textures)))]
-        th, tw = tex.shape[:2]
-        scale = max(h / th, w / tw) * float(rng.uniform(1.0, 2.0))
-        ch, cw = min(th, max(1, round(h / scale))), min(tw, max(1, round(w / scale)))
-        y0, x0 = int(rng.integers(th - ch + 1)), int(rng.integers(tw - cw + 1))
-        crop = Image.fromarray(tex[y0: y0 + ch, x0: x0 + cw]).resize((w, h), Image.Resampling.BILINEAR)
-        return np.asarray(crop).copy()
-    raise ValueError(f"background must be one of {BACKGROUNDS}, got {kind!r}")
-
-
-def composite(background: NDArray[np.uint8], mask: NDArray[np.uint8], color: NDArray) -> NDArray[np.uint8]:
-    """Blend ``color`` over ``background`` with the anti-aliased text ``mask`` as alpha (integer math).
-
-    Examples
-    --------
-    >>> out = composite(np.zeros((1, 2, 3), np.uint8), np.array([[0, 255]], np.uint8), np.array([200, 0, 0]))
-    >>> out[0, :, 0].tolist()
-    [0, 200]
-    """
-    bg = background.astype(np.int32)
-    delta = np.asarray(color, np.int32) - bg
-    delta *= mask[..., None]
-    delta += 127
-    delta //= 255
-    bg += delta
-    return bg.astype(np.uint8)
+    textures = _textures(folder)
+    tex = textures[int(rng.integers(len(textures)))]
+    th, tw = tex.shape[:2]
+    scale = max(h / th, w / tw) * float(rng.uniform(1.0, 2.0))
+    ch, cw = min(th, max(1, round(h / scale))), min(tw, max(1, round(w / scale)))
+    y0, x0 = int(rng.integers(th - ch + 1)), int(rng.integers(tw - cw + 1))
+    crop = Image.fromarray(tex[y0: y0 + ch, x0: x0 + cw]).resize((w, h), Image.Resampling.BILINEAR)
+    return np.asarray(crop).copy()
 
 
 # --- the same steps for a group of equally sized samples (what the generator uses) ---------------
-#: Candidate text colours drawn per sample by :func:`pick_colors` and :func:`choose_colors`.
+#: Candidate text colours drawn per sample for :func:`choose_colors`.
 COLOR_TRIES = 12
 
 
 def background_spec(rng: np.random.Generator, kind: str, size: tuple[int, int],
                     texture_folder: str | None = None) -> tuple:
-    """The random draws of a background of ``kind`` (the same draws, in the same order, as
-    :func:`draw_background`); :func:`render_backgrounds` turns a group of them into pixels.
+    """The random draws of a background of ``kind``; :func:`render_backgrounds` turns a group of
+    them into pixels (a texture is cropped and resized here already: it is rare and per image).
 
     Examples
     --------
@@ -382,7 +296,7 @@ def background_spec(rng: np.random.Generator, kind: str, size: tuple[int, int],
         cells = rng.standard_normal(ch * cw * 3).reshape(ch, cw, 3)
         return ("noise", base, cells, rng.uniform(0.1, 0.6))
     if kind == "texture":  # rare and per image: rendered now
-        return ("texture", draw_background(rng, kind, size, texture_folder))
+        return ("texture", _texture_background(rng, size, texture_folder))
     raise ValueError(f"background must be one of {BACKGROUNDS}, got {kind!r}")
 
 
@@ -423,8 +337,9 @@ def _upsample_weights(out: int, size: int) -> NDArray[np.float32]:
 def render_backgrounds(specs: list[tuple], size: tuple[int, int]) -> NDArray[np.uint8]:
     """Backgrounds ``(n, H, W, 3)`` uint8 of :func:`background_spec` draws, one vectorized pass per kind.
 
-    Solid and gradient backgrounds equal :func:`draw_background`'s; noise is the same smooth
-    field (cells enlarged bilinearly as one matrix product for the group).
+    Solid colours; linear gradients between two colours at an angle; noise: a smooth field of
+    normal cells enlarged bilinearly (as ``cv2.resize`` INTER_LINEAR does; one matrix product
+    per axis for the group) around a base colour.
     """
     w, h = size
     out = np.empty((len(specs), h, w, 3), np.uint8)
@@ -438,7 +353,7 @@ def render_backgrounds(specs: list[tuple], size: tuple[int, int]) -> NDArray[np.
             out[idx] = np.repeat(np.array([sp[1] for sp in group], np.uint8)[:, None, None, :], w, axis=2)
         elif kind == "gradient":
             row, col = _gradient_axes(np.array([sp[1] for sp in group]), np.array([sp[2] for sp in group]), h, w)
-            out[idx] = (row + col).transpose(0, 2, 3, 1).astype(np.uint8)  # truncated, as in draw_background
+            out[idx] = (row + col).transpose(0, 2, 3, 1).astype(np.uint8)  # truncated
         elif kind == "noise":
             cells = np.array([sp[2] for sp in group], np.float32) * np.float32(38.0)  # (g, ch, cw, 3)
             g, ch = cells.shape[:2]
@@ -456,8 +371,9 @@ def render_backgrounds(specs: list[tuple], size: tuple[int, int]) -> NDArray[np.
 
 
 def choose_colors(candidates: NDArray, backgrounds: NDArray, masks: NDArray, min_contrast: float) -> NDArray:
-    """:func:`pick_colors` for a group: per sample, the first of its ``candidates`` (n, k, 3)
-    with at least ``min_contrast`` against the mean background under its text ``masks``.
+    """The text colour of each sample: the first of its ``candidates`` (n, k, 3) with at least
+    ``min_contrast`` (WCAG ratio) against the mean background under its text ``masks``; if
+    none has, black or white, whichever contrasts more.
 
     Examples
     --------
@@ -482,7 +398,8 @@ def choose_colors(candidates: NDArray, backgrounds: NDArray, masks: NDArray, min
 
 
 def composite_batch(backgrounds: NDArray[np.uint8], masks: NDArray[np.uint8], colors: NDArray) -> NDArray[np.uint8]:
-    """:func:`composite` for a group (equal results): ``(n, H, W, 3)``, ``(n, H, W)``, ``(n, 3)``.
+    """Blend ``colors`` ``(n, 3)`` over ``backgrounds`` ``(n, H, W, 3)`` with the anti-aliased text
+    ``masks`` ``(n, H, W)`` as alpha, rounded as integer arithmetic would.
 
     In float32: ``bg + (color - bg) * (m / 255) + 0.5``, truncated. That equals the integer
     ``(bg * (255 - m) + color * m + 127) // 255`` for every one of the 256**3 combinations
@@ -506,7 +423,8 @@ def composite_batch(backgrounds: NDArray[np.uint8], masks: NDArray[np.uint8], co
 
 
 def text_contrast_batch(images: NDArray, masks: NDArray) -> NDArray[np.float64]:
-    """:func:`text_contrast` of each sample of a group ``(n, H, W, 3)`` with ``(n, H, W)`` masks.
+    """:func:`text_contrast` of each sample of a group ``(n, H, W, 3)`` with ``(n, H, W)`` masks
+    (1.0 for a sample without text or without background around it).
 
     Examples
     --------
