@@ -10,7 +10,7 @@ from PIL import Image
 from scipy import ndimage
 
 import augkit as ak
-from augkit.kernels.degrade import _disk, motion_kernel
+from augkit.kernels.degrade import _disk, morphology_footprint, motion_kernel
 from augkit.testing.conformance import make_batch
 
 I = ak.image
@@ -63,14 +63,29 @@ def test_motion_kernel_is_a_line_of_the_given_length_and_direction():
 
 
 @pytest.mark.parametrize(("cls", "ref"), [(I.Erode, ndimage.grey_erosion), (I.Dilate, ndimage.grey_dilation)])
-def test_morphology_matches_scipy(each_backend, cls, ref):
-    x = make_batch(n=3, height=21, width=17)
+@pytest.mark.parametrize(("n", "height", "width", "dtype"), [
+    (3, 21, 17, np.uint8), (9, 8, 13, np.uint8), (5, 3, 7, np.float32), (1, 12, 5, np.uint8), (4, 1, 6, np.float32)])
+def test_morphology_matches_scipy(each_backend, cls, ref, n, height, width, dtype):
+    # many images per radius exercise the OpenCV path's tall image (rows next to another
+    # image redone from bands) and images lower than the radius its padded fallback
+    x = make_batch(n=n, height=height, width=width, dtype=dtype)
     out = cls(radius_px_range=(1, 3))(image=x, rng=1, return_params=True)
     radii = out["params"]["children"][0]["radius_px"]
     for img, r, got in zip(x, radii, out["image"], strict=True):
-        fp = _disk(int(r)).astype(bool)
+        fp = morphology_footprint(int(r)).astype(bool)
         want = np.stack([ref(img[..., c], footprint=fp, mode="mirror") for c in range(3)], axis=-1)
         np.testing.assert_array_equal(got, want)
+
+
+def test_morphology_radius_one_is_opencvs_3x3_ellipse():
+    cv2 = pytest.importorskip("cv2")
+    x = make_batch(n=4, height=16, width=19)
+    ellipse = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    np.testing.assert_array_equal(morphology_footprint(1), ellipse)
+    for cls, op in ((I.Erode, cv2.erode), (I.Dilate, cv2.dilate)):
+        got = cls(radius_px_range=(1, 1))(image=x)["image"]
+        for img, g in zip(x, got, strict=True):  # OpenCV's default border: outside pixels ignored
+            np.testing.assert_array_equal(g, op(img, ellipse))
 
 
 def test_erode_thickens_dark_strokes_and_dilate_thins_them():

@@ -129,14 +129,15 @@ class Erode(_Morphology, PixelTransform):
     Parameters
     ----------
     radius_px_range : (int, int)
-        Disk radius in pixels, inclusive range drawn per sample.
+        Disk radius in pixels, inclusive range drawn per sample; the disk is
+        ``x^2 + y^2 <= r^2`` (radius 1: the 3x3 cross, OpenCV's 3x3 ellipse).
 
     Examples
     --------
     >>> import augkit as ak
     >>> img = np.full((7, 7), 200, np.uint8); img[3, 3] = 0
-    >>> int((ak.image.Erode(radius_px_range=(1, 1))(image=img)["image"] == 0).sum())
-    9
+    >>> int((ak.image.Erode(radius_px_range=(1, 1))(image=img)["image"] == 0).sum())   # a 3x3 cross
+    5
     """
 
     radius_px_range: tuple[int, int] = (1, 2)
@@ -150,7 +151,8 @@ class Dilate(_Morphology, PixelTransform):
     Parameters
     ----------
     radius_px_range : (int, int)
-        Disk radius in pixels, inclusive range drawn per sample.
+        Disk radius in pixels, inclusive range drawn per sample; the disk is
+        ``x^2 + y^2 <= r^2`` (radius 1: the 3x3 cross, OpenCV's 3x3 ellipse).
 
     Examples
     --------

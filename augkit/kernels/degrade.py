@@ -13,7 +13,14 @@ from numpy.typing import NDArray
 from .backend import opencv
 from .geometry import _cv2_for
 
-__all__ = ["dropout_image", "jpeg_image", "morphology_image", "motion_blur_image", "motion_kernel"]
+__all__ = [
+    "dropout_image",
+    "jpeg_image",
+    "morphology_footprint",
+    "morphology_image",
+    "motion_blur_image",
+    "motion_kernel",
+]
 
 
 def _to_uint8(img: NDArray) -> NDArray[np.uint8]:
@@ -132,37 +139,93 @@ def _disk(radius: int) -> NDArray[np.uint8]:
     return disk
 
 
-def morphology_image(images: NDArray, radii: NDArray, operation: str) -> NDArray:
-    """Grey erosion (minimum) or dilation (maximum) of image ``i`` over a disk of ``radii[i]`` px.
+@lru_cache(maxsize=64)
+def morphology_footprint(radius: int) -> NDArray[np.uint8]:
+    """The footprint of grey erosion and dilation: the Euclidean disk ``x^2 + y^2 <= r^2``
+    (scikit-image's ``disk(r)``; at radius 1 the 3x3 cross, OpenCV's 3x3 ellipse). Cached,
+    read-only.
 
-    Mirror border (reflect-101). On dark text on a light background, erosion thickens the
-    strokes and dilation thins them.
+    Examples
+    --------
+    >>> morphology_footprint(1).tolist()
+    [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
+    """
+    yy, xx = np.mgrid[-radius: radius + 1, -radius: radius + 1]
+    disk = (xx * xx + yy * yy <= radius * radius).astype(np.uint8)
+    disk.setflags(write=False)
+    return disk
+
+
+def morphology_image(images: NDArray, radii: NDArray, operation: str) -> NDArray:
+    """Grey erosion (minimum) or dilation (maximum) of image ``i`` over a disk of ``radii[i]`` px
+    (:func:`morphology_footprint`).
+
+    Only pixels inside the image count: for a symmetric footprint that is the same as a mirror
+    border (reflect-101), since every mirrored neighbour is also a neighbour. On dark text on a
+    light background, erosion thickens the strokes and dilation thins them.
+
+    Images of equal radius are processed together: with OpenCV as one tall image (the rows
+    within ``r`` of an image's top or bottom, which would see the next image, are redone from
+    bands of ``3 r`` rows padded with the operation's neutral value), with SciPy as one
+    ``(n, H, W, C)`` filter whose footprint spans one image and one channel.
 
     Examples
     --------
     >>> img = np.full((1, 7, 7, 1), 200, np.uint8); img[0, 3, 3] = 0
     >>> int((morphology_image(img, np.array([1]), "erosion")[0, ..., 0] == 0).sum())
-    9
+    5
     """
     if operation not in ("erosion", "dilation"):
         raise ValueError(f"operation must be 'erosion' or 'dilation', got {operation!r}")
-    out = np.empty_like(images)
-    cv2 = opencv() if images.shape[-1] <= 4 else None
-    for i, r in enumerate(np.asarray(radii).tolist()):
-        fp = _disk(int(r))
-        img = images[i]
-        if cv2 is not None:
-            op = cv2.erode if operation == "erosion" else cv2.dilate
-            if img.shape[-1] == 1:
-                out[i, ..., 0] = op(img[..., 0], fp, borderType=cv2.BORDER_REFLECT_101)
-            else:
-                op(img, fp, dst=out[i], borderType=cv2.BORDER_REFLECT_101)
+    radii = np.asarray(radii).astype(np.intp)
+    found = _cv2_for(images)
+    values = np.unique(radii).tolist()
+    out = np.empty_like(images) if len(values) > 1 else None  # one radius: the result is the output
+    for r in values:
+        idx = np.flatnonzero(radii == r)
+        whole = out is None
+        group = images if whole else images[idx]
+        if found is not None:
+            res = _morphology_cv2(found[0], group, int(r), operation)
         else:
             from scipy import ndimage
 
             f = ndimage.grey_erosion if operation == "erosion" else ndimage.grey_dilation
-            out[i] = np.stack([f(img[..., ch], footprint=fp.astype(bool), mode="mirror")
-                               for ch in range(img.shape[-1])], axis=-1)
+            res = f(group, footprint=morphology_footprint(int(r)).astype(bool)[None, :, :, None], mode="mirror")
+        if out is None:
+            return res
+        out[idx] = res
+    return out  # type: ignore[return-value]
+
+
+def _morphology_cv2(cv2, group: NDArray, r: int, operation: str) -> NDArray:
+    """Erode or dilate equal-radius images ``(n, H, W, C)`` with OpenCV in a few calls."""
+    n, h, w, c = group.shape
+    fp = morphology_footprint(r)
+    op = cv2.erode if operation == "erosion" else cv2.dilate
+    if group.dtype == np.uint8:
+        neutral = 255 if operation == "erosion" else 0
+    else:
+        neutral = np.inf if operation == "erosion" else -np.inf
+
+    def run(stack: NDArray) -> NDArray:  # (m, rows, W, C) as one tall image; OpenCV's border ignores outside pixels
+        m, rows = stack.shape[:2]
+        res = op(stack.reshape(m * rows, w) if c == 1 else stack.reshape(m * rows, w, c), fp)
+        return res.reshape(m, rows, w, c)
+
+    if n == 1:
+        return run(group)
+    if h < 2 * r:  # tiny images: each padded with neutral rows
+        padded = np.full((n, h + 2 * r, w, c), neutral, group.dtype)
+        padded[:, r: r + h] = group
+        return np.ascontiguousarray(run(padded)[:, r: r + h])
+    out = run(np.ascontiguousarray(group))  # right except within r rows of each image's top and bottom
+    bands = np.full((n, 2, 3 * r, w, c), neutral, group.dtype)
+    bands[:, 0, r:] = group[:, : 2 * r]  # top band: r neutral rows, then the image's first 2r rows
+    bands[:, 1, : 2 * r] = group[:, h - 2 * r:]  # bottom band: its last 2r rows, then r neutral rows
+    fixed = run(bands.reshape(n * 2, 3 * r, w, c)).reshape(n, 2, 3 * r, w, c)
+    out[:, :r] = fixed[:, 0, r: 2 * r]
+    out[:, h - r:] = fixed[:, 1, r: 2 * r]
     return out
 
 
