@@ -266,9 +266,36 @@ def defocus_image(images: NDArray, radii: NDArray) -> NDArray:
     return out
 
 
+@lru_cache(maxsize=1024)
 def _nearest_index(src: int, dst: int) -> NDArray[np.intp]:
-    """Source index of each destination pixel, matching pixel centres."""
-    return np.minimum(((np.arange(dst) + 0.5) * (src / dst)).astype(np.intp), src - 1)
+    """Source index of each destination pixel: the pixel containing the destination pixel's
+    centre, ``floor((x + 0.5) * src / dst)`` in exact integer arithmetic (cached, read-only)."""
+    x = np.arange(dst, dtype=np.int64)
+    idx = np.minimum((2 * x + 1) * src // (2 * dst), src - 1).astype(np.intp)
+    idx.setflags(write=False)
+    return idx
+
+
+@lru_cache(maxsize=1024)
+def _nearest_round_trip(h: int, w: int, sh: int, sw: int, c: int) -> tuple[NDArray, NDArray, NDArray]:
+    """Maps of a nearest shrink to ``(sh, sw)`` and back: the distinct source rows, their
+    expansion to ``h`` rows, and the composed column map as element indices of a row of
+    ``w * c`` values (cached, read-only)."""
+    cols = _nearest_index(w, sw)[_nearest_index(sw, w)]
+    cols_c = (cols[:, None] * c + np.arange(c)).ravel()
+    cols_c.setflags(write=False)
+    return _nearest_index(h, sh), _nearest_index(sh, h), cols_c
+
+
+def _nearest_round_trip_group(group: NDArray, sh: int, sw: int, out: NDArray | None = None) -> NDArray:
+    """Nearest shrink to ``(sh, sw)`` and enlarge back of images ``(k, H, W, C)``: columns are
+    gathered (as runs of elements, a pixel at a time) for the distinct source rows only, then
+    rows are repeated. Faster than two ``cv2.resize`` calls per image, and exact, where
+    OpenCV's fixed-point ``INTER_NEAREST_EXACT`` may pick the other pixel at a tie."""
+    k, h, w, c = group.shape
+    rows_small, rows_expand, cols_c = _nearest_round_trip(h, w, sh, sw, c)
+    small = group.take(rows_small, axis=1).reshape(k, sh, w * c).take(cols_c, axis=2)
+    return small.reshape(k, sh, w, c).take(rows_expand, axis=1, out=out)
 
 
 def _pil_resize(img: NDArray, size: tuple[int, int], method: str,
@@ -308,36 +335,12 @@ def downscale_image(images: NDArray, scales: NDArray, upscale: str = "bilinear",
     if downscale not in ("area", "bilinear", "nearest"):
         raise ValueError(f"downscale must be 'area', 'bilinear' or 'nearest', got {downscale!r}")
     h, w = images.shape[1:3]
-    out = np.empty_like(images)
     if downscale == upscale == "nearest":
-        sizes = [(max(1, round(h * s)), max(1, round(w * s))) for s in np.asarray(scales, np.float64).tolist()]
-        groups: dict[tuple[int, int], list[int]] = {}
-        for i, size in enumerate(sizes):
-            groups.setdefault(size, []).append(i)
-        if len(groups) * 4 <= len(sizes) or _cv2_for(images) is None:  # few sizes: one gather per size
-            for (sh, sw), members in groups.items():
-                rows = _nearest_index(h, sh)[_nearest_index(sh, h)]
-                cols = _nearest_index(w, sw)[_nearest_index(sw, w)]
-                idx = np.asarray(members)
-                out[idx] = images.take(idx, axis=0).take(rows, axis=1).take(cols, axis=2)
-            return out
-    found = _cv2_for(images) if downscale == upscale == "nearest" else None
-    if found is not None:  # cv2's INTER_NEAREST_EXACT reads the same pixel centres as the index maps
-        cv2, src = found
-        c = src.shape[3]
-        for i, s in enumerate(np.asarray(scales, np.float64).tolist()):
-            small = cv2.resize(src[i, ..., 0] if c == 1 else src[i], (max(1, round(w * s)), max(1, round(h * s))),
-                               interpolation=cv2.INTER_NEAREST_EXACT)
-            cv2.resize(small, (w, h), dst=out[i, ..., 0] if c == 1 else out[i], interpolation=cv2.INTER_NEAREST_EXACT)
-        return out
+        return _downscale_nearest(images, scales)
+    out = np.empty_like(images)
     for i, s in enumerate(np.asarray(scales, np.float64).tolist()):
         sw, sh = max(1, round(w * s)), max(1, round(h * s))
         img = images[i]
-        if downscale == "nearest" and upscale == "nearest":  # one gather through both index maps
-            rows = _nearest_index(h, sh)[_nearest_index(sh, h)]
-            cols = _nearest_index(w, sw)[_nearest_index(sw, w)]
-            out[i] = img.take(rows, axis=0).take(cols, axis=1)
-            continue
         if downscale == "nearest":
             small = img[_nearest_index(h, sh)][:, _nearest_index(w, sw)]
         else:
@@ -346,4 +349,27 @@ def downscale_image(images: NDArray, scales: NDArray, upscale: str = "bilinear",
             out[i] = small[_nearest_index(sh, h)][:, _nearest_index(sw, w)]
         else:
             out[i] = _pil_resize(small, (w, h), "bilinear")
+    return out
+
+
+def _downscale_nearest(images: NDArray, scales: NDArray) -> NDArray:
+    """Nearest shrink by ``scales[i]`` and nearest enlarge back, exactly by :func:`_nearest_index`
+    (the same on every backend); images that share a small size are gathered together."""
+    n, h, w = images.shape[:3]
+    scales = np.asarray(scales, np.float64)  # sizes rounded half to even, as Python's round()
+    sizes = np.stack([np.maximum(1, np.rint(h * scales)), np.maximum(1, np.rint(w * scales))], axis=1).astype(np.intp)
+    keys, inverse = np.unique(sizes[:, 0] * (w + 1) + sizes[:, 1], return_inverse=True)
+    if len(keys) == 1:
+        return _nearest_round_trip_group(images, int(sizes[0, 0]), int(sizes[0, 1]))
+    out = np.empty_like(images)
+    order = np.argsort(inverse, kind="stable")
+    starts = np.searchsorted(inverse[order], np.arange(len(keys) + 1))
+    for g in range(len(keys)):
+        idx = order[starts[g]: starts[g + 1]]
+        sh, sw = (int(v) for v in sizes[idx[0]])
+        if len(idx) == 1:
+            i = int(idx[0])
+            _nearest_round_trip_group(images[i: i + 1], sh, sw, out=out[i: i + 1])
+        else:
+            out[idx] = _nearest_round_trip_group(images.take(idx, axis=0), sh, sw)
     return out
