@@ -54,3 +54,19 @@ def test_noise_replay_is_exact_and_alpha_kept():
         out = t(image=x, rng=4, return_params=True)
         assert np.array_equal(t.replay(out["params"], image=x)["image"], out["image"])
         assert np.array_equal(out["image"][..., 3], x[..., 3])
+
+
+def test_gaussian_noise_is_the_same_on_both_backends_and_rounds_the_noise(each_backend):
+    # uint8: the noise is rounded to whole levels (half to even), then added with saturation
+    # (what OpenCV's saturating add does); the reference is computed here from the drawn noise
+    x = make_batch(n=5, height=33, width=21)
+    t = I.GaussianNoise(std_range=(0.05, 0.1))
+    out = t(image=x, rng=5, return_params=True)
+    params = out["params"]["children"][0]
+    as_float = t.replay(out["params"], x.astype(np.float32) / np.float32(255))["image"]
+    for i in range(5):  # the same draws on float images are the unrounded noise (where not clipped)
+        noise = (as_float[i] - x[i].astype(np.float32) / np.float32(255)) * np.float32(255)
+        inside = (as_float[i] > 0) & (as_float[i] < 1)
+        want = np.clip(x[i] + np.rint(noise), 0, 255)
+        np.testing.assert_array_equal(out["image"][i][inside], want[inside])
+    assert abs(float(np.std(noise[inside])) / (255 * params["std"][4]) - 1) < 0.1

@@ -8,13 +8,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .color import color_channels
-from .geometry import CHUNK_PIXELS
-from .streams import per_sample_generators
+from .geometry import _cv2_for
+from .streams import random_bits
 
 __all__ = ["gaussian_noise_image", "normal_table", "salt_pepper_image"]
 
 #: Entries of the inverse-CDF table that Gaussian image noise is drawn from.
 NORMAL_TABLE_SIZE = 1 << 16
+#: Pixels per chunk of the noise kernels: random words, noise and masks of a chunk stay in
+#: the core's cache.
+NOISE_CHUNK_PIXELS = 1 << 16
 
 
 @cache
@@ -39,8 +42,11 @@ def gaussian_noise_image(images: NDArray, stds: NDArray, seeds: NDArray, *, per_
     """Add zero-mean Gaussian noise of ``stds[i]`` (a fraction of full scale) to image ``i``.
 
     Colour channels only (alpha kept); results saturate at the ends of the range like every
-    photometric kernel (uint8 0..255, float32 0..1). ``per_channel=False`` adds the same
-    noise to every colour channel (luminance noise).
+    photometric kernel (uint8 0..255, float32 0..1). For uint8 the noise is rounded to whole
+    levels (half to even) before it is added.
+    ``per_channel=False`` adds the same noise to every colour channel (luminance noise). The
+    noise of image ``i`` is drawn from its own stream (:func:`~augkit.kernels.streams.random_bits`
+    of ``seeds[i]``) as 16-bit indices into :func:`normal_table`, for many images at once.
 
     Examples
     --------
@@ -51,24 +57,28 @@ def gaussian_noise_image(images: NDArray, stds: NDArray, seeds: NDArray, *, per_
     """
     n, h, w, c = images.shape
     color = color_channels(c)
+    cc = color if per_channel else 1
     full = np.float32(255.0 if images.dtype == np.uint8 else 1.0)
     out = np.empty_like(images)
     stds = np.asarray(stds, dtype=np.float32) * full
-    gens = per_sample_generators(seeds)
+    seeds = np.asarray(seeds)
     table = normal_table()
-    per = max(1, min(CHUNK_PIXELS // (h * w), -(-n // 4)))  # bounded float temporaries
-    for a in range(0, n, per):  # draw per sample (exact replay), then add for a whole chunk at once
+    count = h * w * cc  # 16-bit draws per image, four to a 64-bit word
+    found = _cv2_for(images) if images.dtype == np.uint8 and cc == color == c else None
+    per = max(1, min(n, NOISE_CHUNK_PIXELS // (h * w)))
+    for a in range(0, n, per):
         b = min(n, a + per)
-        noise = np.empty((b - a, h, w, color if per_channel else 1), np.float32)
-        count = noise[0].size
-        for k in range(b - a):  # 16-bit table indices straight from the bit generator's raw output
-            raw = next(gens).bit_generator.random_raw(-(-count // 4))
-            draws = raw.view(np.uint16)[:count].reshape(noise.shape[1:])
-            np.take(table, draws, out=noise[k], mode="clip")
+        draws = random_bits(seeds[a:b], -(-count // 4)).view(np.uint16)[:, :count]
+        noise = table.take(draws, mode="clip").reshape(b - a, h, w, cc)
         noise *= stds[a:b, None, None, None]
-        noisy = images[a:b, ..., :color] + noise
+        if found is not None:  # OpenCV rounds the noise (half to even) and adds with saturation, in one pass
+            cv2 = found[0]
+            shape = ((b - a) * h, w) if c == 1 else ((b - a) * h, w, c)
+            cv2.add(images[a:b].reshape(shape), noise.reshape(shape), dst=out[a:b].reshape(shape), dtype=cv2.CV_8U)
+            continue
         if images.dtype == np.uint8:
-            np.rint(noisy, out=noisy)
+            np.rint(noise, out=noise)
+        noisy = images[a:b, ..., :color] + noise
         np.clip(noisy, 0, full, out=noisy)
         out[a:b, ..., :color] = noisy
     if color < c:
@@ -79,7 +89,10 @@ def gaussian_noise_image(images: NDArray, stds: NDArray, seeds: NDArray, *, per_
 def salt_pepper_image(images: NDArray, amounts: NDArray, salt_ratios: NDArray, seeds: NDArray) -> NDArray:
     """Set a fraction ``amounts[i]`` of pixels to white (share ``salt_ratios[i]``) or black.
 
-    A pixel is hit in all its colour channels at once; alpha is kept.
+    A pixel is hit in all its colour channels at once; alpha is kept. Pixel ``p`` of image ``i``
+    is hit when its uniform draw ``u`` (24 bits from the 32-bit half-words of the stream
+    :func:`~augkit.kernels.streams.random_bits` of ``seeds[i]``) is below ``amounts[i]``: salt
+    below ``amounts[i] * salt_ratios[i]``.
 
     Examples
     --------
@@ -92,16 +105,19 @@ def salt_pepper_image(images: NDArray, amounts: NDArray, salt_ratios: NDArray, s
     color = color_channels(c)
     full = 255 if images.dtype == np.uint8 else 1.0
     out = images.copy()
-    gens = per_sample_generators(seeds)
+    seeds = np.asarray(seeds)
     amounts = np.asarray(amounts, dtype=np.float32).reshape(-1, 1, 1)
     salts = amounts * np.asarray(salt_ratios, dtype=np.float32).reshape(-1, 1, 1)
-    per = max(1, min(CHUNK_PIXELS // (h * w), -(-n // 4)))  # bounded float temporaries
+    per = max(1, min(n, NOISE_CHUNK_PIXELS // (h * w)))
     for a in range(0, n, per):
         b = min(n, a + per)
-        u = np.empty((b - a, h, w), np.float32)
-        for k in range(b - a):
-            next(gens).random((h, w), dtype=np.float32, out=u[k])
+        words = random_bits(seeds[a:b], -(-(h * w) // 2)).view(np.uint32)[:, : h * w]  # two draws a word
+        u = (words >> np.uint32(8)).astype(np.float32).reshape(b - a, h, w)
+        u *= np.float32(1.0 / (1 << 24))
+        salt = u < salts[a:b]
+        pepper = u < amounts[a:b]
+        pepper &= ~salt
         view = out[a:b, ..., :color]
-        view[u < salts[a:b]] = full
-        view[(u >= salts[a:b]) & (u < amounts[a:b])] = 0
+        view[salt] = full
+        view[pepper] = 0
     return out
