@@ -5,6 +5,7 @@ Images are ``(n, H, W, C)`` uint8 or float32 in [0, 1]; one parameter set per im
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -100,17 +101,29 @@ def motion_kernel(length: int, angle_deg: float) -> NDArray[np.float32]:
     return (k / k.sum()).astype(np.float32)
 
 
-def _filter(img: NDArray, kernel: NDArray) -> NDArray[np.float32]:
-    """Correlate ``img`` (H, W, C) with ``kernel``, mirror border (reflect-101), float32."""
-    cv2 = opencv() if img.shape[-1] <= 4 else None
-    src = img.astype(np.float32)
+def _filter_batch(images: NDArray, kernels: Iterator[NDArray]) -> NDArray:
+    """Correlate image ``i`` (of ``(n, H, W, C)``) with ``kernels``' ``i``-th kernel, mirror border
+    (reflect-101), sums in float32; uint8 results rounded half to even and saturated."""
+    out = np.empty_like(images)
+    c = images.shape[-1]
+    cv2 = opencv() if c <= 4 else None
     if cv2 is not None:
-        res = cv2.filter2D(src[..., 0] if img.shape[-1] == 1 else src, cv2.CV_32F, kernel,
-                           borderType=cv2.BORDER_REFLECT_101)
-        return res[..., None] if img.shape[-1] == 1 else res
+        buf = np.empty(images.shape[1:3] if c == 1 else images.shape[1:], np.float32)  # reused: no page faults
+        for i, kernel in enumerate(kernels):
+            src, dst = (images[i, ..., 0], out[i, ..., 0]) if c == 1 else (images[i], out[i])
+            cv2.filter2D(src, cv2.CV_32F, kernel, dst=buf, borderType=cv2.BORDER_REFLECT_101)
+            if images.dtype == np.uint8:  # sums are >= 0: convertScaleAbs rounds and saturates
+                cv2.convertScaleAbs(buf, dst=dst)
+            else:
+                dst[...] = buf
+        return out
     from scipy import ndimage
 
-    return np.stack([ndimage.correlate(src[..., ch], kernel, mode="mirror") for ch in range(img.shape[-1])], axis=-1)
+    for i, kernel in enumerate(kernels):
+        src = images[i].astype(np.float32)
+        res = np.stack([ndimage.correlate(src[..., ch], kernel, mode="mirror") for ch in range(c)], axis=-1)
+        out[i] = np.clip(np.rint(res), 0, 255) if images.dtype == np.uint8 else res
+    return out
 
 
 def motion_blur_image(images: NDArray, lengths: NDArray, angles_deg: NDArray) -> NDArray:
@@ -123,11 +136,8 @@ def motion_blur_image(images: NDArray, lengths: NDArray, angles_deg: NDArray) ->
     >>> out[0, 4, 2:7, 0].tolist(), int(out[0, 3, 4, 0])
     ([50, 50, 50, 50, 50], 0)
     """
-    out = np.empty_like(images)
-    for i, (n, a) in enumerate(zip(np.asarray(lengths).tolist(), np.asarray(angles_deg).tolist(), strict=True)):
-        res = _filter(images[i], motion_kernel(int(n), float(a)))
-        out[i] = np.clip(np.rint(res), 0, 255) if images.dtype == np.uint8 else res
-    return out
+    pairs = zip(np.asarray(lengths).tolist(), np.asarray(angles_deg).tolist(), strict=True)
+    return _filter_batch(images, (motion_kernel(int(n), float(a)) for n, a in pairs))
 
 
 @lru_cache(maxsize=64)
@@ -258,12 +268,15 @@ def defocus_image(images: NDArray, radii: NDArray) -> NDArray:
     >>> int((out[0, ..., 0] > 0).sum()), int(out[0, 4, 4, 0])
     (9, 28)
     """
-    out = np.empty_like(images)
-    for i, r in enumerate(np.asarray(radii).tolist()):
-        k = _disk(int(r)).astype(np.float32)
-        res = _filter(images[i], k / k.sum())
-        out[i] = np.clip(np.rint(res), 0, 255) if images.dtype == np.uint8 else res
-    return out
+    return _filter_batch(images, (_defocus_kernel(int(r)) for r in np.asarray(radii).tolist()))
+
+
+@lru_cache(maxsize=64)
+def _defocus_kernel(radius: int) -> NDArray[np.float32]:
+    k = _disk(radius).astype(np.float32)
+    k /= k.sum()
+    k.setflags(write=False)
+    return k
 
 
 @lru_cache(maxsize=1024)
