@@ -62,16 +62,17 @@ def jitter_hsv_image(images: NDArray, hue_shift: NDArray, saturation: NDArray, v
     [0, 128, 0]
     """
     top = 255.0 if images.dtype == np.uint8 else 1.0
-    out = images.copy()
     n = images.shape[0]
     if images.shape[-1] < 3:
+        out = images.copy()
         grey = images[..., :1].astype(np.float32) / top * value.astype(np.float32).reshape(n, 1, 1, 1)
         res = np.clip(grey, 0, 1) * top
         out[..., :1] = np.rint(res) if images.dtype == np.uint8 else res
         return out
     cv2 = opencv()
     if cv2 is not None:
-        return _jitter_opencv(cv2, images, out, hue_shift, saturation, value, top)
+        return _jitter_opencv(cv2, images, hue_shift, saturation, value, top)
+    out = images.copy()
     rgb = images[..., :3].astype(np.float32)
     if top != 1.0:
         rgb *= np.float32(1.0 / top)
@@ -92,28 +93,39 @@ def jitter_hsv_image(images: NDArray, hue_shift: NDArray, saturation: NDArray, v
 CHUNK_PIXELS = 1 << 16
 
 
-def _jitter_opencv(cv2: object, images: NDArray, out: NDArray, hue_shift: NDArray, saturation: NDArray,
-                   value: NDArray, top: float) -> NDArray:
-    n, height, width = images.shape[:3]
+def _jitter_opencv(cv2: object, images: NDArray, hue_shift: NDArray, saturation: NDArray, value: NDArray,
+                   top: float) -> NDArray:
+    n, height, width, c = images.shape
+    out = np.empty_like(images) if c == 3 else images.copy()  # alpha (C=4) kept
     per = max(1, CHUNK_PIXELS // (height * width))
-    shifts = ((np.asarray(hue_shift, np.float64) % 1.0) * 360.0).astype(np.float32)
-    sats, vals = np.asarray(saturation, np.float32), np.asarray(value, np.float32)
+    # per image, as whole rows of (H, S, V) triples (a trailing axis of 3 would make NumPy loop
+    # element by element): factors, the hue shift in degrees, and the caps
+    gain = np.ones((n, 1, width, 3), np.float32)
+    gain[..., 1] = np.asarray(saturation, np.float32).reshape(n, 1, 1)
+    gain[..., 2] = np.asarray(value, np.float32).reshape(n, 1, 1)
+    shift = np.zeros((n, 1, width, 3), np.float32)
+    shift[..., 0] = ((np.asarray(hue_shift, np.float64) % 1.0) * 360.0).astype(np.float32).reshape(n, 1, 1)
+    gain, shift = gain.reshape(n, 1, width * 3), shift.reshape(n, 1, width * 3)
+    cap = np.tile(np.array([720.0, 1.0, 1.0], np.float32), width)  # HSV2RGB wraps H >= 360 itself
+    rgb_buf = np.empty((min(n, per) * height, width, 3), np.float32)  # reused by every chunk (no page faults)
+    hsv_buf = np.empty_like(rgb_buf)
     for a in range(0, n, per):
         b = min(n, a + per)
-        k = b - a
-        rgb = images[a:b, ..., :3].astype(np.float32)
-        if top != 1.0:
-            rgb *= np.float32(1.0 / top)
-        hsv = cv2.cvtColor(rgb.reshape(k * height, width, 3), cv2.COLOR_RGB2HSV)  # H in degrees
-        for j in range(k):  # per image: OpenCV's scalar arithmetic on its rows of the chunk
-            view = hsv[j * height:(j + 1) * height]
-            cv2.multiply(view, (1.0, float(sats[a + j]), float(vals[a + j]), 0.0), dst=view)
-            cv2.add(view, (float(shifts[a + j]), 0.0, 0.0, 0.0), dst=view)  # HSV2RGB wraps H >= 360 itself
-            cv2.min(view, (720.0, 1.0, 1.0, 0.0), dst=view)
-        res = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+        rows = (b - a) * height
+        rgb, hsv = rgb_buf[:rows], hsv_buf[:rows]
+        np.multiply(images[a:b, ..., :3].reshape(rows, width, 3), np.float32(1.0 / top), out=rgb)
+        hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV, dst=hsv)  # H in degrees
+        per_image = hsv.reshape(b - a, height, width * 3)
+        np.multiply(per_image, gain[a:b], out=per_image)
+        np.add(per_image, shift[a:b], out=per_image)
+        np.minimum(per_image, cap, out=per_image)
+        rgb = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB, dst=rgb)
         if images.dtype == np.uint8:  # saturate_cast: rounds half to even, as np.rint, and clips
-            out[a:b, ..., :3] = cv2.convertScaleAbs(res, alpha=255.0).reshape(k, height, width, 3)
+            if c == 3:
+                cv2.convertScaleAbs(rgb, dst=out[a:b].reshape(rows, width, 3), alpha=255.0)
+            else:
+                out[a:b, ..., :3] = cv2.convertScaleAbs(rgb, alpha=255.0).reshape(b - a, height, width, 3)
         else:
-            np.clip(res, 0.0, 1.0, out=res)
-            out[a:b, ..., :3] = res.reshape(k, height, width, 3)
+            np.clip(rgb, 0.0, 1.0, out=rgb)
+            out[a:b, ..., :3] = rgb.reshape(b - a, height, width, 3)
     return out
