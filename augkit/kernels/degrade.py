@@ -5,6 +5,7 @@ Images are ``(n, H, W, C)`` uint8 or float32 in [0, 1]; one parameter set per im
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -90,15 +91,14 @@ def motion_kernel(length: int, angle_deg: float) -> NDArray[np.float32]:
     >>> k.shape, round(float(k.sum()), 6), k[2].astype(float).round(2).tolist()
     ((5, 5), 1.0, [0.2, 0.2, 0.2, 0.2, 0.2])
     """
-    k = np.zeros((length, length), np.float64)
     c = (length - 1) / 2.0
     m = 8 * length  # equal steps along the segment of length ``length``, each to its nearest pixel
     t = -length / 2.0 + (np.arange(m) + 0.5) * (length / m)
-    a = np.deg2rad(angle_deg)
-    xi = np.clip(np.rint(c + t * np.cos(a)).astype(int), 0, length - 1)
-    yi = np.clip(np.rint(c - t * np.sin(a)).astype(int), 0, length - 1)
-    np.add.at(k, (yi, xi), 1.0)
-    return (k / k.sum()).astype(np.float32)
+    a = math.radians(angle_deg)
+    xi = np.clip(np.rint(c + t * math.cos(a)).astype(np.intp), 0, length - 1)
+    yi = np.clip(np.rint(c - t * math.sin(a)).astype(np.intp), 0, length - 1)
+    counts = np.bincount(yi * length + xi, minlength=length * length).reshape(length, length)
+    return (counts / m).astype(np.float32)
 
 
 def _filter_batch(images: NDArray, kernels: Iterator[NDArray]) -> NDArray:
@@ -108,14 +108,10 @@ def _filter_batch(images: NDArray, kernels: Iterator[NDArray]) -> NDArray:
     c = images.shape[-1]
     cv2 = opencv() if c <= 4 else None
     if cv2 is not None:
-        buf = np.empty(images.shape[1:3] if c == 1 else images.shape[1:], np.float32)  # reused: no page faults
         for i, kernel in enumerate(kernels):
             src, dst = (images[i, ..., 0], out[i, ..., 0]) if c == 1 else (images[i], out[i])
-            cv2.filter2D(src, cv2.CV_32F, kernel, dst=buf, borderType=cv2.BORDER_REFLECT_101)
-            if images.dtype == np.uint8:  # sums are >= 0: convertScaleAbs rounds and saturates
-                cv2.convertScaleAbs(buf, dst=dst)
-            else:
-                dst[...] = buf
+            # float sums either way; uint8 rounded half to even and saturated on the way out
+            cv2.filter2D(src, -1, kernel, dst=dst, borderType=cv2.BORDER_REFLECT_101)
         return out
     from scipy import ndimage
 

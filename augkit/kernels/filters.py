@@ -38,19 +38,14 @@ def gaussian_blur_image(images: NDArray, sigmas: NDArray) -> NDArray:
     out = np.empty_like(images)
     c = images.shape[-1]
     cv2 = opencv() if c <= 4 else None
-    # one float32 buffer for every image's sums: a fresh image-sized temporary per call costs page faults
-    smooth = np.empty(images.shape[1:3] if c == 1 else images.shape[1:], np.float32) if cv2 is not None else None
     for i, sigma in enumerate(np.asarray(sigmas, dtype=np.float64).tolist()):
         k = 2 * gaussian_radius(sigma) + 1
-        if cv2 is not None:  # float accumulation (OpenCV's 8-bit fixed-point path is off by up to 2 levels)
-            src = images[i, ..., 0] if c == 1 else images[i]
+        if cv2 is not None:
+            # float kernels: float sums, uint8 rounded half to even on the way out (the fixed-point
+            # path of cv2.GaussianBlur on uint8 is off by up to 2 levels)
+            src, dst = (images[i, ..., 0], out[i, ..., 0]) if c == 1 else (images[i], out[i])
             kernel = cv2.getGaussianKernel(k, sigma, cv2.CV_32F)
-            cv2.sepFilter2D(src, cv2.CV_32F, kernel, kernel, dst=smooth, borderType=cv2.BORDER_REFLECT_101)
-            dst = out[i, ..., 0] if c == 1 else out[i]
-            if images.dtype == np.uint8:  # values are >= 0: round half to even and saturate in one pass
-                cv2.convertScaleAbs(smooth, dst=dst)
-            else:
-                dst[...] = smooth
+            cv2.sepFilter2D(src, -1, kernel, kernel, dst=dst, borderType=cv2.BORDER_REFLECT_101)
         else:
             from scipy import ndimage  # imported on first use
 
