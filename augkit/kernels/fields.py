@@ -308,7 +308,9 @@ def elastic_displacements(
         # since each row of K sums to one
         kx = _smoothing_matrix(width, sigma, radius) * np.float32(2.0 * alpha)
         rows = planes.reshape(n * 2 * height, width) @ kx.T  # along x
-        smooth = np.matmul(_smoothing_matrix(height, sigma, radius), rows.reshape(n * 2, height, width))
+        smooth = np.matmul(_smoothing_matrix(height, sigma, radius), rows.reshape(n * 2, height, width),
+                           out=planes.reshape(n * 2, height, width))  # along y, into the noise's memory
+        del rows
         smooth -= np.float32(alpha)
     else:
         planes *= np.float32(2.0)

@@ -89,8 +89,9 @@ def jitter_hsv_image(images: NDArray, hue_shift: NDArray, saturation: NDArray, v
     return out
 
 
-#: Pixels converted per OpenCV call (several small images stacked, or one large one).
-CHUNK_PIXELS = 1 << 16
+#: Pixels converted per OpenCV call (several small images stacked, or one large one): the float
+#: buffers (24 bytes a pixel) stay in the core's cache and near the size of a uint8 batch.
+CHUNK_PIXELS = 1 << 15
 
 
 def _jitter_opencv(cv2: object, images: NDArray, hue_shift: NDArray, saturation: NDArray, value: NDArray,

@@ -15,9 +15,9 @@ __all__ = ["gaussian_noise_image", "normal_table", "salt_pepper_image"]
 
 #: Entries of the inverse-CDF table that Gaussian image noise is drawn from.
 NORMAL_TABLE_SIZE = 1 << 16
-#: Pixels per chunk of the noise kernels: random words, noise and masks of a chunk stay in
-#: the core's cache.
-NOISE_CHUNK_PIXELS = 1 << 16
+#: Pixels per chunk of the noise kernels: random words, noise, table indices and masks of a
+#: chunk stay in the core's cache, and a call's temporaries stay well under the batch's size.
+NOISE_CHUNK_PIXELS = 1 << 14
 
 
 @cache
