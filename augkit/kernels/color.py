@@ -262,12 +262,16 @@ def equalize_luts(images: NDArray[np.uint8]) -> NDArray[np.uint8]:
     n, h, w, c = images.shape
     luts = np.empty((n, c, 256), dtype=np.uint8)
     levels = np.arange(256, dtype=np.int32)
+    cv2 = opencv() if c <= 4 and h * w < (1 << 24) else None  # float32 counts stay exact
     for a in range(0, n, 32):  # tables for up to 32 images at a time: bounded temporaries
         b = min(n, a + 32)
         hist = np.empty((b - a, c, 256), dtype=np.int32)
         for i in range(a, b):
             for ch in range(c):
-                hist[i - a, ch] = np.bincount(images[i, ..., ch].ravel(), minlength=256)
+                if cv2 is not None:  # reads the channel in place (NumPy would copy it first): ~3x faster
+                    hist[i - a, ch] = cv2.calcHist([images[i]], [ch], None, [256], [0, 256]).reshape(256)
+                else:
+                    hist[i - a, ch] = np.bincount(images[i, ..., ch].ravel(), minlength=256)
         present = hist > 0
         last = 255 - np.argmax(present[..., ::-1], axis=-1)
         step = (h * w - np.take_along_axis(hist, last[..., None], axis=-1)[..., 0]) // 255
