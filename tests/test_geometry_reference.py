@@ -288,3 +288,22 @@ def test_piecewise_affine_keypoints_land_where_their_pixels_go():
     pts = res["keypoints"]
     back = np.stack(f.source(pts[:, 0], pts[:, 1], np.zeros(len(pts), int)), axis=1)
     assert np.abs(back - [[20.0, 20.0], [40.0, 30.0]]).max() < 1e-3
+
+
+@pytest.mark.parametrize(("height", "width", "sigma"), [(40, 36, 3.0), (7, 5, 4.0), (130, 90, 2.0), (160, 200, 5.0)])
+def test_elastic_field_is_the_drawn_noise_smoothed_as_scipy_does(height, width, sigma):
+    # small fields take the matrix path (one BLAS product per axis), large ones OpenCV/SciPy per
+    # plane: both are SciPy's reflect-mode Gaussian (truncated at 3 sigma) of the seed's noise
+    from augkit.kernels.fields import elastic_displacements
+    from augkit.kernels.streams import per_sample_generators
+
+    seeds = np.array([3, 11, 12], dtype=np.uint64)
+    field = elastic_displacements(seeds, height, width, alpha=20.0, sigma=sigma).nodes
+    noise = np.empty((3, 2, height, width), np.float32)
+    for i, gen in enumerate(per_sample_generators(seeds)):
+        gen.random((2, height, width), dtype=np.float32, out=noise[i])
+    radius = int(3.0 * sigma + 0.5)
+    want = ndimage.gaussian_filter(noise.astype(np.float64) * 2 - 1, sigma=(0, 0, sigma, sigma), mode="reflect",
+                                   truncate=radius / sigma) * 20.0
+    assert field.shape == (3, height, width, 2)
+    np.testing.assert_allclose(field, want.transpose(0, 2, 3, 1), atol=1e-4)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -204,7 +205,7 @@ def morphology_image(images: NDArray, radii: NDArray, operation: str) -> NDArray
     return out  # type: ignore[return-value]
 
 
-def _morphology_cv2(cv2, group: NDArray, r: int, operation: str) -> NDArray:
+def _morphology_cv2(cv2: Any, group: NDArray, r: int, operation: str) -> NDArray:
     """Erode or dilate equal-radius images ``(n, H, W, C)`` with OpenCV in a few calls."""
     n, h, w, c = group.shape
     fp = morphology_footprint(r)
@@ -214,7 +215,8 @@ def _morphology_cv2(cv2, group: NDArray, r: int, operation: str) -> NDArray:
     else:
         neutral = np.inf if operation == "erosion" else -np.inf
 
-    def run(stack: NDArray) -> NDArray:  # (m, rows, W, C) as one tall image; OpenCV's border ignores outside pixels
+    def run(stack: NDArray) -> NDArray:  # (m, rows, W, C) as one tall image; OpenCV's default border
+        # ignores the pixels outside
         m, rows = stack.shape[:2]
         res = op(stack.reshape(m * rows, w) if c == 1 else stack.reshape(m * rows, w, c), fp)
         return res.reshape(m, rows, w, c)
@@ -364,7 +366,7 @@ def downscale_image(images: NDArray, scales: NDArray, upscale: str = "bilinear",
 def _downscale_nearest(images: NDArray, scales: NDArray) -> NDArray:
     """Nearest shrink by ``scales[i]`` and nearest enlarge back, exactly by :func:`_nearest_index`
     (the same on every backend); images that share a small size are gathered together."""
-    n, h, w = images.shape[:3]
+    h, w = images.shape[1:3]
     scales = np.asarray(scales, np.float64)  # sizes rounded half to even, as Python's round()
     sizes = np.stack([np.maximum(1, np.rint(h * scales)), np.maximum(1, np.rint(w * scales))], axis=1).astype(np.intp)
     keys, inverse = np.unique(sizes[:, 0] * (w + 1) + sizes[:, 1], return_inverse=True)

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["child_streams", "per_sample_generators", "random_bits", "uniform_from_bits"]
+__all__ = ["child_streams", "per_sample_generators", "random_bits"]
 
 _MASK64 = (1 << 64) - 1
 
@@ -92,20 +92,6 @@ def random_bits(seeds: NDArray, count: int) -> NDArray[np.uint64]:
     steps = np.arange(1, count + 1, dtype=np.uint64)
     steps *= _GOLDEN
     return _mix64(start + steps)
-
-
-def uniform_from_bits(bits: NDArray[np.uint64]) -> NDArray[np.float32]:
-    """Uniform float32 values in [0, 1) from the top 24 bits of each word (every float32 step).
-
-    Examples
-    --------
-    >>> u = uniform_from_bits(random_bits(np.array([1]), 10000))
-    >>> u.dtype, bool(0 <= u.min() and u.max() < 1), round(float(u.mean()), 1)
-    (dtype('float32'), True, 0.5)
-    """
-    u = (bits >> np.uint64(40)).astype(np.float32)
-    u *= np.float32(1.0 / (1 << 24))
-    return u
 
 
 _LOCAL = threading.local()
