@@ -213,9 +213,11 @@ class Runner:
             if soft:
                 _into(warp_homography_image, masks, new_masks, linear, inv, (h, w), fill=settings.fill_mask,
                       interpolation=settings.interpolation, **resample)
-        # chunks bound the per-pixel temporaries (maps, fields): at most CHUNK_PIXELS pixels, and at
-        # most a quarter of the batch, so that small batches stay within a few times their size
-        per = max(1, min(CHUNK_PIXELS // (h * w), -(-len(touched) // 4)))
+        # chunks bound the per-pixel temporaries (float32 maps and fields, about 24 bytes a pixel):
+        # at most CHUNK_PIXELS pixels, at most a quarter of the batch, and at most the images whose
+        # maps take as many bytes as 1.5 times the batch (grey uint8 batches: 1 byte a pixel)
+        px_bytes = images.shape[3] * images.dtype.itemsize
+        per = max(1, min(CHUNK_PIXELS // (h * w), -(-len(touched) // 4), len(touched) * px_bytes // 16))
         need_maps = rest if masks is not None and not soft else rest[plan.nf[rest] > 0]
         grid_start = plan.grid_start() if need_maps.size else None
         for m in np.unique(plan.nf[need_maps]):

@@ -136,7 +136,15 @@ def clahe_image(images: NDArray, clip_limits: NDArray, grid: tuple[int, int] = (
         luma = luma_uint8(images)
         delta = _clahe_gray_any(luma, clip_limits, grid).astype(np.int16) - luma
         out = images.copy()
-        out[..., :3] = np.clip(images[..., :3] + delta[..., None], 0, 255)
+        n, h, w = luma.shape
+        per = max(1, (1 << 16) // (h * w))  # int16 sums in chunks: temporaries well under the batch
+        for a in range(0, n, per):
+            b = min(n, a + per)
+            out[a:b, ..., :3] = np.clip(images[a:b, ..., :3] + delta[a:b, ..., None], 0, 255)
+        return out
+    if not colour and images.dtype == np.uint8:  # grey levels are equalised as they are
+        out = images.copy()
+        out[..., 0] = _clahe_gray_any(np.ascontiguousarray(images[..., 0]), clip_limits, grid)
         return out
     full = 255.0 if images.dtype == np.uint8 else 1.0
     if colour:

@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .backend import opencv
+from .color import apply_lut_image
 
 __all__ = ["hsv_to_rgb", "jitter_hsv_image", "rgb_to_hsv"]
 
@@ -64,6 +65,10 @@ def jitter_hsv_image(images: NDArray, hue_shift: NDArray, saturation: NDArray, v
     top = 255.0 if images.dtype == np.uint8 else 1.0
     n = images.shape[0]
     if images.shape[-1] < 3:
+        if images.dtype == np.uint8:  # a table per image, the same float32 arithmetic on each level
+            levels = np.arange(256, dtype=np.float32)
+            scaled = levels[None, :] / top * np.asarray(value, np.float32).reshape(n, 1)
+            return apply_lut_image(images, np.clip(scaled, 0, 1) * top)
         out = images.copy()
         grey = images[..., :1].astype(np.float32) / top * value.astype(np.float32).reshape(n, 1, 1, 1)
         res = np.clip(grey, 0, 1) * top
