@@ -40,7 +40,8 @@ class GaussianNoise(PixelTransform):
     The per-pixel noise comes from a per-sample seed kept in the params, so replay is exact
     without storing per-pixel arrays. The normal draws come from an inverse-CDF table (see
     :func:`augkit.kernels.noise.normal_table`: cut at 4.3 standard deviations, otherwise exact to
-    1/65536 in probability). See the module note on choosing realistic noise.
+    1/65536 in probability). On uint8 images the noise is rounded to whole grey levels before it
+    is added (results saturate at 0 and 255). See the module note on choosing realistic noise.
 
     Examples
     --------
