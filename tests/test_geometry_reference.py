@@ -307,3 +307,6 @@ def test_elastic_field_is_the_drawn_noise_smoothed_as_scipy_does(height, width, 
                                    truncate=radius / sigma) * 20.0
     assert field.shape == (3, height, width, 2)
     np.testing.assert_allclose(field, want.transpose(0, 2, 3, 1), atol=1e-4)
+    # a sample's field does not depend on the batch around it, to the last bit
+    alone = elastic_displacements(seeds[1:2], height, width, alpha=20.0, sigma=sigma).nodes
+    np.testing.assert_array_equal(alone[0], field[1])

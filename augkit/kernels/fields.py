@@ -306,10 +306,12 @@ def elastic_displacements(
         # small fields: smoothing along each axis is one matrix product for the whole batch (BLAS
         # beats a banded filter here), with the scaling folded in: K (2u - 1) a = 2a K u - a,
         # since each row of K sums to one
+        # one product per plane and axis (not one over the whole batch): BLAS may sum a large
+        # product in another order, and a sample's field must not depend on the batch around it
         kx = _smoothing_matrix(width, sigma, radius) * np.float32(2.0 * alpha)
-        rows = planes.reshape(n * 2 * height, width) @ kx.T  # along x
-        smooth = np.matmul(_smoothing_matrix(height, sigma, radius), rows.reshape(n * 2, height, width),
-                           out=planes.reshape(n * 2, height, width))  # along y, into the noise's memory
+        stack = planes.reshape(n * 2, height, width)
+        rows = np.matmul(stack, kx.T)  # along x
+        smooth = np.matmul(_smoothing_matrix(height, sigma, radius), rows, out=stack)  # along y, in place of the noise
         del rows
         smooth -= np.float32(alpha)
     else:
