@@ -72,6 +72,46 @@ def test_resampling_kernels_agree(border_mode, interpolation, channels):
         assert d.max() <= (0 if interpolation == "nearest" else 1), (fn.__name__, d.max())
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.uint16])
+@pytest.mark.parametrize("border_mode", ["constant", "edge", "reflect"])
+def test_three_channels_resampled_as_four_are_identical(monkeypatch, dtype, border_mode):
+    """Large 3-channel images go through OpenCV as 4-channel ones: same pixels as the direct call."""
+    from augkit.kernels import geometry
+
+    rng = np.random.default_rng(5)
+    x = (rng.random((3, 61, 70, 3)) * 255).astype(dtype)
+    x[:, ::9] = 0
+    out_hw = (64, 57)  # not the source size
+    assert out_hw[0] * out_hw[1] >= geometry.FOUR_CHANNEL_MIN_PIXELS
+    inv = np.linalg.inv(geometry.affine_matrices(center=(35, 30), degrees=[-70.0, 10.0, 33.0],
+                                                 scale_x=[0.7, 1.0, 1.6], scale_y=[0.8, 1.2, 1.6]))
+    inv[2, 2, :2] = [2e-3, -1e-3]  # a true perspective
+    xs, ys = homography_source_coords(inv, out_hw)
+    xs = xs + rng.normal(0, 0.8, xs.shape).astype(np.float32)
+    kw = {"border_mode": border_mode, "fill": (7, 77, 177)}
+    for fn, args in ((warp_homography_image, (inv, out_hw)), (remap_image, (xs, ys))):
+        calls = []
+        route = geometry._FourChannels.__call__
+        monkeypatch.setattr(geometry._FourChannels, "__call__", lambda *a, **k: calls.append(1) or route(*a, **k))
+        with use_backend("opencv"):
+            four = fn(x, *args, **kw)
+            assert len(calls) == len(x), fn.__name__  # the 4-channel route was taken for every image
+            monkeypatch.setattr(geometry, "FOUR_CHANNEL_MIN_PIXELS", 10**9)
+            direct = fn(x, *args, **kw)
+            monkeypatch.undo()
+        with use_backend("numpy"):
+            ref = fn(x, *args, **kw)
+        assert np.array_equal(four, direct), fn.__name__
+        d = np.abs(ref.astype(np.float64) - four.astype(np.float64))
+        assert d.max() <= 1.0, (fn.__name__, d.max())  # one grey level (values on a 0-255 scale)
+        # per image: the same as a direct cv2 call on that image alone (no state between images)
+        if fn is remap_image:
+            border = getattr(cv2, {"constant": "BORDER_CONSTANT", "edge": "BORDER_REPLICATE",
+                                   "reflect": "BORDER_REFLECT_101"}[border_mode])
+            one = cv2.remap(x[1], xs[1], ys[1], cv2.INTER_LINEAR, borderMode=border, borderValue=(7, 77, 177, 0))
+            assert np.array_equal(one, four[1])
+
+
 def test_masks_of_any_dtype_agree():
     for dtype in (np.bool_, np.uint8, np.int16, np.int32, np.int64, np.float32, np.float64):
         m = (np.random.default_rng(0).random((2, 20, 20, 2)) * 5).astype(dtype)

@@ -31,6 +31,12 @@ __all__ = [
 #: Maximum number of output pixels resampled per chunk (bounds temporary memory).
 CHUNK_PIXELS = 1 << 18
 
+#: 3-channel images of at least this many output pixels are resampled by OpenCV as 4-channel
+#: ones (bilinear): its resampling loops are vectorized for 1 and 4 channels but not 3, so the
+#: two colour conversions cost less than they save (measured: 2.2-2.8x at 256-512 px a side,
+#: ~1.2x at 64, a loss at 32). The results are identical (channels are independent).
+FOUR_CHANNEL_MIN_PIXELS = 48 * 48
+
 
 def identity_matrices(n: int) -> NDArray[np.float64]:
     """Return ``n`` identity 3x3 matrices, shape ``(n, 3, 3)``.
@@ -272,6 +278,25 @@ def _cv_fill(fill: NDArray) -> tuple[float, ...]:
     return tuple((values + [values[-1]] * 4)[:4])
 
 
+class _FourChannels:
+    """Per-image OpenCV resampling of 3-channel images through reused 4-channel buffers."""
+
+    def __init__(self, cv2: object, src_hw: tuple[int, int], out_hw: tuple[int, int], dtype: np.dtype) -> None:
+        self.cv2 = cv2
+        self.src = np.empty((*src_hw, 4), dtype)
+        self.dst = np.empty((*out_hw, 4), dtype)
+
+    @staticmethod
+    def wanted(c: int, out_hw: tuple[int, int], interpolation: str) -> bool:
+        return c == 3 and interpolation == "bilinear" and out_hw[0] * out_hw[1] >= FOUR_CHANNEL_MIN_PIXELS
+
+    def __call__(self, warp: object, image: NDArray, out: NDArray, *args: object, **kwargs: object) -> None:
+        cv2 = self.cv2
+        cv2.cvtColor(image, cv2.COLOR_RGB2RGBA, dst=self.src)
+        warp(self.src, *args, dst=self.dst, **kwargs)
+        cv2.cvtColor(self.dst, cv2.COLOR_RGBA2RGB, dst=out)
+
+
 #: Coordinates are limited to this many pixels either side of the image.
 COORD_LIMIT = 30000.0
 
@@ -341,6 +366,11 @@ def remap_image(
         dst = out.view(np.uint8) if out.dtype == np.bool_ else out
         border, value = getattr(cv2, _CV_BORDER[border_mode]), _cv_fill(fill_arr)
         flags = cv2.INTER_NEAREST if interpolation == "nearest" else cv2.INTER_LINEAR
+        if _FourChannels.wanted(c, x.shape[1:], interpolation):
+            four = _FourChannels(cv2, src.shape[1:3], x.shape[1:], src.dtype)
+            for i in range(n):
+                four(cv2.remap, src[i], dst[i], x[i], y[i], flags, borderMode=border, borderValue=value)
+            return out
         for i in range(n):
             s, d = (src[i, ..., 0], dst[i, ..., 0]) if c == 1 else (src[i], dst[i])
             cv2.remap(s, x[i], y[i], flags, dst=d, borderMode=border, borderValue=value)
@@ -462,12 +492,15 @@ def warp_homography_image(
     border = getattr(cv2, _CV_BORDER[border_mode])
     value = _cv_fill(np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,)))
     affine = np.all(mats[:, 2, :2] == 0, axis=1) & (mats[:, 2, 2] == 1)
+    four = _FourChannels(cv2, src.shape[1:3], (h, w), src.dtype) if _FourChannels.wanted(c, (h, w), interpolation) \
+        else None
     for i in range(n):
         s, d = (src[i, ..., 0], out[i, ..., 0]) if c == 1 else (src[i], out[i])
-        if affine[i]:
-            cv2.warpAffine(s, mats[i, :2], (w, h), dst=d, flags=flags, borderMode=border, borderValue=value)
+        warp, mat = (cv2.warpAffine, mats[i, :2]) if affine[i] else (cv2.warpPerspective, mats[i])
+        if four is not None:
+            four(warp, s, d, mat, (w, h), flags=flags, borderMode=border, borderValue=value)
         else:
-            cv2.warpPerspective(s, mats[i], (w, h), dst=d, flags=flags, borderMode=border, borderValue=value)
+            warp(s, mat, (w, h), dst=d, flags=flags, borderMode=border, borderValue=value)
     return out
 
 
