@@ -90,9 +90,13 @@ def test_three_channels_resampled_as_four_are_identical(monkeypatch, dtype, bord
     xs = xs + rng.normal(0, 0.8, xs.shape).astype(np.float32)
     kw = {"border_mode": border_mode, "fill": (7, 77, 177)}
     for fn, args in ((warp_homography_image, (inv, out_hw)), (remap_image, (xs, ys))):
-        calls = []
-        route = geometry._FourChannels.__call__
-        monkeypatch.setattr(geometry._FourChannels, "__call__", lambda *a, **k: calls.append(1) or route(*a, **k))
+        calls: list[int] = []
+
+        def counted(*a, _calls=calls, _route=geometry._FourChannels.__call__, **k):
+            _calls.append(1)
+            return _route(*a, **k)
+
+        monkeypatch.setattr(geometry._FourChannels, "__call__", counted)
         with use_backend("opencv"):
             four = fn(x, *args, **kw)
             assert len(calls) == len(x), fn.__name__  # the 4-channel route was taken for every image
