@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..kernels.geometry import homography_source_coords, identity_matrices, invert_matrices, map_points
+from ..kernels.scratch import work_array
 from .transform import GeometricTransform, Meta, Params, take_params
 
 __all__ = ["GeometryPlan", "Op"]
@@ -86,10 +87,13 @@ class GeometryPlan:
         last = np.stack(self.runs)[self.nf, np.arange(len(self.nf))]
         return np.all(last == np.eye(3), axis=(1, 2))
 
-    def source_coords(self, loc: NDArray, hw: tuple[int, int], grid_start: bool) -> tuple[NDArray, NDArray]:
+    def source_coords(self, loc: NDArray, hw: tuple[int, int], grid_start: bool, *,
+                      out: tuple[NDArray, NDArray] | None = None) -> tuple[NDArray, NDArray]:
         """Source index coordinates ``(len(loc), H, W)`` for touched-local samples ``loc``.
 
-        All samples in ``loc`` must share ``self.nf`` and :meth:`grid_start`.
+        All samples in ``loc`` must share ``self.nf`` and :meth:`grid_start`. ``out``: two
+        float32 arrays of that shape that a single field read on the grid is written into
+        (other chains return new arrays).
         """
         h, w = hw
         m = int(self.nf[loc[0]])
@@ -98,19 +102,24 @@ class GeometryPlan:
         k = len(loc)
         gx = np.arange(w, dtype=np.float64) + 0.5
         gy = (np.arange(h, dtype=np.float64) + 0.5)[:, None]
-        if grid_start and m == 1 and np.all(self.runs[0][loc] == np.eye(3)):
-            # One field read on the pixel grid and nothing else: float32 maps in one pass.
-            parts = []
-            for j, members in self.fields[0]:
-                rows = np.flatnonzero(member_mask(loc, members))
-                if rows.size:
-                    parts.append((rows, *self._field(j, loc[rows]).source_on_grid(h, w)))
-            if len(parts) == 1:  # one warp for the whole chunk (usual): no further copies
-                return parts[0][1], parts[0][2]
-            x = np.empty((k, h, w), np.float32)
-            y = np.empty((k, h, w), np.float32)
-            for rows, dx, dy in parts:
-                x[rows], y[rows] = dx, dy
+        if grid_start and m == 1:
+            # One field read on the pixel grid (float32 maps in one pass), then at most one matrix
+            # run before it, applied in float32 to the samples that have one
+            parts = [(j, rows) for j, members in self.fields[0]
+                     if (rows := np.flatnonzero(member_mask(loc, members))).size]
+            if len(parts) == 1:  # one warp for the whole chunk (usual): written straight into out
+                x, y = self._field(parts[0][0], loc).source_on_grid(h, w, out=out)
+            else:
+                x, y = out if out is not None else (np.empty((k, h, w), np.float32),
+                                                    np.empty((k, h, w), np.float32))
+                for j, rows in parts:
+                    x[rows], y[rows] = self._field(j, loc[rows]).source_on_grid(h, w)
+            mats = self.runs[0][loc]
+            moved = np.flatnonzero(~np.all(mats == np.eye(3), axis=(1, 2)))
+            if moved.size == k:
+                return _inverse_on_maps(mats, x, y)
+            if moved.size:
+                x[moved], y[moved] = _inverse_on_maps(mats[moved], x[moved], y[moved])
             return x, y
         x = np.broadcast_to(gx, (k, h, w)).copy()
         y = np.broadcast_to(gy, (k, h, w)).copy()
@@ -169,3 +178,32 @@ class GeometryPlan:
                 pts[rows, 0], pts[rows, 1] = fx, fy
             pts = map_points(pts, self.runs[r][local])
         return pts
+
+
+#: Index coordinates -> continuous coordinates (pixel centres at +0.5), and back.
+_TO_CONTINUOUS = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
+_TO_INDEX = np.linalg.inv(_TO_CONTINUOUS)
+
+
+def _inverse_on_maps(mats: NDArray, x: NDArray, y: NDArray) -> tuple[NDArray, NDArray]:
+    """Source index coordinates of maps ``(x, y)`` (float32 ``(k, H, W)``, index coordinates)
+    pushed through the inverses of ``mats``, in float32 with reused work arrays (which the
+    result may be: use it before the next call)."""
+    inv = _TO_INDEX @ invert_matrices(mats) @ _TO_CONTINUOUS
+    c = inv.astype(np.float32)[:, :, :, None, None]
+    shape = x.shape
+    tx, ty = work_array("plan.inverse_x", shape, np.float32), work_array("plan.inverse_y", shape, np.float32)
+    tmp = work_array("plan.inverse_tmp", shape, np.float32)
+    for row, dst in ((0, tx), (1, ty)):
+        np.multiply(x, c[:, row, 0], out=dst)
+        np.add(dst, np.multiply(y, c[:, row, 1], out=tmp), out=dst)
+        np.add(dst, c[:, row, 2], out=dst)
+    if np.all(inv[:, 2, :2] == 0) and np.all(inv[:, 2, 2] == 1):
+        return tx, ty
+    wv = np.multiply(x, c[:, 2, 0], out=tmp)
+    wv += np.multiply(y, c[:, 2, 1], out=work_array("plan.inverse_tmp2", shape, np.float32))
+    wv += c[:, 2, 2]
+    wv[np.abs(wv) <= np.float32(1e-12)] = np.nan
+    tx /= wv
+    ty /= wv
+    return tx, ty

@@ -26,6 +26,7 @@ from ..kernels.geometry import (
     remap_image,
     warp_homography_image,
 )
+from ..kernels.scratch import work_array
 from .data import Batch
 from .plan import GeometryPlan, Op, member_mask
 from .transform import CanvasTransform, GeometricTransform, Meta, Params, PixelTransform, Transform, take_params
@@ -220,12 +221,17 @@ class Runner:
         per = max(1, min(CHUNK_PIXELS // (h * w), -(-len(touched) // 4), len(touched) * px_bytes // 16))
         need_maps = rest if masks is not None and not soft else rest[plan.nf[rest] > 0]
         grid_start = plan.grid_start() if need_maps.size else None
+        if need_maps.size:  # reused map buffers: fresh ones would page-fault chunk after chunk
+            k = min(per, need_maps.size)
+            maps = (work_array("runner.map_x", (k, h, w), np.float32),
+                    work_array("runner.map_y", (k, h, w), np.float32))
         for m in np.unique(plan.nf[need_maps]):
             for start_on_grid in (False, True):
                 group = need_maps[(plan.nf[need_maps] == m) & (grid_start[need_maps] == start_on_grid)]
                 for s in range(0, group.size, per):
                     loc = group[s:s + per]
-                    x, y = plan.source_coords(loc, (h, w), start_on_grid)
+                    x, y = plan.source_coords(loc, (h, w), start_on_grid,
+                                              out=(maps[0][:loc.size], maps[1][:loc.size]))
                     if m > 0:
                         _into(remap_image, images, new_images, loc, x, y, interpolation=settings.interpolation,
                               fill=settings.fill, coords_valid=start_on_grid and m == 1, **resample)

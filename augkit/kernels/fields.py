@@ -65,26 +65,31 @@ class DisplacementField:
         out = (1 - fu) * (1 - fv) * d00 + fu * (1 - fv) * d10 + (1 - fu) * fv * d01 + fu * fv * d11
         return out[..., 0], out[..., 1]
 
-    def source_on_grid(self, height: int, width: int) -> tuple[NDArray, NDArray]:
+    def source_on_grid(self, height: int, width: int, *,
+                       out: tuple[NDArray, NDArray] | None = None) -> tuple[NDArray, NDArray]:
         """Source *index* coordinates of every output pixel, float32 ``(n, height, width)`` each.
 
         Equal (up to float32 rounding) to :meth:`source` at the pixel centres minus 0.5.
         Interpolation is separable and node positions are linear in the node index, so a
         regular node grid takes two matrix products per axis for the whole batch (node
-        positions folded in); per-pixel nodes take one addition.
+        positions folded in); per-pixel nodes take one addition. ``out``: two float32
+        ``(n, height, width)`` arrays to write the coordinates into.
         """
         gh, gw = self.nodes.shape[1:3]
         (ox, oy), (sx, sy) = self.origin, self.spacing
+        ox_, oy_ = (None, None) if out is None else out
         if (gh, gw) == (height, width) and (ox, oy) == (0.5, 0.5) and (sx, sy) == (1.0, 1.0):
             gx = np.arange(width, dtype=np.float32)
             gy = np.arange(height, dtype=np.float32)[:, None]
-            return self.nodes[..., 0] + gx, self.nodes[..., 1] + gy
+            return np.add(self.nodes[..., 0], gx, out=ox_), np.add(self.nodes[..., 1], gy, out=oy_)
         wx = _linear_weights((np.arange(width) + 0.5 - ox) / sx, gw).astype(np.float32)
         wy = _linear_weights((np.arange(height) + 0.5 - oy) / sy, gh).astype(np.float32)
         node_x = (self.nodes[..., 0] + (ox + sx * np.arange(gw) - 0.5)).astype(np.float32)
         node_y = (self.nodes[..., 1] + (oy + sy * np.arange(gh) - 0.5)[:, None]).astype(np.float32)
-        # (H, gh) @ (n, gh, gw) @ (gw, W): the small product first, then one pass writing (n, H, W)
-        return np.matmul(wy @ node_x, wx.T), np.matmul(wy @ node_y, wx.T)
+        # (H, gh) @ (n, gh, gw) @ (gw, W): the small product first, then one pass writing (n, H, W);
+        # one product per sample (a sample's map must not depend on the batch around it)
+        wxt = np.ascontiguousarray(wx.T)
+        return np.matmul(wy @ node_x, wxt, out=ox_), np.matmul(wy @ node_y, wxt, out=oy_)
 
     def source(self, x: NDArray, y: NDArray, sample: NDArray) -> tuple[NDArray, NDArray]:
         """Source coordinates read by output points ``(x, y)`` (continuous coordinates)."""
@@ -156,12 +161,17 @@ class TriangleField(DisplacementField):
         out = np.where(lower, d00 + fu * (d10 - d00) + fv * (d11 - d10), d00 + fv * (d01 - d00) + fu * (d11 - d01))
         return out[..., 0], out[..., 1]
 
-    def source_on_grid(self, height: int, width: int) -> tuple[NDArray, NDArray]:
+    def source_on_grid(self, height: int, width: int, *,
+                       out: tuple[NDArray, NDArray] | None = None) -> tuple[NDArray, NDArray]:
         n = self.nodes.shape[0]
         gx = np.broadcast_to(np.arange(width, dtype=np.float64) + 0.5, (n, height, width))
         gy = np.broadcast_to((np.arange(height, dtype=np.float64) + 0.5)[:, None], (n, height, width))
         dx, dy = self.displacement(gx, gy, np.arange(n)[:, None, None])
-        return (gx + dx - 0.5).astype(np.float32), (gy + dy - 0.5).astype(np.float32)
+        x, y = (gx + dx - 0.5).astype(np.float32), (gy + dy - 0.5).astype(np.float32)
+        if out is not None:
+            out[0][...], out[1][...] = x, y
+            return out
+        return x, y
 
 
 def _linear_weights(u: NDArray, size: int) -> NDArray[np.float64]:
@@ -233,12 +243,17 @@ class RadialField:
         dx, dy = self.displacement(x, y, sample)
         return x + dx, y + dy
 
-    def source_on_grid(self, height: int, width: int) -> tuple[NDArray, NDArray]:
-        """Source *index* coordinates of every output pixel, float32 ``(n, height, width)`` each."""
+    def source_on_grid(self, height: int, width: int, *,
+                       out: tuple[NDArray, NDArray] | None = None) -> tuple[NDArray, NDArray]:
+        """Source *index* coordinates of every output pixel, float32 ``(n, height, width)`` each
+        (written into ``out`` when given)."""
         dx = (np.arange(width, dtype=np.float32) + np.float32(0.5 - self.cx))[None, None, :]
         dy = (np.arange(height, dtype=np.float32) + np.float32(0.5 - self.cy))[None, :, None]
         scale = 1 + (self.ks.astype(np.float32) * np.float32(self.inv_d2))[:, None, None] * (dx * dx + dy * dy)
-        return dx * scale + np.float32(self.cx - 0.5), dy * scale + np.float32(self.cy - 0.5)
+        x, y = (None, None) if out is None else out
+        x = np.add(np.multiply(dx, scale, out=x), np.float32(self.cx - 0.5), out=x)
+        y = np.add(np.multiply(dy, scale, out=y), np.float32(self.cy - 0.5), out=y)
+        return x, y
 
     def forward(self, x: NDArray, y: NDArray, sample: NDArray, *, iterations: int = 30) -> tuple[NDArray, NDArray]:
         """Where source points ``(x, y)`` land: along each ray, Newton on ``rho (1 + k rho**2 / D**2) = s``.

@@ -34,8 +34,8 @@ CHUNK_PIXELS = 1 << 18
 #: 3-channel images of at least this many output pixels are resampled by OpenCV as 4-channel
 #: ones (bilinear): its resampling loops are vectorized for 1 and 4 channels but not 3, so the
 #: two colour conversions cost less than they save (measured: 2.2-2.8x at 256-512 px a side,
-#: ~1.2x at 64, a loss at 32). The results are identical (channels are independent).
-FOUR_CHANNEL_MIN_PIXELS = 48 * 48
+#: 1.1-1.2x at 64, a loss below 64 x 64 output pixels). The results are identical (channels are independent).
+FOUR_CHANNEL_MIN_PIXELS = 64 * 64
 
 
 def identity_matrices(n: int) -> NDArray[np.float64]:
