@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .backend import opencv
+from .scratch import work_array
 from .streams import per_sample_generators
 
 __all__ = ["DisplacementField", "RadialField", "TriangleField", "elastic_displacements", "grid_node_displacements"]
@@ -325,9 +326,8 @@ def elastic_displacements(
         # product in another order, and a sample's field must not depend on the batch around it
         kx = _smoothing_matrix(width, sigma, radius) * np.float32(2.0 * alpha)
         stack = planes.reshape(n * 2, height, width)
-        rows = np.matmul(stack, kx.T)  # along x
+        rows = np.matmul(stack, kx.T, out=work_array("elastic.rows", stack.shape, np.float32))  # along x
         smooth = np.matmul(_smoothing_matrix(height, sigma, radius), rows, out=stack)  # along y, in place of the noise
-        del rows
         smooth -= np.float32(alpha)
     else:
         planes *= np.float32(2.0)
