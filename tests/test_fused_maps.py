@@ -121,3 +121,28 @@ def test_work_arrays_are_reused_per_thread_and_bounded():
     huge = (scratch.MAX_BYTES // 8 + 1,)
     h1, h2 = scratch.work_array("test.huge", huge, np.float64), scratch.work_array("test.huge", huge, np.float64)
     assert not np.shares_memory(h1, h2)  # too large to keep: fresh each time
+
+
+def test_recycled_intermediates_never_touch_returned_images(monkeypatch):
+    """Stages drop their intermediate batches for reuse; what a call returns stays as returned,
+    and results equal those of runs that recycle nothing."""
+    stages = [I.Rotate(degrees_range=(-30, 30)), I.Contrast(factor_range=(0.5, 1.5)),
+              I.GridWarp(num_steps=4, distort_limit=0.3), I.Brightness(delta_range=(-0.2, 0.2)),
+              I.Resize(height=40, width=48), I.Gamma(gamma_range=(0.8, 1.25)), I.Perspective(p=1.0)]
+    rng = np.random.default_rng(2)
+    batches = [rng.integers(0, 256, (n, 64, 72, 3), dtype=np.uint8) for n in (3, 3, 5, 3)]
+    assert all(t.p == 1.0 for t in stages)
+    # ending in a geometric stage, in a pixel stage, a lone warp, a resize then a warp
+    for chosen in (stages, stages[:-1], stages[:1], [stages[4], stages[6]]):
+        pipe = ak.Compose(chosen)
+        kept, copies = [], []
+        for i, x in enumerate(batches):
+            out = pipe(image=x, rng=i)["image"]
+            kept.append(out)
+            copies.append(out.copy())
+        assert all(np.array_equal(a, b) for a, b in zip(kept, copies, strict=True))  # later calls wrote nothing
+        assert len({id(a) for a in kept}) == len(kept)
+        with monkeypatch.context() as m:
+            m.setattr(scratch, "RECYCLE_MAX_BYTES", 0)  # nothing kept: plain allocations
+            for i, x in enumerate(batches):
+                assert np.array_equal(pipe(image=x, rng=i)["image"], copies[i])

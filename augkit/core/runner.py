@@ -17,6 +17,7 @@ import dataclasses
 import numpy as np
 from numpy.typing import NDArray
 
+from ..kernels import scratch
 from ..kernels.boxes import box_outline_points, boxes_from_points, clip_boxes
 from ..kernels.geometry import (
     CHUNK_PIXELS,
@@ -90,6 +91,7 @@ class Runner:
         if result.shape != images.shape or result.dtype != images.dtype:
             raise RuntimeError(f"{type(t).__name__}.apply_image changed the shape or dtype of the images")
         if whole:  # a kernel may hand back (a view of) its input: then the result is not ours to write
+            _drop(images, b.image_owned, result)
             b.image, b.image_owned = result, not np.may_share_memory(result, images)
         else:
             if not b.image_owned:
@@ -108,6 +110,7 @@ class Runner:
         if images.shape != (b.n, out_h, out_w, b.image.shape[3]) or images.dtype != b.image.dtype:
             raise RuntimeError(f"{type(t).__name__}.apply_canvas returned {images.shape} {images.dtype}, "
                                f"expected {(b.n, out_h, out_w, b.image.shape[3])} {b.image.dtype}")
+        _drop(b.image, b.image_owned, images)
         b.image, b.image_owned = images, not np.may_share_memory(images, b.image)
         if b.mask is not None:
             # soft masks are resized like the image (a pad still fills them with fill_mask)
@@ -195,7 +198,7 @@ class Runner:
         images = b.image if whole else b.image[touched]
         masks = None if b.mask is None else (b.mask if whole else b.mask[touched])
         _check_fill(settings, images.dtype)
-        new_images = np.empty_like(images)
+        new_images = scratch.empty(images.shape, images.dtype)  # a batch an earlier stage dropped, if any
         new_masks = None if masks is None else np.empty_like(masks)
         resample = {"border_mode": settings.border_mode}
         pure, fx, fy = plan.flip_flags(np.arange(len(touched)))
@@ -244,6 +247,7 @@ class Runner:
     def _store(self, touched: NDArray, images: NDArray, masks: NDArray | None) -> None:
         b = self.batch
         if touched.size == b.n:
+            _drop(b.image, b.image_owned, images)
             b.image, b.image_owned = images, True
             if masks is not None:
                 b.mask, b.mask_owned = masks, True
@@ -293,6 +297,13 @@ class Runner:
         b.points[sel] = mapped
         b.point_inside = b.point_inside.copy()
         b.point_inside[sel] &= inside
+
+
+def _drop(old: NDArray, owned: bool, new: NDArray) -> None:
+    """``old`` (the batch's images until now) is replaced by ``new``: if this call made it and
+    ``new`` does not use its memory, nothing refers to it any more, so keep it for a later stage."""
+    if owned and not np.may_share_memory(old, new):
+        scratch.recycle(old)
 
 
 def _into(kernel, src: NDArray, dst: NDArray, idx: NDArray, *args, **kwargs) -> None:

@@ -9,6 +9,10 @@ a grid warp's time. Work arrays from here are kept per thread and reused instead
 Rules for callers: a work array is uninitialised, it is only valid until the next request
 for the same ``key`` in the same thread, and it must never be returned to a user or stored.
 Requests above :data:`MAX_BYTES` get a fresh array (nothing that large is kept).
+
+The same holds for the intermediate images of a pipeline (each stage writes a new batch and
+drops the previous one): :func:`recycle` keeps a dropped array that nothing else refers to,
+and :func:`empty` hands it out again for the next batch of that shape and dtype.
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ import threading
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-__all__ = ["MAX_BYTES", "work_array"]
+__all__ = ["MAX_BYTES", "RECYCLE_MAX_BYTES", "empty", "recycle", "work_array"]
 
 #: Largest work array kept for reuse (bytes); larger requests are plain allocations.
 MAX_BYTES = 32 << 20
+
+#: Most bytes of dropped arrays kept per thread for :func:`empty` (the oldest go first).
+RECYCLE_MAX_BYTES = 32 << 20
 
 _local = threading.local()
 
@@ -50,3 +57,41 @@ def work_array(key: str, shape: tuple[int, ...], dtype: DTypeLike) -> NDArray:
     if buf is None or buf.nbytes < nbytes:
         buf = pool[key] = np.empty(max(nbytes, 64), np.uint8)  # aligned by NumPy's allocator
     return buf[:nbytes].view(dtype).reshape(shape)
+
+
+def _recycled() -> dict[tuple, NDArray]:
+    kept: dict[tuple, NDArray] | None = getattr(_local, "recycled", None)
+    if kept is None:
+        kept = _local.recycled = {}
+    return kept
+
+
+def recycle(array: NDArray) -> None:
+    """Keep ``array`` (dropped by its only owner) for a later :func:`empty` of its shape and dtype.
+
+    Only whole, writeable, C-contiguous arrays that own their memory and are at most
+    :data:`MAX_BYTES` are kept; the caller guarantees that nothing else refers to it.
+
+    Examples
+    --------
+    >>> a = np.zeros((2, 3), np.uint8)
+    >>> recycle(a)
+    >>> empty((2, 3), np.uint8) is a
+    True
+    >>> empty((2, 3), np.uint8) is a                   # handed out once
+    False
+    """
+    flags = array.flags
+    if not (flags.c_contiguous and flags.owndata and flags.writeable) or array.nbytes > MAX_BYTES:
+        return
+    kept = _recycled()
+    kept.pop((array.shape, array.dtype.str), None)
+    kept[(array.shape, array.dtype.str)] = array  # newest last
+    while sum(a.nbytes for a in kept.values()) > RECYCLE_MAX_BYTES:
+        del kept[next(iter(kept))]
+
+
+def empty(shape: tuple[int, ...], dtype: DTypeLike) -> NDArray:
+    """An uninitialised array: a recycled one of this shape and dtype if this thread has one."""
+    found = _recycled().pop((tuple(shape), np.dtype(dtype).str), None)
+    return found if found is not None else np.empty(shape, dtype)
