@@ -23,7 +23,7 @@ import threading
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-__all__ = ["MAX_BYTES", "RECYCLE_MAX_BYTES", "empty", "recycle", "work_array"]
+__all__ = ["MAX_BYTES", "RECYCLE_MAX_BYTES", "clear", "empty", "recycle", "retained_bytes", "work_array"]
 
 #: Largest work array kept for reuse (bytes); larger requests are plain allocations.
 MAX_BYTES = 32 << 20
@@ -95,3 +95,22 @@ def empty(shape: tuple[int, ...], dtype: DTypeLike) -> NDArray:
     """An uninitialised array: a recycled one of this shape and dtype if this thread has one."""
     found = _recycled().pop((tuple(shape), np.dtype(dtype).str), None)
     return found if found is not None else np.empty(shape, dtype)
+
+
+def retained_bytes() -> int:
+    """Bytes this thread keeps in work arrays and recycled batches.
+
+    Examples
+    --------
+    >>> clear()
+    >>> retained_bytes()
+    0
+    """
+    pools = (getattr(_local, "pool", None) or {}, getattr(_local, "recycled", None) or {})
+    return sum(a.nbytes for pool in pools for a in pool.values())
+
+
+def clear() -> None:
+    """Let go of this thread's work arrays and recycled batches (they are made again when needed)."""
+    _local.pool = {}
+    _local.recycled = {}
