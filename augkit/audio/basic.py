@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 from ..core.transform import AudioMeta, AudioTransform, Params
 from ..core.validate import check_number, check_range
+from ..kernels import scratch
 from ..kernels.signal import resample_audio, resample_length
 
 __all__ = ["Clipping", "Gain", "PolarityInversion", "SpeedPerturb", "TimeMask", "TimeShift"]
@@ -48,7 +49,7 @@ class Gain(AudioTransform):
 
     def apply_audio(self, audio: NDArray, params: Params, meta: AudioMeta) -> NDArray:
         gains = (10.0 ** (params["gain_db"] / 20.0)).astype(np.float32)
-        return audio * gains[:, None, None]
+        return np.multiply(audio, gains[:, None, None], out=scratch.empty(audio.shape, np.float32))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,7 +98,7 @@ class Clipping(AudioTransform):
     def apply_audio(self, audio: NDArray, params: Params, meta: AudioMeta) -> NDArray:
         peak = np.abs(audio).max(axis=(1, 2))
         level = (peak * 10.0 ** (params["threshold_db"] / 20.0)).astype(np.float32)[:, None, None]
-        return np.clip(audio, -level, level)
+        return np.clip(audio, -level, level, out=scratch.empty(audio.shape, np.float32))
 
 
 @dataclass(frozen=True, kw_only=True)

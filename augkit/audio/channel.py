@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from ..core.transform import AudioMeta, AudioTransform, Params
 from ..core.validate import check_choice, check_int, check_number, check_range
+from ..kernels import scratch
 from ..kernels.g711 import LAWS, compand_audio
 from ..kernels.packets import CONCEALMENTS, conceal_lost_frames, gilbert_elliott_losses
 from ..kernels.phone import telephone_channel
@@ -218,12 +219,19 @@ class BadCellphone(AudioTransform):
         if meta.sample_rate < 2 * self.band_hz[1]:
             raise ValueError(f"{meta.sample_rate} Hz audio cannot carry the band up to {self.band_hz[1]:g} Hz")
         x = audio if self.noise is None else add_background(audio, params, meta, self.noise, "all")
-        x = x * (10.0 ** (params["gain_db"] / 20.0)).astype(np.float32)[:, None, None]
+        gains = (10.0 ** (params["gain_db"] / 20.0)).astype(np.float32)[:, None, None]
+        # the mix is this call's own array: scaled in place (the input never is)
+        x = np.multiply(x, gains, out=x if x is not audio else scratch.empty(audio.shape, np.float32))
         np.clip(x, -1.0, 1.0, out=x)
         laws = np.asarray(self.laws)[params["law"]]
         lost = params["lost"] if self.loss_rate_range[1] > 0 else None
+        lengths = np.unique(meta.lengths)
+        if len(lengths) == 1 and lengths[0] == audio.shape[2]:  # every clip full length: no copy
+            return telephone_channel(
+                x, meta.sample_rate, band_hz=self.band_hz, edge_hz=self.edge_hz, codec_rate_hz=self.codec_rate_hz,
+                laws=laws, lost=lost, frame_s=self.frame_s, concealment=self.concealment)
         out = np.zeros_like(audio)
-        for length in np.unique(meta.lengths):  # equal lengths share one FFT size
+        for length in lengths:  # equal lengths share one FFT size
             sel = np.flatnonzero(meta.lengths == length)
             out[sel, :, :length] = telephone_channel(
                 x[sel, :, :length], meta.sample_rate, band_hz=self.band_hz, edge_hz=self.edge_hz,

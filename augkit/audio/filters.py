@@ -34,8 +34,10 @@ def _check_nyquist(name: str, hz: NDArray, meta: AudioMeta) -> None:
 
 def _filter_groups(audio: NDArray, edges_hz: NDArray, kind: str, order: int, rate: int) -> NDArray:
     """Filter each clip with the Butterworth design of its row of ``edges_hz`` (one design per distinct row)."""
-    out = np.empty_like(audio)
     rows, groups = np.unique(edges_hz, axis=0, return_inverse=True)
+    if len(rows) == 1:  # one design for every clip (the usual case): no copy
+        return filter_audio(audio, butter_sos(kind, tuple(float(v) for v in rows[0]), order, rate))
+    out = np.empty_like(audio)
     for g, row in enumerate(rows):
         sel = np.flatnonzero(groups.reshape(-1) == g)
         out[sel] = filter_audio(audio[sel], butter_sos(kind, tuple(float(v) for v in row), order, rate))

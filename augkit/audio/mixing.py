@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from ..core.transform import AudioMeta, AudioTransform, Params
 from ..core.validate import check_choice, check_range
+from ..kernels import scratch
 from ..kernels.mixing import active_power, mean_power, noise_gains
 from .banks import NoiseBank
 
@@ -61,7 +62,8 @@ def add_background(audio: NDArray, params: Params, meta: AudioMeta, bank: NoiseB
     index, offset = params["noise_index"], params["noise_offset"]
     gains = noise_gains(_clip_power(audio, meta, how), bank.segment_power(index, offset, meta.lengths),
                         params["snr_db"])
-    out = np.array(audio, dtype=np.float32, order="C")
+    out = scratch.empty(audio.shape, np.float32)
+    np.copyto(out, audio)
     looped, starts = bank.placement(index, offset, meta.lengths)
     for i, (k, lp, start, t, g) in enumerate(zip(index.tolist(), looped.tolist(), starts.tolist(),
                                                  meta.lengths.tolist(), gains.tolist(), strict=True)):

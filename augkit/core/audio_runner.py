@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..kernels import scratch
 from ..kernels.mixing import row_sum_squares
 from .transform import AudioMeta, AudioTransform, Params, Transform, take_params
 
@@ -179,6 +180,8 @@ class AudioRunner:
         if result.shape[2] < new_lens.max():
             raise RuntimeError(f"{name}.apply_audio returned {result.shape[2]} samples, lengths need {new_lens.max()}")
         if whole:
+            if self.owned and not np.may_share_memory(result, self.audio):
+                scratch.recycle(self.audio)  # made by this call and replaced: reusable by a later step
             self.audio = result[:, :, : int(new_lens.max())]
             self.owned = not np.may_share_memory(result, clips)
             self.lengths = new_lens

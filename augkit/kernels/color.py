@@ -75,6 +75,20 @@ def luma_mean(images: NDArray) -> NDArray[np.float64]:
     return np.floor(mean + 0.5) if images.dtype == np.uint8 else mean
 
 
+def _uint8_tables(luts: NDArray) -> NDArray[np.uint8]:
+    """Tables rounded to uint8 levels (rint, then clipped), a block of rows at a time: small
+    batches of small images would otherwise hold several float copies of ``n x 256`` entries."""
+    luts = np.asarray(luts)
+    if luts.dtype == np.uint8:
+        return luts
+    out = np.empty(luts.shape, np.uint8)
+    for s in range(0, len(luts), 64):
+        block = np.rint(np.asarray(luts[s:s + 64], dtype=np.float32))
+        np.clip(block, 0, 255, out=block)
+        out[s:s + 64] = block
+    return out
+
+
 def apply_lut_image(images: NDArray[np.uint8], luts: NDArray) -> NDArray[np.uint8]:
     """Map each uint8 image through its own 256-entry table ``luts[i]`` (colour channels only).
 
@@ -86,7 +100,7 @@ def apply_lut_image(images: NDArray[np.uint8], luts: NDArray) -> NDArray[np.uint
     >>> apply_lut_image(img, (255 - np.arange(256))[None]).ravel().tolist()
     [255, 0]
     """
-    luts = np.clip(np.rint(np.asarray(luts, dtype=np.float32)), 0, 255).astype(np.uint8)
+    luts = _uint8_tables(luts)
     n, c = images.shape[0], images.shape[3]
     color = color_channels(c)
     out = np.empty_like(images)
@@ -114,7 +128,8 @@ def _affine_pixels(images: NDArray, scale: NDArray, offset: NDArray) -> NDArray:
     n = images.shape[0]
     if images.dtype == np.uint8:
         levels = np.arange(256, dtype=np.float32)
-        lut = levels[None, :] * scale[:, None].astype(np.float32) + offset[:, None].astype(np.float32)
+        lut = np.multiply(levels[None, :], scale[:, None].astype(np.float32))
+        lut += offset[:, None].astype(np.float32)
         return apply_lut_image(images, lut)
     out = images.astype(np.float32, copy=True)
     color = color_channels(images.shape[-1])
@@ -163,7 +178,12 @@ def adjust_gamma_image(images: NDArray, gammas: NDArray) -> NDArray:
     """
     gammas = np.asarray(gammas, dtype=np.float64)
     if images.dtype == np.uint8:
-        return apply_lut_image(images, 255.0 * np.exp((gammas[:, None] * _LOG_LEVELS[None, :]).astype(np.float32)))
+        luts = np.empty((len(gammas), 256), np.float32)
+        for s in range(0, len(gammas), 64):  # blocks of rows: no n x 256 float64 temporaries
+            block = luts[s:s + 64]
+            np.exp((gammas[s:s + 64, None] * _LOG_LEVELS[None, :]).astype(np.float32), out=block)
+            block *= 255.0
+        return apply_lut_image(images, luts)
     out = images.astype(np.float32, copy=True)
     color = color_channels(images.shape[-1])
     base = np.clip(out[..., :color], 0.0, 1.0)

@@ -108,6 +108,8 @@ def telephone_channel(
     if lost is not None:
         narrow = conceal_lost_frames(narrow, lost, max(1, round(frame_s * codec_rate_hz)), concealment)
     back = band_limit_resample(narrow, codec_rate_hz, sample_rate, band_hz, edge_hz)
+    if back.shape[-1] == t and back.flags.c_contiguous:
+        return back
     out = np.zeros((n, audio.shape[1], t), np.float32)
     width = min(t, back.shape[-1])
     out[..., :width] = back[..., :width]
