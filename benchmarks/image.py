@@ -195,11 +195,14 @@ def import_time(samples: int = 5) -> dict[str, float]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
     out = {}
     with tempfile.TemporaryDirectory() as tmp:  # a copy of augkit's sources alone, no bytecode
-        shutil.copytree(package, Path(tmp) / "augkit", ignore=shutil.ignore_patterns("__pycache__"))
-        source = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": tmp}
+        shutil.copytree(package, Path(tmp) / "src" / "augkit", ignore=shutil.ignore_patterns("__pycache__"))
+        run_in = Path(tmp) / "run"  # an empty folder: neither the repository nor the copy is the current one
+        run_in.mkdir()
+        source = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(Path(tmp) / "src")}
         for how, extra in (("bytecode", {}), ("source", source)):
+            # run from the temporary folder: the current folder (the repository) is not on the path
             values = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                                           env={**env, **extra}).stdout) for _ in range(samples)]
+                                           env={**env, **extra}, cwd=run_in).stdout) for _ in range(samples)]
             out[how] = round(statistics.median(values), 3)
     return out
 
