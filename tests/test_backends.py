@@ -72,6 +72,23 @@ def test_resampling_kernels_agree(border_mode, interpolation, channels):
         assert d.max() <= (0 if interpolation == "nearest" else 1), (fn.__name__, d.max())
 
 
+@pytest.mark.parametrize("dtype", [np.int16, np.float64])
+def test_three_channel_dtypes_without_colour_conversion_resample_directly(dtype):
+    """OpenCV converts only uint8/uint16/float32 to 4 channels: other dtypes warp as they are."""
+    x = (np.random.default_rng(4).random((2, 66, 70, 3)) * 200).astype(dtype)
+    inv = np.stack([np.eye(3), np.linalg.inv(ak.kernels.geometry.affine_matrices(center=(35, 33), degrees=[20.0]))[0]])
+    xs, ys = homography_source_coords(inv, (66, 70))
+    with use_backend("opencv"):
+        mapped = remap_image(x, xs, ys)
+    assert mapped.dtype == dtype
+    for i in range(2):  # the same as one direct OpenCV call per image
+        direct = cv2.remap(x[i], xs[i], ys[i], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        assert np.array_equal(mapped[i], direct)
+    with use_backend("opencv"):
+        warped = warp_homography_image(x, inv, (66, 70))
+    assert warped.dtype == dtype and np.array_equal(warped[0], x[0])  # identity, then a rotation that ran
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.uint16])
 @pytest.mark.parametrize("border_mode", ["constant", "edge", "reflect"])
 def test_three_channels_resampled_as_four_are_identical(monkeypatch, dtype, border_mode):

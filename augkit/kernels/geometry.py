@@ -286,9 +286,13 @@ class _FourChannels:
         self.src = np.empty((*src_hw, 4), dtype)
         self.dst = np.empty((*out_hw, 4), dtype)
 
+    #: what cv2.cvtColor converts
+    DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32))
+
     @staticmethod
-    def wanted(c: int, out_hw: tuple[int, int], interpolation: str) -> bool:
-        return c == 3 and interpolation == "bilinear" and out_hw[0] * out_hw[1] >= FOUR_CHANNEL_MIN_PIXELS
+    def wanted(c: int, out_hw: tuple[int, int], interpolation: str, dtype: np.dtype) -> bool:
+        return (c == 3 and interpolation == "bilinear" and dtype in _FourChannels.DTYPES
+                and out_hw[0] * out_hw[1] >= FOUR_CHANNEL_MIN_PIXELS)
 
     def __call__(self, warp: object, image: NDArray, out: NDArray, *args: object, **kwargs: object) -> None:
         cv2 = self.cv2
@@ -366,7 +370,7 @@ def remap_image(
         dst = out.view(np.uint8) if out.dtype == np.bool_ else out
         border, value = getattr(cv2, _CV_BORDER[border_mode]), _cv_fill(fill_arr)
         flags = cv2.INTER_NEAREST if interpolation == "nearest" else cv2.INTER_LINEAR
-        if _FourChannels.wanted(c, x.shape[1:], interpolation):
+        if _FourChannels.wanted(c, x.shape[1:], interpolation, src.dtype):
             four = _FourChannels(cv2, src.shape[1:3], x.shape[1:], src.dtype)
             for i in range(n):
                 four(cv2.remap, src[i], dst[i], x[i], y[i], flags, borderMode=border, borderValue=value)
@@ -492,8 +496,8 @@ def warp_homography_image(
     border = getattr(cv2, _CV_BORDER[border_mode])
     value = _cv_fill(np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,)))
     affine = np.all(mats[:, 2, :2] == 0, axis=1) & (mats[:, 2, 2] == 1)
-    four = _FourChannels(cv2, src.shape[1:3], (h, w), src.dtype) if _FourChannels.wanted(c, (h, w), interpolation) \
-        else None
+    four = (_FourChannels(cv2, src.shape[1:3], (h, w), src.dtype)
+            if _FourChannels.wanted(c, (h, w), interpolation, src.dtype) else None)
     for i in range(n):
         s, d = (src[i, ..., 0], out[i, ..., 0]) if c == 1 else (src[i], out[i])
         warp, mat = (cv2.warpAffine, mats[i, :2]) if affine[i] else (cv2.warpPerspective, mats[i])
