@@ -109,20 +109,27 @@ def test_three_channels_resampled_as_four_are_identical(monkeypatch, dtype, bord
     for fn, args in ((warp_homography_image, (inv, out_hw)), (remap_image, (xs, ys))):
         calls: list[int] = []
 
-        def counted(*a, _calls=calls, _route=geometry._FourChannels.__call__, **k):
-            _calls.append(1)
-            return _route(*a, **k)
+        def counted(cv, src, out, warp_one, _calls=calls, _route=geometry._warp_four_channels):
+            _calls.append(len(src))
+            return _route(cv, src, out, warp_one)
 
-        monkeypatch.setattr(geometry._FourChannels, "__call__", counted)
+        monkeypatch.setattr(geometry, "_warp_four_channels", counted)
         with use_backend("opencv"):
             four = fn(x, *args, **kw)
-            assert len(calls) == len(x), fn.__name__  # the 4-channel route was taken for every image
+            assert sum(calls) == len(x), fn.__name__  # the 4-channel route was taken for every image
             monkeypatch.setattr(geometry, "FOUR_CHANNEL_MIN_PIXELS", 10**9)
             direct = fn(x, *args, **kw)
             monkeypatch.undo()
         with use_backend("numpy"):
             ref = fn(x, *args, **kw)
         assert np.array_equal(four, direct), fn.__name__
+        # chunks of 2 images (the last one partial), and images that are a strided view
+        with monkeypatch.context() as m, use_backend("opencv"):
+            m.setattr(geometry, "FOUR_CHANNEL_CHUNK_BYTES", 2 * 66 * 70 * 4 * x.itemsize)
+            assert np.array_equal(fn(x, *args, **kw), direct), fn.__name__
+            wide = np.zeros((3, 61, 75, 3), dtype)
+            wide[:, :, :70] = x
+            assert np.array_equal(fn(wide[:, :, :70], *args, **kw), direct), fn.__name__
         d = np.abs(ref.astype(np.float64) - four.astype(np.float64))
         assert d.max() <= 1.0, (fn.__name__, d.max())  # one grey level (values on a 0-255 scale)
         # per image: the same as a direct cv2 call on that image alone (no state between images)

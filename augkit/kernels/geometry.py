@@ -10,10 +10,13 @@ All functions are pure: no randomness, no I/O, inputs never modified.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
 from .backend import opencv
+from .scratch import work_array
 
 __all__ = [
     "affine_matrices",
@@ -278,27 +281,47 @@ def _cv_fill(fill: NDArray) -> tuple[float, ...]:
     return tuple((values + [values[-1]] * 4)[:4])
 
 
-class _FourChannels:
-    """Per-image OpenCV resampling of 3-channel images through reused 4-channel buffers."""
+#: Bytes of 4-channel pixels converted at once (per buffer) on the 4-channel route.
+FOUR_CHANNEL_CHUNK_BYTES = 1 << 16
 
-    def __init__(self, cv2: object, src_hw: tuple[int, int], out_hw: tuple[int, int], dtype: np.dtype) -> None:
-        self.cv2 = cv2
-        self.src = np.empty((*src_hw, 4), dtype)
-        self.dst = np.empty((*out_hw, 4), dtype)
+#: What ``cv2.cvtColor`` converts between 3 and 4 channels.
+_FOUR_CHANNEL_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32))
 
-    #: what cv2.cvtColor converts
-    DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32))
 
-    @staticmethod
-    def wanted(c: int, out_hw: tuple[int, int], interpolation: str, dtype: np.dtype) -> bool:
-        return (c == 3 and interpolation == "bilinear" and dtype in _FourChannels.DTYPES
-                and out_hw[0] * out_hw[1] >= FOUR_CHANNEL_MIN_PIXELS)
+def _four_channels_wanted(c: int, out_hw: tuple[int, int], interpolation: str, dtype: np.dtype) -> bool:
+    return (c == 3 and interpolation == "bilinear" and dtype in _FOUR_CHANNEL_DTYPES
+            and out_hw[0] * out_hw[1] >= FOUR_CHANNEL_MIN_PIXELS)
 
-    def __call__(self, warp: object, image: NDArray, out: NDArray, *args: object, **kwargs: object) -> None:
-        cv2 = self.cv2
-        cv2.cvtColor(image, cv2.COLOR_RGB2RGBA, dst=self.src)
-        warp(self.src, *args, dst=self.dst, **kwargs)
-        cv2.cvtColor(self.dst, cv2.COLOR_RGBA2RGB, dst=out)
+
+def _warp_four_channels(cv2: object, src: NDArray, out: NDArray, warp_one: Callable[..., object]) -> None:
+    """Resample 3-channel images ``src`` into ``out`` through 4-channel work arrays.
+
+    A chunk of images is converted with one ``cvtColor`` call (the chunk seen as one tall image),
+    each image is warped by ``warp_one(i, src4, dst4)``, and the chunk is converted back with one
+    call straight into ``out``.
+    """
+    n, h, w, _ = src.shape
+    big, small = cv2.COLOR_RGB2RGBA, cv2.COLOR_RGBA2RGB
+    H, W = out.shape[1:3]
+    per = max(1, FOUR_CHANNEL_CHUNK_BYTES // (max(h * w, H * W) * 4 * src.dtype.itemsize))
+    per = min(per, n)
+    src4 = work_array("geometry.four_src", (per, h, w, 4), src.dtype)
+    dst4 = work_array("geometry.four_dst", (per, H, W, 4), src.dtype)
+    for a in range(0, n, per):
+        k = min(per, n - a)
+        s, o = src[a:a + k], out[a:a + k]
+        if s.flags.c_contiguous:
+            cv2.cvtColor(s.reshape(k * h, w, 3), big, dst=src4[:k].reshape(k * h, w, 4))
+        else:
+            for i in range(k):
+                cv2.cvtColor(s[i], big, dst=src4[i])
+        for i in range(k):
+            warp_one(a + i, src4[i], dst4[i])
+        if o.flags.c_contiguous:
+            cv2.cvtColor(dst4[:k].reshape(k * H, W, 4), small, dst=o.reshape(k * H, W, 3))
+        else:
+            for i in range(k):
+                cv2.cvtColor(dst4[i], small, dst=o[i])
 
 
 #: Coordinates are limited to this many pixels either side of the image.
@@ -370,10 +393,9 @@ def remap_image(
         dst = out.view(np.uint8) if out.dtype == np.bool_ else out
         border, value = getattr(cv2, _CV_BORDER[border_mode]), _cv_fill(fill_arr)
         flags = cv2.INTER_NEAREST if interpolation == "nearest" else cv2.INTER_LINEAR
-        if _FourChannels.wanted(c, x.shape[1:], interpolation, src.dtype):
-            four = _FourChannels(cv2, src.shape[1:3], x.shape[1:], src.dtype)
-            for i in range(n):
-                four(cv2.remap, src[i], dst[i], x[i], y[i], flags, borderMode=border, borderValue=value)
+        if _four_channels_wanted(c, x.shape[1:], interpolation, src.dtype):
+            _warp_four_channels(cv2, src, dst, lambda i, s4, d4: cv2.remap(
+                s4, x[i], y[i], flags, dst=d4, borderMode=border, borderValue=value))
             return out
         for i in range(n):
             s, d = (src[i, ..., 0], dst[i, ..., 0]) if c == 1 else (src[i], dst[i])
@@ -496,15 +518,18 @@ def warp_homography_image(
     border = getattr(cv2, _CV_BORDER[border_mode])
     value = _cv_fill(np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,)))
     affine = np.all(mats[:, 2, :2] == 0, axis=1) & (mats[:, 2, 2] == 1)
-    four = (_FourChannels(cv2, src.shape[1:3], (h, w), src.dtype)
-            if _FourChannels.wanted(c, (h, w), interpolation, src.dtype) else None)
-    for i in range(n):
-        s, d = (src[i, ..., 0], out[i, ..., 0]) if c == 1 else (src[i], out[i])
-        warp, mat = (cv2.warpAffine, mats[i, :2]) if affine[i] else (cv2.warpPerspective, mats[i])
-        if four is not None:
-            four(warp, s, d, mat, (w, h), flags=flags, borderMode=border, borderValue=value)
+
+    def warp_one(i: int, s: NDArray, d: NDArray) -> None:
+        if affine[i]:
+            cv2.warpAffine(s, mats[i, :2], (w, h), dst=d, flags=flags, borderMode=border, borderValue=value)
         else:
-            warp(s, mat, (w, h), dst=d, flags=flags, borderMode=border, borderValue=value)
+            cv2.warpPerspective(s, mats[i], (w, h), dst=d, flags=flags, borderMode=border, borderValue=value)
+
+    if _four_channels_wanted(c, (h, w), interpolation, src.dtype):
+        _warp_four_channels(cv2, src, out, warp_one)
+        return out
+    for i in range(n):
+        warp_one(i, *((src[i, ..., 0], out[i, ..., 0]) if c == 1 else (src[i], out[i])))
     return out
 
 
