@@ -128,10 +128,10 @@ def test_recycled_intermediates_never_touch_returned_images(monkeypatch):
     and results equal those of runs that recycle nothing."""
     stages = [I.Rotate(degrees_range=(-30, 30)), I.Contrast(factor_range=(0.5, 1.5)),
               I.GridWarp(num_steps=4, distort_limit=0.3), I.Brightness(delta_range=(-0.2, 0.2)),
-              I.Resize(height=40, width=48), I.Gamma(gamma_range=(0.8, 1.25)), I.Perspective(p=1.0)]
+              I.Resize(height=120, width=132), I.Gamma(gamma_range=(0.8, 1.25)), I.Perspective(p=1.0)]
     rng = np.random.default_rng(2)
-    batches = [rng.integers(0, 256, (n, 64, 72, 3), dtype=np.uint8) for n in (3, 3, 5, 3)]
-    assert all(t.p == 1.0 for t in stages)
+    batches = [rng.integers(0, 256, (n, 160, 176, 3), dtype=np.uint8) for n in (3, 3, 5, 3)]
+    assert all(t.p == 1.0 for t in stages) and batches[0].nbytes >= scratch.RECYCLE_MIN_BYTES
     # ending in a geometric stage, in a pixel stage, a lone warp, a resize then a warp
     for chosen in (stages, stages[:-1], stages[:1], [stages[4], stages[6]]):
         pipe = ak.Compose(chosen)

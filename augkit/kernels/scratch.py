@@ -30,6 +30,10 @@ MAX_BYTES = 32 << 20
 
 #: Most bytes of dropped arrays kept per thread for :func:`empty` (the oldest go first).
 RECYCLE_MAX_BYTES = 32 << 20
+#: Most dropped arrays kept per thread (pipelines alternate between two or three batch shapes).
+RECYCLE_MAX_COUNT = 4
+#: Smaller arrays are not kept: the allocator serves them from its heap without page faults.
+RECYCLE_MIN_BYTES = 1 << 17
 
 _local = threading.local()
 
@@ -69,25 +73,27 @@ def _recycled() -> dict[tuple, NDArray]:
 def recycle(array: NDArray) -> None:
     """Keep ``array`` (dropped by its only owner) for a later :func:`empty` of its shape and dtype.
 
-    Only whole, writeable, C-contiguous arrays that own their memory and are at most
-    :data:`MAX_BYTES` are kept; the caller guarantees that nothing else refers to it.
+    Only whole, writeable, C-contiguous arrays that own their memory, of
+    :data:`RECYCLE_MIN_BYTES` to :data:`MAX_BYTES`, are kept (at most
+    :data:`RECYCLE_MAX_COUNT` of them); the caller guarantees that nothing else refers to it.
 
     Examples
     --------
-    >>> a = np.zeros((2, 3), np.uint8)
+    >>> a = np.zeros((512, 512), np.uint8)
     >>> recycle(a)
-    >>> empty((2, 3), np.uint8) is a
+    >>> empty((512, 512), np.uint8) is a
     True
-    >>> empty((2, 3), np.uint8) is a                   # handed out once
+    >>> empty((512, 512), np.uint8) is a               # handed out once
     False
     """
     flags = array.flags
-    if not (flags.c_contiguous and flags.owndata and flags.writeable) or array.nbytes > MAX_BYTES:
+    if (not (flags.c_contiguous and flags.owndata and flags.writeable)
+            or not RECYCLE_MIN_BYTES <= array.nbytes <= MAX_BYTES):
         return
     kept = _recycled()
     kept.pop((array.shape, array.dtype.str), None)
     kept[(array.shape, array.dtype.str)] = array  # newest last
-    while sum(a.nbytes for a in kept.values()) > RECYCLE_MAX_BYTES:
+    while len(kept) > RECYCLE_MAX_COUNT or sum(a.nbytes for a in kept.values()) > RECYCLE_MAX_BYTES:
         del kept[next(iter(kept))]
 
 
