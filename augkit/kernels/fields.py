@@ -10,6 +10,7 @@ field's slope below one (no fold-overs).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -280,10 +281,12 @@ class RadialField:
         return self.cx + dx * ratio, self.cy + dy * ratio
 
 
+@lru_cache(maxsize=64)
 def _smoothing_matrix(size: int, sigma: float, radius: int) -> NDArray[np.float32]:
     """``(size, size)`` matrix of a normalized Gaussian of ``sigma`` truncated at ``radius``,
     with the signal mirrored at its ends including the edge sample (OpenCV's ``BORDER_REFLECT``,
-    SciPy's ``"reflect"``): ``K @ x`` smooths ``x``."""
+    SciPy's ``"reflect"``): ``K @ x`` smooths ``x``. Cached (read-only): every chunk of a batch
+    needs the same two."""
     offsets = np.arange(-radius, radius + 1)
     weights = np.exp(-(offsets * offsets) / (2.0 * sigma * sigma))
     weights /= weights.sum()
@@ -292,7 +295,9 @@ def _smoothing_matrix(size: int, sigma: float, radius: int) -> NDArray[np.float3
     src = np.where(src >= size, 2 * size - 1 - src, src)
     k = np.zeros((size, size))
     np.add.at(k, (np.repeat(np.arange(size), len(offsets)), src.ravel()), np.tile(weights, size))
-    return k.astype(np.float32)
+    k = k.astype(np.float32)
+    k.setflags(write=False)
+    return k
 
 
 def elastic_displacements(
