@@ -375,3 +375,23 @@ def test_readme_audio_example_runs(tmp_path, monkeypatch):
     namespace = {"ak": ak, "clips": clips}
     exec(compile(code, "README.md", "exec"), namespace)
     assert [c.shape for c in namespace["out"]] == [c.shape for c in clips]
+
+
+@pytest.mark.parametrize("kind, cutoffs_hz, order, rate, float32", [
+    ("bandpass", (300.0, 3400.0), 4, 16000, True),   # the telephone band: float32 is exact enough
+    ("lowpass", (3400.0,), 4, 8000, True),
+    ("highpass", (20.0,), 8, 48000, False),          # poles 5e-4 from the unit circle: float64
+    ("highpass", (5.0,), 4, 16000, False),
+])
+def test_iir_filtering_matches_float64_within_100_db(kind, cutoffs_hz, order, rate, float32):
+    from scipy.signal import sosfilt
+
+    from augkit.kernels.signal import _float32_enough, butter_sos, filter_audio
+
+    sos = butter_sos(kind, cutoffs_hz, order, rate)
+    assert _float32_enough(np.asarray(sos, np.float64).tobytes()) == float32
+    x = np.random.default_rng(0).standard_normal((2, 1, rate)).astype(np.float32) * 0.1
+    y = filter_audio(x, sos)
+    ref = sosfilt(np.array(sos), x.astype(np.float64), axis=-1)
+    assert y.dtype == np.float32 and y.shape == x.shape
+    assert 10 * np.log10(np.mean((y - ref) ** 2) / np.mean(ref ** 2)) < -100
