@@ -3,8 +3,8 @@
 A batch call makes per-pixel temporaries (float32 coordinate maps of a chunk of images,
 hundreds of kilobytes each) over and over. Freshly allocated, such arrays are often handed
 back to the operating system when they are freed (glibc trims or unmaps large free blocks),
-so the next chunk pays a page fault for every 4 KB it touches: at 64x64 that was a third of
-a grid warp's time. Work arrays from here are kept per thread and reused instead.
+so the next chunk pays a page fault for every 4 KB it touches: at 64x64 that was a third to
+a half of a grid warp's time. Work arrays from here are kept per thread and reused instead.
 
 Rules for callers: a work array is uninitialised, it is only valid until the next request
 for the same ``key`` in the same thread, and it must never be returned to a user or stored.
