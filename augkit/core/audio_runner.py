@@ -161,7 +161,7 @@ class AudioRunner:
         if params is None:
             draw = rng.random(meta.n)
             params = {"active": reach & (draw < t.p), **t.sample(rng, meta)}
-        idx = np.flatnonzero(params["active"])
+        idx = np.asarray(params["active"]).nonzero()[0]
         if idx.size:
             self._apply(t, params, idx, meta)
         return params

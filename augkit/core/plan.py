@@ -55,14 +55,22 @@ class GeometryPlan:
         self.ops = ops
         self.touched = ops[0].idx if len(ops) == 1 else np.unique(np.concatenate([op.idx for op in ops]))
         k = len(self.touched)
-        self.runs: list[NDArray] = [identity_matrices(k)]
         self.fields: list[list[tuple[int, NDArray]]] = []  # fields[r-1]: (op index, local samples) for F_r
+        if len(ops) == 1:  # (what the loop below makes of one op, without its bookkeeping)
+            m = ops[0].t.matrices(*_sub(ops[0].params, meta, ops[0].idx))
+            if m is not None:
+                self.runs, self.nf = [m], np.zeros(k, dtype=np.intp)
+            else:
+                self.runs, self.nf = [identity_matrices(k), identity_matrices(k)], np.ones(k, dtype=np.intp)
+                self.fields.append([(0, np.arange(k))])
+            return
+        self.runs: list[NDArray] = [identity_matrices(k)]
         nf = np.zeros(k, dtype=np.intp)
         for j, op in enumerate(ops):
             local = np.searchsorted(self.touched, op.idx)
             m = op.t.matrices(*_sub(op.params, meta, op.idx))
             steps = nf[local]
-            for r in np.unique(steps):
+            for r in sorted(set(steps.tolist())):
                 sel = steps == r
                 if m is not None and len(ops) == 1:
                     self.runs[r] = m  # a single matrix op: its matrices are the plan
@@ -84,8 +92,11 @@ class GeometryPlan:
     # --- pixels ----------------------------------------------------------------------------
     def grid_start(self) -> NDArray[np.bool_]:
         """Per sample: is its last matrix run the identity (so its first field is read on the grid)?"""
-        last = np.stack(self.runs)[self.nf, np.arange(len(self.nf))]
-        return np.all(last == np.eye(3), axis=(1, 2))
+        if len(self.runs) == 1 or (self.nf == self.nf[0]).all():  # (usual: every sample has the same chain)
+            last = self.runs[int(self.nf[0])] if len(self.nf) else self.runs[0]
+        else:
+            last = np.stack(self.runs)[self.nf, np.arange(len(self.nf))]
+        return _is_identity(last)
 
     def source_coords(self, loc: NDArray, hw: tuple[int, int], grid_start: bool, *,
                       out: tuple[NDArray, NDArray] | None = None) -> tuple[NDArray, NDArray]:
@@ -106,7 +117,7 @@ class GeometryPlan:
             # One field read on the pixel grid (float32 maps in one pass), then at most one matrix
             # run before it, applied in float32 to the samples that have one
             parts = [(j, rows) for j, members in self.fields[0]
-                     if (rows := np.flatnonzero(member_mask(loc, members))).size]
+                     if (rows := member_mask(loc, members).nonzero()[0]).size]
             if len(parts) == 1:  # one warp for the whole chunk (usual): written straight into out
                 x, y = self._field(parts[0][0], loc).source_on_grid(h, w, out=out)
             else:
@@ -115,7 +126,7 @@ class GeometryPlan:
                 for j, rows in parts:
                     x[rows], y[rows] = self._field(j, loc[rows]).source_on_grid(h, w)
             mats = self.runs[0][loc]
-            moved = np.flatnonzero(~np.all(mats == np.eye(3), axis=(1, 2)))
+            moved = (~_is_identity(mats)).nonzero()[0]
             if moved.size == k:
                 return _inverse_on_maps(mats, x, y)
             if moved.size:
@@ -125,7 +136,7 @@ class GeometryPlan:
         y = np.broadcast_to(gy, (k, h, w)).copy()
         for r in range(m, -1, -1):
             mats = self.runs[r][loc]
-            if not np.all(mats == np.eye(3)):  # identity leaves coordinates exactly as they are
+            if not _is_identity(mats).all():  # identity leaves coordinates exactly as they are
                 inv = invert_matrices(mats)[:, None, None]
                 wv = inv[..., 2, 0] * x + inv[..., 2, 1] * y + inv[..., 2, 2]
                 iw = 1.0 / np.where(np.abs(wv) > 1e-12, wv, np.nan)
@@ -134,7 +145,7 @@ class GeometryPlan:
             if r == 0:
                 break
             for j, members in self.fields[r - 1]:
-                rows = np.flatnonzero(member_mask(loc, members))
+                rows = member_mask(loc, members).nonzero()[0]
                 if rows.size == 0:
                     continue
                 f = self._field(j, loc[rows])
@@ -170,7 +181,7 @@ class GeometryPlan:
         pts = map_points(pts, self.runs[0][local])
         for r in range(1, len(self.runs)):
             for j, members in self.fields[r - 1]:
-                rows = np.flatnonzero(member_mask(local, members))
+                rows = member_mask(local, members).nonzero()[0]
                 if rows.size == 0:
                     continue
                 owners, which = np.unique(local[rows], return_inverse=True)
@@ -178,6 +189,14 @@ class GeometryPlan:
                 pts[rows, 0], pts[rows, 1] = fx, fy
             pts = map_points(pts, self.runs[r][local])
         return pts
+
+
+_EYE_FLAT = np.eye(3).ravel()
+
+
+def _is_identity(mats: NDArray) -> NDArray[np.bool_]:
+    """Per matrix of ``(k, 3, 3)``: is it exactly the identity?"""
+    return (mats.reshape(-1, 9) == _EYE_FLAT).all(axis=1)
 
 
 #: Index coordinates -> continuous coordinates (pixel centres at +0.5), and back.

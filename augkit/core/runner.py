@@ -62,7 +62,7 @@ class Runner:
         if params is None:
             draw = rng.random(self.meta.n)
             params = {"active": reach & (draw < t.p), **t.sample(rng, self.meta)}
-        idx = np.flatnonzero(params["active"])
+        idx = np.asarray(params["active"]).nonzero()[0]
         if idx.size == 0:
             return params
         if isinstance(t, GeometricTransform):
@@ -202,12 +202,12 @@ class Runner:
         new_masks = None if masks is None else np.empty_like(masks)
         resample = {"border_mode": settings.border_mode}
         pure, fx, fy = plan.flip_flags(np.arange(len(touched)))
-        mirror = np.flatnonzero(pure)
+        mirror = pure.nonzero()[0]
         if mirror.size:
             _into(flip_image, images, new_images, mirror, fx[mirror], fy[mirror])
             if masks is not None:
                 _into(flip_image, masks, new_masks, mirror, fx[mirror], fy[mirror])
-        rest = np.flatnonzero(~pure)
+        rest = (~pure).nonzero()[0]
         linear = rest[plan.nf[rest] == 0]
         soft = self.soft_masks and masks is not None
         if linear.size:  # matrices only: warp directly (no per-pixel maps for the image)
@@ -228,7 +228,7 @@ class Runner:
             k = min(per, need_maps.size)
             maps = (work_array("runner.map_x", (k, h, w), np.float32),
                     work_array("runner.map_y", (k, h, w), np.float32))
-        for m in np.unique(plan.nf[need_maps]):
+        for m in sorted(set(plan.nf[need_maps].tolist())):
             for start_on_grid in (False, True):
                 group = need_maps[(plan.nf[need_maps] == m) & (grid_start[need_maps] == start_on_grid)]
                 for s in range(0, group.size, per):
@@ -262,13 +262,13 @@ class Runner:
 
     def _map_boxes(self, plan: GeometryPlan) -> None:
         b = self.batch
-        sel = np.flatnonzero(member_mask(b.box_sample, plan.touched))
+        sel = member_mask(b.box_sample, plan.touched).nonzero()[0]
         if sel.size == 0:
             return
         local = np.searchsorted(plan.touched, b.box_sample[sel])
         boxes = np.empty((sel.size, 4))
         linear = plan.nf[local] == 0
-        for group, per_edge in ((np.flatnonzero(linear), 1), (np.flatnonzero(~linear), EDGE_POINTS_NONLINEAR)):
+        for group, per_edge in ((linear.nonzero()[0], 1), ((~linear).nonzero()[0], EDGE_POINTS_NONLINEAR)):
             if group.size == 0:
                 continue
             outline = box_outline_points(b.boxes[sel[group]], per_edge)
@@ -286,7 +286,7 @@ class Runner:
 
     def _map_points(self, plan: GeometryPlan) -> None:
         b = self.batch
-        sel = np.flatnonzero(member_mask(b.point_sample, plan.touched))
+        sel = member_mask(b.point_sample, plan.touched).nonzero()[0]
         if sel.size == 0:
             return
         mapped = plan.forward(b.points[sel], np.searchsorted(plan.touched, b.point_sample[sel]))
@@ -319,7 +319,7 @@ def _into(kernel, src: NDArray, dst: NDArray, idx: NDArray, *args, **kwargs) -> 
 def _check_fill(t: GeometricTransform, dtype: np.dtype) -> None:
     """Fill values must be representable in the image's units (0-255 uint8, 0-1 float32)."""
     top = 255.0 if dtype == np.uint8 else 1.0
-    values = np.ravel(t.fill)
-    if values.min() < 0 or values.max() > top:
+    values = t.fill if isinstance(t.fill, tuple) else (t.fill,)  # validated numbers (check_fill)
+    if min(values) < 0 or max(values) > top:
         raise ValueError(f"{type(t).__name__}: fill={t.fill!r} is outside the range of {dtype} images [0, {top:g}]")
 

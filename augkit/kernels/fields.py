@@ -84,13 +84,12 @@ class DisplacementField:
             gx = np.arange(width, dtype=np.float32)
             gy = np.arange(height, dtype=np.float32)[:, None]
             return np.add(self.nodes[..., 0], gx, out=ox_), np.add(self.nodes[..., 1], gy, out=oy_)
-        wx = _linear_weights((np.arange(width) + 0.5 - ox) / sx, gw).astype(np.float32)
-        wy = _linear_weights((np.arange(height) + 0.5 - oy) / sy, gh).astype(np.float32)
-        node_x = (self.nodes[..., 0] + (ox + sx * np.arange(gw) - 0.5)).astype(np.float32)
-        node_y = (self.nodes[..., 1] + (oy + sy * np.arange(gh) - 0.5)[:, None]).astype(np.float32)
+        _, wxt, at_x = _pixel_weights(width, float(ox), float(sx), gw)
+        wy, _, at_y = _pixel_weights(height, float(oy), float(sy), gh)
+        node_x = (self.nodes[..., 0] + at_x).astype(np.float32)
+        node_y = (self.nodes[..., 1] + at_y[:, None]).astype(np.float32)
         # (H, gh) @ (n, gh, gw) @ (gw, W): the small product first, then one pass writing (n, H, W);
         # one product per sample (a sample's map must not depend on the batch around it)
-        wxt = np.ascontiguousarray(wx.T)
         return np.matmul(wy @ node_x, wxt, out=ox_), np.matmul(wy @ node_y, wxt, out=oy_)
 
     def source(self, x: NDArray, y: NDArray, sample: NDArray) -> tuple[NDArray, NDArray]:
@@ -174,6 +173,19 @@ class TriangleField(DisplacementField):
             out[0][...], out[1][...] = x, y
             return out
         return x, y
+
+
+@lru_cache(maxsize=256)
+def _pixel_weights(pixels: int, origin: float, spacing: float, nodes: int) -> tuple[NDArray, NDArray, NDArray]:
+    """For a regular node grid along one axis (cached; read-only): the float32 weights of the
+    nodes at each pixel centre, ``(pixels, nodes)`` and its transpose, both contiguous, and
+    the nodes' positions in index coordinates (the pixel centre ``i + 0.5`` is index ``i``)."""
+    w = _linear_weights((np.arange(pixels) + 0.5 - origin) / spacing, nodes).astype(np.float32)
+    wt = np.ascontiguousarray(w.T)
+    at = origin + spacing * np.arange(nodes) - 0.5
+    for a in (w, wt, at):
+        a.flags.writeable = False
+    return w, wt, at
 
 
 def _linear_weights(u: NDArray, size: int) -> NDArray[np.float64]:

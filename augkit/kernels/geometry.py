@@ -10,6 +10,8 @@ All functions are pure: no randomness, no I/O, inputs never modified.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable
 
 import numpy as np
@@ -90,23 +92,40 @@ def affine_matrices(
     deg, sx, sy, shx, shy, tx, ty = (np.asarray(v, dtype=np.float64) for v in
                                       (degrees, scale_x, scale_y, shear_x_degrees, shear_y_degrees,
                                        translate_x, translate_y))
-    n = int(np.prod(np.broadcast_shapes(deg.shape, sx.shape, sy.shape, shx.shape, shy.shape, tx.shape,
-                                        ty.shape, (1,))))
+    n = _common_length((deg, sx, sy, shx, shy, tx, ty))
     theta = np.deg2rad(deg)
     cos, sin = np.cos(theta), np.sin(theta)
-    kx = np.tan(np.deg2rad(shx)) if shx.any() else 0.0
-    ky = np.tan(np.deg2rad(shy)) if shy.any() else 0.0
+    kx = np.tan(np.deg2rad(shx)) if np.count_nonzero(shx) else _NO_SHEAR
+    ky = np.tan(np.deg2rad(shy)) if np.count_nonzero(shy) else _NO_SHEAR
     # R = [[c, s], [-s, c]] (counter-clockwise on screen, y pointing down); Sh = [[1, kx], [ky, 1]].
     cx, cy = center
     m = np.zeros((n, 3, 3))
-    m[:, 0, 0] = a = cos * sx + sin * ky * sx
-    m[:, 0, 1] = b = cos * kx * sy + sin * sy
-    m[:, 1, 0] = c = -sin * sx + cos * ky * sx
-    m[:, 1, 1] = d = -sin * kx * sy + cos * sy
+    if kx is ky is _NO_SHEAR:  # the same values as below with kx = ky = 0 (signed zeros included)
+        m[:, 0, 0] = a = cos * sx
+        m[:, 0, 1] = b = sin * sy + 0.0
+        m[:, 1, 0] = c = -sin * sx + 0.0
+        m[:, 1, 1] = d = cos * sy
+    else:
+        m[:, 0, 0] = a = cos * sx + sin * ky * sx
+        m[:, 0, 1] = b = cos * kx * sy + sin * sy
+        m[:, 1, 0] = c = -sin * sx + cos * ky * sx
+        m[:, 1, 1] = d = -sin * kx * sy + cos * sy
     m[:, 0, 2] = cx + tx - a * cx - b * cy
     m[:, 1, 2] = cy + ty - c * cx - d * cy
     m[:, 2, 2] = 1.0
     return m
+
+
+#: Shear factor of a map without shear (a marker for the shorter formulas).
+_NO_SHEAR = 0.0
+
+
+def _common_length(arrays: tuple[NDArray, ...]) -> int:
+    """The length ``n`` that scalars and 1-D arrays broadcast to (1 when all are scalars)."""
+    rest = {a.size for a in arrays if a.ndim} - {1}
+    if len(rest) > 1 or any(a.ndim > 1 for a in arrays):
+        return math.prod(np.broadcast_shapes(*(a.shape for a in arrays), (1,)))  # (raises on a mismatch)
+    return rest.pop() if rest else 1
 
 
 def invert_matrices(matrices: NDArray) -> NDArray[np.float64]:
@@ -120,15 +139,25 @@ def invert_matrices(matrices: NDArray) -> NDArray[np.float64]:
     True
     """
     m = np.asarray(matrices, dtype=np.float64)
-    a, b, c = m[:, 0, 0], m[:, 0, 1], m[:, 0, 2]
-    d, e, f = m[:, 1, 0], m[:, 1, 1], m[:, 1, 2]
-    g, h, i = m[:, 2, 0], m[:, 2, 1], m[:, 2, 2]
-    adj = np.empty_like(m)
-    adj[:, 0, 0], adj[:, 0, 1], adj[:, 0, 2] = e * i - f * h, c * h - b * i, b * f - c * e
-    adj[:, 1, 0], adj[:, 1, 1], adj[:, 1, 2] = f * g - d * i, a * i - c * g, c * d - a * f
-    adj[:, 2, 0], adj[:, 2, 1], adj[:, 2, 2] = d * h - e * g, b * g - a * h, a * e - b * d
-    det = a * adj[:, 0, 0] + b * adj[:, 1, 0] + c * adj[:, 2, 0]
-    return adj / np.where(det != 0, det, np.nan)[:, None, None]
+    flat = m.reshape(-1, 9)
+    # adj[i, j] = m[j+1, i+1] * m[j+2, i+2] - m[j+1, i+2] * m[j+2, i+1] (indices mod 3): the
+    # same products, subtracted in the same order, as the nine cofactors written out
+    adj = flat.take(_ADJ_A, axis=1) * flat.take(_ADJ_B, axis=1)
+    adj -= flat.take(_ADJ_C, axis=1) * flat.take(_ADJ_D, axis=1)
+    adj = adj.reshape(m.shape)
+    det = m[:, 0, 0] * adj[:, 0, 0] + m[:, 0, 1] * adj[:, 1, 0] + m[:, 0, 2] * adj[:, 2, 0]
+    det[det == 0] = np.nan
+    adj /= det[:, None, None]
+    return adj
+
+
+def _adjugate_indices() -> tuple[NDArray, ...]:
+    cells = [(i, j) for i in range(3) for j in range(3)]
+    pick = [[3 * ((j + dr) % 3) + (i + dc) % 3 for i, j in cells] for dr, dc in ((1, 1), (2, 2), (1, 2), (2, 1))]
+    return tuple(np.array(p, dtype=np.intp) for p in pick)
+
+
+_ADJ_A, _ADJ_B, _ADJ_C, _ADJ_D = _adjugate_indices()
 
 
 def flip_matrices(
@@ -281,6 +310,17 @@ def _cv_fill(fill: NDArray) -> tuple[float, ...]:
     return tuple((values + [values[-1]] * 4)[:4])
 
 
+def _cv_fill_of(fill: float | tuple[float, ...], channels: int) -> tuple[float, ...]:
+    """OpenCV's four-value border colour for ``fill`` (a number, or one per channel): what
+    ``_cv_fill`` makes of it broadcast to ``channels``, without NumPy for the usual forms."""
+    if isinstance(fill, (int, float)):
+        v = float(fill)
+        return (v, v, v, v)
+    if isinstance(fill, tuple) and len(fill) == channels and all(isinstance(v, (int, float)) for v in fill):
+        return _cv_fill(fill)
+    return _cv_fill(np.broadcast_to(np.asarray(fill, dtype=np.float64), (channels,)))  # (raises on a bad shape)
+
+
 #: Bytes of 4-channel pixels converted at once (per buffer) on the 4-channel route.
 FOUR_CHANNEL_CHUNK_BYTES = 1 << 16
 
@@ -382,7 +422,7 @@ def remap_image(
     """
     n, c = images.shape[0], images.shape[3]
     out = _output(out, (n, *x.shape[1:], c), images.dtype)
-    fill_arr = np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,))
+    value = _cv_fill_of(fill, c)  # (checks its shape)
     if not (coords_valid and x.dtype == y.dtype == np.float32):
         x, y = _sanitize(x), _sanitize(y)
     if interpolation == "nearest":  # round here, so that both paths pick the same pixel
@@ -391,7 +431,7 @@ def remap_image(
     if found is not None:
         cv2, src = found
         dst = out.view(np.uint8) if out.dtype == np.bool_ else out
-        border, value = getattr(cv2, _CV_BORDER[border_mode]), _cv_fill(fill_arr)
+        border = getattr(cv2, _CV_BORDER[border_mode])
         flags = cv2.INTER_NEAREST if interpolation == "nearest" else cv2.INTER_LINEAR
         if _four_channels_wanted(c, x.shape[1:], interpolation, src.dtype):
             _warp_four_channels(cv2, src, dst, lambda i, s4, d4: cv2.remap(
@@ -401,6 +441,7 @@ def remap_image(
             s, d = (src[i, ..., 0], dst[i, ..., 0]) if c == 1 else (src[i], dst[i])
             cv2.remap(s, x[i], y[i], flags, dst=d, borderMode=border, borderValue=value)
         return out
+    fill_arr = np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,))
     return _remap_numpy(images, x, y, interpolation, border_mode, fill_arr, out)
 
 
@@ -467,9 +508,12 @@ def _remap_bilinear(images: NDArray, x: NDArray, y: NDArray, border_mode: str, f
 
 def _index_matrices(inverse: NDArray) -> NDArray[np.float64]:
     """Continuous dst->src matrices turned into array-index dst->src matrices."""
-    to_cont = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
-    to_index = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5], [0.0, 0.0, 1.0]])
-    return to_index @ np.asarray(inverse, dtype=np.float64) @ to_cont
+    return _TO_INDEX @ np.asarray(inverse, dtype=np.float64) @ _TO_CONTINUOUS
+
+
+_TO_CONTINUOUS = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
+_TO_INDEX = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5], [0.0, 0.0, 1.0]])
+_AFFINE_ROW = np.array([0.0, 0.0, 1.0])
 
 
 def warp_homography_image(
@@ -516,8 +560,8 @@ def warp_homography_image(
     mats = _index_matrices(inverse)
     flags = (cv2.INTER_NEAREST if interpolation == "nearest" else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
     border = getattr(cv2, _CV_BORDER[border_mode])
-    value = _cv_fill(np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,)))
-    affine = np.all(mats[:, 2, :2] == 0, axis=1) & (mats[:, 2, 2] == 1)
+    value = _cv_fill_of(fill, c)
+    affine = (mats[:, 2] == _AFFINE_ROW).all(axis=1)
 
     def warp_one(i: int, s: NDArray, d: NDArray) -> None:
         if affine[i]:
