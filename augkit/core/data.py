@@ -7,6 +7,7 @@ single image is a batch of one; :class:`Layout` remembers how to give back what 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,10 +81,7 @@ def _check_float_range(name: str, image: NDArray) -> None:
 def _parse_image(image: Any) -> tuple[NDArray, Layout]:
     if image is None:
         raise TypeError("image is required: pass image= an array (H,W), (H,W,C), (N,H,W,C), a PIL image or a list")
-    try:
-        from PIL import Image
-    except ImportError:  # pragma: no cover - pillow is a core dependency
-        Image = None
+    Image = sys.modules.get("PIL.Image")  # (a PIL image means PIL is imported; no import per call)
     if Image is not None and isinstance(image, Image.Image):
         if image.mode not in PIL_MODES:
             raise ValueError(f"image: PIL mode {image.mode!r} is not supported; expected one of {sorted(PIL_MODES)}")

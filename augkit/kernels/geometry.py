@@ -590,9 +590,9 @@ def flip_image(images: NDArray, flip_x: NDArray, flip_y: NDArray, *, out: NDArra
     found = _cv2_for(images)
     h, w, c = images.shape[1:]
     code = np.asarray(flip_x, dtype=np.intp) * 2 + np.asarray(flip_y, dtype=np.intp)  # 0..3: (fx, fy)
-    for kind in np.flatnonzero(np.bincount(code, minlength=4)).tolist():  # only the kinds present
+    for kind in sorted(set(code.tolist())):  # only the kinds present
         fx, fy = kind >= 2, kind % 2 == 1
-        sel = np.arange(len(code)) if len(code) == 1 else np.flatnonzero(code == kind)
+        sel = np.arange(len(code)) if len(code) == 1 else (code == kind).nonzero()[0]
         contiguous = sel[-1] - sel[0] + 1 == sel.size
         if found is not None and fx and not fy and contiguous:
             # rows are independent: one call mirrors every row of the whole run of images
