@@ -321,8 +321,9 @@ def _cv_fill_of(fill: float | tuple[float, ...], channels: int) -> tuple[float, 
     return _cv_fill(np.broadcast_to(np.asarray(fill, dtype=np.float64), (channels,)))  # (raises on a bad shape)
 
 
-#: Bytes of 4-channel pixels converted at once (per buffer) on the 4-channel route.
-FOUR_CHANNEL_CHUNK_BYTES = 1 << 16
+#: Bytes of 4-channel pixels converted at once (per buffer) on the 4-channel route: both buffers
+#: stay in a 1 MB L2 cache; 256 KB chunks made 64x64-100x100 warps 3-7% faster than 64 KB ones.
+FOUR_CHANNEL_CHUNK_BYTES = 1 << 18
 
 #: What ``cv2.cvtColor`` converts between 3 and 4 channels.
 _FOUR_CHANNEL_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32))
