@@ -67,7 +67,7 @@ def pad_image(images: NDArray, pads: tuple[int, int, int, int], border_mode: str
         value = _cv_fill(np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,)))
         for i in range(n):
             s, d = (src[i, ..., 0], out[i, ..., 0]) if c == 1 else (src[i], out[i])
-            cv2.copyMakeBorder(s, top, bottom, left, right, mode, dst=d, value=value)
+            cv2.copyMakeBorder(s, top, bottom, left, right, mode, d, value)  # (dst, value) positional: cheaper
         return out.view(np.bool_) if images.dtype == np.bool_ else out
     widths = [(0, 0), (top, bottom), (left, right)] + [(0, 0)] * (images.ndim - 3)
     if border_mode == "edge":
@@ -146,7 +146,7 @@ def resize_region_image(images: NDArray, boxes: NDArray, out_hw: tuple[int, int]
         out = np.empty((n, h, w, c), src.dtype)
         for i, (x0, y0, x1, y1) in enumerate(boxes.astype(np.intp).tolist()):
             s, d = (src[i, y0:y1, x0:x1, 0], out[i, ..., 0]) if c == 1 else (src[i, y0:y1, x0:x1], out[i])
-            cv2.resize(s, (w, h), dst=d, interpolation=cv2.INTER_LINEAR)
+            cv2.resize(s, (w, h), d, 0.0, 0.0, cv2.INTER_LINEAR)  # (dst, fx, fy, interpolation)
         return out.view(np.bool_) if images.dtype == np.bool_ else out
     inverse = invert_matrices(region_matrices(boxes, out_hw))
     return warp_homography_image(images, inverse, out_hw, interpolation=interpolation, border_mode="edge")

@@ -115,7 +115,7 @@ def apply_lut_image(images: NDArray[np.uint8], luts: NDArray) -> NDArray[np.uint
     for i in range(n):
         if cv2 is not None:
             src, dst = (images[i, ..., 0], out[i, ..., 0]) if c == 1 else (images[i], out[i])
-            cv2.LUT(src, luts[i], dst=dst)
+            cv2.LUT(src, luts[i], dst)
         else:
             np.take(luts[i], images[i], out=out[i])
     if color < c:

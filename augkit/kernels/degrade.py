@@ -112,7 +112,7 @@ def _filter_batch(images: NDArray, kernels: Iterator[NDArray]) -> NDArray:
         for i, kernel in enumerate(kernels):
             src, dst = (images[i, ..., 0], out[i, ..., 0]) if c == 1 else (images[i], out[i])
             # float sums either way; uint8 rounded half to even and saturated on the way out
-            cv2.filter2D(src, -1, kernel, dst=dst, borderType=cv2.BORDER_REFLECT_101)
+            cv2.filter2D(src, -1, kernel, dst, (-1, -1), 0.0, cv2.BORDER_REFLECT_101)  # (anchor, delta, border)
         return out
     from scipy import ndimage
 
