@@ -9,7 +9,7 @@ import pytest
 
 import augkit as ak
 from augkit.core.plan import GeometryPlan, Op
-from augkit.core.transform import Meta
+from augkit.core.transform import Meta, take_params
 from augkit.kernels import scratch
 from augkit.kernels.geometry import invert_matrices
 
@@ -146,3 +146,31 @@ def test_recycled_intermediates_never_touch_returned_images(monkeypatch):
             m.setattr(scratch, "RECYCLE_MAX_BYTES", 0)  # nothing kept: plain allocations
             for i, x in enumerate(batches):
                 assert np.array_equal(pipe(image=x, rng=i)["image"], copies[i])
+
+
+def test_subset_steps_write_only_their_samples_and_keep_results_apart():
+    """Transforms with p < 1 gather their samples into reused work arrays and copy the results
+    into the batch: every sample equals its own one-image call, the input is untouched, and
+    what a call returned is not changed by later calls (which reuse the same work arrays)."""
+    pipe = ak.Compose([I.Contrast(factor_range=(0.5, 1.5), p=0.5), I.HorizontalFlip(p=0.5),
+                       I.GaussianBlur(sigma_range=(0.5, 1.5), p=0.5), I.Rotate(degrees_range=(-20, 20), p=0.5),
+                       I.VerticalFlip(p=0.5), I.GridWarp(p=0.5)])
+    rng = np.random.default_rng(5)
+    kept, copies = [], []
+    for i, n in enumerate((9, 9, 6)):
+        x = rng.integers(0, 256, (n, 70, 66, 3), dtype=np.uint8)
+        mask = rng.integers(0, 4, (n, 70, 66), dtype=np.uint8)
+        before, mask_before = x.copy(), mask.copy()
+        out = pipe(image=x, mask=mask, rng=i, return_params=True)
+        assert np.array_equal(x, before) and np.array_equal(mask, mask_before)
+        params = out["params"]
+        partial = [c["active"] for c in params["children"]]
+        assert all(0 < a.sum() < n for a in partial[:3]), "the seeds must give partial subsets"
+        for j in range(n):  # each sample as its own call with its own params gives the same pixels
+            one = pipe.replay(take_params(params, np.array([j])), image=x[j:j + 1], mask=mask[j:j + 1])
+            assert np.array_equal(one["image"][0], out["image"][j])
+            assert np.array_equal(one["mask"][0], out["mask"][j])
+        kept.append((out["image"], out["mask"]))
+        copies.append((out["image"].copy(), out["mask"].copy()))
+    for (img, m), (img0, m0) in zip(kept, copies, strict=True):  # later calls wrote nothing
+        assert np.array_equal(img, img0) and np.array_equal(m, m0)

@@ -86,7 +86,7 @@ class Runner:
         b = self.batch
         whole = idx.size == b.n
         sub = params if whole else take_params(params, idx)
-        images = b.image if whole else b.image[idx]
+        images = b.image if whole else _subset(b.image, idx, "runner.subset")
         result = t.apply_image(images, sub, self.meta if whole else self.meta.take(idx))
         if result.shape != images.shape or result.dtype != images.dtype:
             raise RuntimeError(f"{type(t).__name__}.apply_image changed the shape or dtype of the images")
@@ -94,8 +94,7 @@ class Runner:
             _drop(images, b.image_owned, result)
             b.image, b.image_owned = result, not np.may_share_memory(result, images)
         else:
-            if not b.image_owned:
-                b.image, b.image_owned = b.image.copy(), True
+            self._own_image()
             b.image[idx] = result
 
     def _apply_canvas(self, t: CanvasTransform, params: Params) -> None:
@@ -176,10 +175,13 @@ class Runner:
             fx[op.idx] ^= ox[op.idx]
             fy[op.idx] ^= oy[op.idx]
         whole = touched.size == b.n
-        images = b.image if whole else b.image[touched]
-        masks = None if b.mask is None else (b.mask if whole else b.mask[touched])
-        new_images = flip_image(images, fx[touched], fy[touched])
-        new_masks = None if masks is None else flip_image(masks, fx[touched], fy[touched])
+        images = b.image if whole else _subset(b.image, touched, "runner.subset")
+        masks = None if b.mask is None else (b.mask if whole else _subset(b.mask, touched, "runner.subset_mask"))
+        # a subset's flipped images only pass through (they are copied into the batch): work arrays
+        new_images = flip_image(images, fx[touched], fy[touched],
+                                out=None if whole else _work_like(images, "runner.subset_out"))
+        new_masks = None if masks is None else flip_image(
+            masks, fx[touched], fy[touched], out=None if whole else _work_like(masks, "runner.subset_mask_out"))
         self._store(touched, new_images, new_masks)
 
     def _queue(self, t: GeometricTransform, params: Params, idx: NDArray) -> None:
@@ -195,11 +197,15 @@ class Runner:
         h, w = b.image.shape[1:3]
         touched = plan.touched
         whole = touched.size == b.n
-        images = b.image if whole else b.image[touched]
-        masks = None if b.mask is None else (b.mask if whole else b.mask[touched])
+        images = b.image if whole else _subset(b.image, touched, "runner.subset")
+        masks = None if b.mask is None else (b.mask if whole else _subset(b.mask, touched, "runner.subset_mask"))
         _check_fill(settings, images.dtype)
-        new_images = scratch.empty(images.shape, images.dtype)  # a batch an earlier stage dropped, if any
-        new_masks = None if masks is None else np.empty_like(masks)
+        if whole:
+            new_images = scratch.empty(images.shape, images.dtype)  # a batch an earlier stage dropped, if any
+            new_masks = None if masks is None else np.empty_like(masks)
+        else:  # only passing through: copied into the batch by _store
+            new_images = _work_like(images, "runner.subset_out")
+            new_masks = None if masks is None else _work_like(masks, "runner.subset_mask_out")
         resample = {"border_mode": settings.border_mode}
         pure, fx, fy = plan.flip_flags(np.arange(len(touched)))
         mirror = pure.nonzero()[0]
@@ -252,13 +258,20 @@ class Runner:
             if masks is not None:
                 b.mask, b.mask_owned = masks, True
             return
-        if not b.image_owned:
-            b.image, b.image_owned = b.image.copy(), True
+        self._own_image()
         b.image[touched] = images
         if masks is not None:
             if not b.mask_owned:
                 b.mask, b.mask_owned = b.mask.copy(), True
             b.mask[touched] = masks
+
+    def _own_image(self) -> None:
+        """Make the batch's images this call's own (a copy of the caller's array) before writing."""
+        b = self.batch
+        if not b.image_owned:
+            copy = scratch.empty(b.image.shape, b.image.dtype)  # (a batch an earlier stage dropped, if any)
+            np.copyto(copy, b.image)
+            b.image, b.image_owned = copy, True
 
     def _map_boxes(self, plan: GeometryPlan) -> None:
         b = self.batch
@@ -297,6 +310,16 @@ class Runner:
         b.points[sel] = mapped
         b.point_inside = b.point_inside.copy()
         b.point_inside[sel] &= inside
+
+
+def _subset(array: NDArray, idx: NDArray, key: str) -> NDArray:
+    """Samples ``idx`` of ``array`` in this thread's work array ``key`` (valid for one step):
+    a fresh gather per step made glibc map and fault in new pages call after call."""
+    return np.take(array, idx, axis=0, out=work_array(key, (idx.size, *array.shape[1:]), array.dtype))
+
+
+def _work_like(array: NDArray, key: str) -> NDArray:
+    return work_array(key, array.shape, array.dtype)
 
 
 def _drop(old: NDArray, owned: bool, new: NDArray) -> None:
