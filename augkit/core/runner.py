@@ -315,7 +315,8 @@ class Runner:
 def _subset(array: NDArray, idx: NDArray, key: str) -> NDArray:
     """Samples ``idx`` of ``array`` in this thread's work array ``key`` (valid for one step):
     a fresh gather per step made glibc map and fault in new pages call after call."""
-    return np.take(array, idx, axis=0, out=work_array(key, (idx.size, *array.shape[1:]), array.dtype))
+    # mode="clip" (the indices are valid): with the default "raise", take() buffers out= (~10x slower)
+    return np.take(array, idx, axis=0, out=work_array(key, (idx.size, *array.shape[1:]), array.dtype), mode="clip")
 
 
 def _work_like(array: NDArray, key: str) -> NDArray:
