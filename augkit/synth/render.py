@@ -100,9 +100,16 @@ def _kerning(path: str, pair: str) -> float:
     from .fonts import load_font
 
     font = load_font(path, KERN_REFERENCE_PX)
-    feats = _features()
-    return float(font.getlength(pair, features=feats) - font.getlength(pair[0], features=feats)
-                 - font.getlength(pair[1], features=feats))
+    return float(font.getlength(pair, features=_features()) - _advance(path, pair[0]) - _advance(path, pair[1]))
+
+
+@lru_cache(maxsize=1 << 14)
+def _advance(path: str, ch: str) -> float:
+    """Advance of one character at the reference size (a new pair's two characters have
+    usually been measured before: two of the three layouts of a pair, saved)."""
+    from .fonts import load_font
+
+    return load_font(path, KERN_REFERENCE_PX).getlength(ch, features=_features())
 
 
 @lru_cache(maxsize=2048)
