@@ -111,7 +111,7 @@ def parse_audio(audio: Any, sample_rate: Any, lengths: Any = None) -> tuple[Audi
         lens = _check_lengths(lengths, arr.shape[0], arr.shape[2])
     owned = batch.dtype != np.float32
     batch = batch.astype(np.float32, copy=False)
-    if (lens < batch.shape[2]).any():
+    if lengths is not None and (lens < batch.shape[2]).any():  # (else every clip fills its row)
         batch = batch.copy() if not owned else batch
         owned = True
         _zero_tails(batch, lens)
@@ -146,12 +146,15 @@ class AudioRunner:
         self.sample_rate = sample_rate
         self.owned = owned
         self.sum_squares = sum_squares  # of the current audio, while known
+        self._meta: AudioMeta | None = None
 
     @property
     def meta(self) -> AudioMeta:
-        n, c, t = self.audio.shape
-        return AudioMeta(n=n, channels=c, length=t, sample_rate=self.sample_rate, lengths=self.lengths,
-                         sum_squares=self.sum_squares)
+        if self._meta is None:  # (reset by every step that changes the audio)
+            n, c, t = self.audio.shape
+            self._meta = AudioMeta(n=n, channels=c, length=t, sample_rate=self.sample_rate, lengths=self.lengths,
+                                   sum_squares=self.sum_squares)
+        return self._meta
 
     def leaf(self, t: Transform, rng: np.random.Generator | None, params: Params | None, reach: NDArray) -> Params:
         """Draw (or reuse) ``t``'s params for every clip and apply it where active."""
@@ -175,6 +178,7 @@ class AudioRunner:
         result = t.apply_audio(clips, sub, sub_meta)
         name = type(t).__name__
         self.sum_squares = None  # the audio changes
+        self._meta = None
         if result.dtype != np.float32 or result.ndim != 3 or result.shape[:2] != clips.shape[:2]:
             raise RuntimeError(f"{name}.apply_audio must return float32 (n, C, T) clips, got {result.shape}")
         if result.shape[2] < new_lens.max():
