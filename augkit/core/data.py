@@ -23,6 +23,16 @@ PIL_MODES = {"L": 2, "LA": 3, "RGB": 3, "RGBA": 3, "F": 2}
 KEYPOINT_POLICIES = ("drop", "flag")
 
 
+def _empty(shape: tuple[int, ...], dtype: Any) -> NDArray:
+    a = np.zeros(shape, dtype)
+    a.flags.writeable = False  # shared by every call without targets: replaced, never written
+    return a
+
+
+_NO_BOXES, _NO_POINTS = _empty((0, 4), np.float64), _empty((0, 2), np.float64)
+_NO_INDEX, _NO_FLOAT, _NO_BOOL = _empty(0, np.intp), _empty(0, np.float64), _empty(0, bool)
+
+
 @dataclass
 class Batch:
     """The working state of one call (internal)."""
@@ -30,13 +40,13 @@ class Batch:
     image: NDArray
     mask: NDArray | None = None
     labels: NDArray | None = None
-    boxes: NDArray = field(default_factory=lambda: np.zeros((0, 4)))
-    box_sample: NDArray = field(default_factory=lambda: np.zeros(0, np.intp))
-    box_id: NDArray = field(default_factory=lambda: np.zeros(0, np.intp))
-    box_visibility: NDArray = field(default_factory=lambda: np.zeros(0))
-    points: NDArray = field(default_factory=lambda: np.zeros((0, 2)))
-    point_sample: NDArray = field(default_factory=lambda: np.zeros(0, np.intp))
-    point_inside: NDArray = field(default_factory=lambda: np.zeros(0, bool))
+    boxes: NDArray = field(default_factory=lambda: _NO_BOXES)
+    box_sample: NDArray = field(default_factory=lambda: _NO_INDEX)
+    box_id: NDArray = field(default_factory=lambda: _NO_INDEX)
+    box_visibility: NDArray = field(default_factory=lambda: _NO_FLOAT)
+    points: NDArray = field(default_factory=lambda: _NO_POINTS)
+    point_sample: NDArray = field(default_factory=lambda: _NO_INDEX)
+    point_inside: NDArray = field(default_factory=lambda: _NO_BOOL)
     image_owned: bool = False
     mask_owned: bool = False
 
