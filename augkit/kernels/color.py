@@ -82,11 +82,20 @@ def _uint8_tables(luts: NDArray) -> NDArray[np.uint8]:
     if luts.dtype == np.uint8:
         return luts
     out = np.empty(luts.shape, np.uint8)
-    for s in range(0, len(luts), 64):
-        block = np.rint(np.asarray(luts[s:s + 64], dtype=np.float32))
-        np.minimum(np.maximum(block, 0, out=block), 255, out=block)  # np.clip, without its overhead
-        out[s:s + 64] = block
+    for s in range(0, len(luts), _TABLE_BLOCK):
+        out[s:s + _TABLE_BLOCK] = _round_levels(np.array(luts[s:s + _TABLE_BLOCK], dtype=np.float32))
     return out
+
+
+#: Rows of float tables made at once (small batches of small images would otherwise hold
+#: a float32 copy of every table: as many bytes as a 256 KB batch of 32x32 grey images).
+_TABLE_BLOCK = 64
+
+
+def _round_levels(block: NDArray[np.float32]) -> NDArray[np.float32]:
+    """rint, then clip to [0, 255], in place (np.clip without its overhead)."""
+    np.rint(block, out=block)
+    return np.minimum(np.maximum(block, 0, out=block), 255, out=block)
 
 
 def apply_lut_image(images: NDArray[np.uint8], luts: NDArray) -> NDArray[np.uint8]:
@@ -126,11 +135,15 @@ def apply_lut_image(images: NDArray[np.uint8], luts: NDArray) -> NDArray[np.uint
 def _affine_pixels(images: NDArray, scale: NDArray, offset: NDArray) -> NDArray:
     """``x * scale + offset`` per sample on colour channels; LUT for uint8, float otherwise."""
     n = images.shape[0]
-    if images.dtype == np.uint8:
+    if images.dtype == np.uint8:  # uint8 tables made a block of rows at a time (see _uint8_tables)
         levels = np.arange(256, dtype=np.float32)
-        lut = np.multiply(levels[None, :], scale[:, None].astype(np.float32))
-        lut += offset[:, None].astype(np.float32)
-        return apply_lut_image(images, lut)
+        scale, offset = scale[:, None].astype(np.float32), offset[:, None].astype(np.float32)
+        tables = np.empty((n, 256), np.uint8)
+        for s in range(0, n, _TABLE_BLOCK):
+            block = np.multiply(levels[None, :], scale[s:s + _TABLE_BLOCK])
+            block += offset[s:s + _TABLE_BLOCK]
+            tables[s:s + _TABLE_BLOCK] = _round_levels(block)
+        return apply_lut_image(images, tables)
     out = images.astype(np.float32, copy=True)
     color = color_channels(images.shape[-1])
     shape = (n, 1, 1, 1)
