@@ -255,3 +255,53 @@ def test_audio_and_synth_load_on_first_use_and_from_dict_finds_them():
             "print(lazy, type(t).__module__)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == "[] augkit.audio.basic"
+
+
+def _flat_params(p) -> list:
+    if isinstance(p, dict):
+        return [x for k in sorted(p) for x in (k, *_flat_params(p[k]))]
+    if isinstance(p, (list, tuple)):
+        return [x for v in p for x in _flat_params(v)]
+    return [np.asarray(p).dtype.str, np.asarray(p).tobytes()] if isinstance(p, np.ndarray) else [repr(p)]
+
+
+def test_row_streams_draw_each_row_as_if_alone_for_every_transform():
+    """A group's params drawn in one pass (the synthetic generator's path) equal, row by row,
+    those drawn for that row alone: for every registered image transform and the containers."""
+    from augkit.core.transform import registry
+    from augkit.kernels.streams import RowStreams
+
+    from .test_conformance import EXAMPLE_ARGS
+
+    keys = [7, 2**63 + 5, 0, 123456789]
+    names = [k for k in registry() if k in EXAMPLE_ARGS and k != "Albumentations"]
+    assert len(names) > 30
+    for name in names:
+        pipe = ak.Compose([EXAMPLE_ARGS[name]()])
+        group = pipe._draw_rows((40, 36, 3), RowStreams(keys))
+        for j, key in enumerate(keys):
+            alone = pipe._draw_rows((40, 36, 3), RowStreams([key]))
+            assert _flat_params(take_params(group, np.array([j]))) == _flat_params(alone), name
+
+
+def test_row_streams_distributions_and_errors():
+    from augkit.kernels.streams import RowStreams
+
+    rows = RowStreams(np.arange(40_000))
+    u = rows.uniform(-2.0, 3.0, size=(40_000, 2))
+    assert u.min() >= -2.0 and u.max() < 3.0 and abs(u.mean() - 0.5) < 0.03 and abs(u.var() - 25 / 12) < 0.05
+    z = rows.standard_normal((40_000, 3))
+    assert abs(z.mean()) < 0.02 and abs(z.std() - 1.0) < 0.02 and abs((z**4).mean() - 3.0) < 0.1
+    k = rows.integers(2, 7, size=40_000)
+    assert k.dtype == np.int64 and set(np.unique(k)) == {2, 3, 4, 5, 6}
+    assert abs(np.bincount(k)[2:].std() / 8000) < 0.03
+    assert set(np.unique(rows.integers(0, 3, size=40_000, endpoint=True))) == {0, 1, 2, 3}
+    seeds = rows.integers(0, np.iinfo(np.int64).max, size=40_000, dtype=np.int64)
+    assert seeds.min() >= 0 and len(np.unique(seeds)) == 40_000
+    # every call takes fresh words: two draws differ, and rows differ from each other
+    a, b = rows.random(40_000), rows.random(40_000)
+    assert not np.array_equal(a, b) and len(np.unique(a)) == 40_000
+    with pytest.raises(TypeError, match="one row per sample"):
+        rows.random()
+    with pytest.raises(TypeError, match="one row per sample"):
+        rows.uniform(0, 1, size=(3, 2))

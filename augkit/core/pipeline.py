@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from ..kernels.streams import child_streams
+from ..kernels.streams import RowStreams, child_streams
 from .audio_runner import parse_audio
 from .data import KEYPOINT_POLICIES, build_outputs, parse_inputs
 from .runner import Runner
@@ -332,6 +332,14 @@ class Compose(_Container):
                     dtype=np.dtype(dtype))
         gen = self._stream.get(self.seed) if rng is None else np.random.default_rng(rng)
         return {"n": 1, **self._run(_DrawOnly(meta), gen, None, _all_true(1))}
+
+    def _draw_rows(self, image_shape: tuple[int, ...], rows: RowStreams, *, dtype: Any = np.uint8) -> Params:
+        """The params of ``rows.n`` images of one shape, row ``i`` drawn from stream ``i`` alone
+        (internal: the synthetic generator draws a size group's params in one pass; each
+        sample's params equal those of its row drawn by itself)."""
+        meta = Meta(n=rows.n, height=int(image_shape[0]), width=int(image_shape[1]),
+                    channels=int(image_shape[2]) if len(image_shape) == 3 else 1, dtype=np.dtype(dtype))
+        return {"n": rows.n, **self._run(_DrawOnly(meta), rows, None, _all_true(rows.n))}
 
     def replay(self, params: Params, image: Any = None, **data: Any) -> dict[str, Any]:
         """Apply the exact draws of an earlier call (``return_params=True``) to new data.

@@ -16,13 +16,14 @@ few NumPy passes, with no Python work per sample.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["child_streams", "per_sample_generators", "random_bits"]
+__all__ = ["RowStreams", "child_streams", "per_sample_generators", "random_bits"]
 
 _MASK64 = (1 << 64) - 1
 
@@ -94,6 +95,86 @@ def random_bits(seeds: NDArray, count: int) -> NDArray[np.uint64]:
     return _mix64(start + steps)
 
 
+class RowStreams:
+    """Draws for ``n`` samples at once where row ``i`` comes from a stream of its own (key ``i``).
+
+    Behind the few :class:`numpy.random.Generator` methods that transforms' ``sample()`` use
+    (``random``, ``uniform``, ``integers``, ``standard_normal``, each with ``size`` whose first
+    axis is the rows), so that a pipeline's params for a group of samples are drawn in one
+    vectorized pass, and each sample's draws equal those of its row drawn alone. Every call
+    takes the same number of words from every row: a counter-based SplitMix64 word ``k`` of a
+    row depends only on its key and ``k``. Containers open child streams with :meth:`children`
+    (through :class:`child_streams`).
+
+    Examples
+    --------
+    >>> both = RowStreams(np.array([3, 8])).uniform(0.0, 1.0, size=(2, 4))
+    >>> alone = RowStreams(np.array([8])).uniform(0.0, 1.0, size=(1, 4))
+    >>> bool((both[1] == alone[0]).all())
+    True
+    """
+
+    __slots__ = ("_keys", "_used")
+
+    def __init__(self, keys: NDArray) -> None:
+        self._keys = _mix64(np.array(keys, dtype=np.uint64).reshape(-1))
+        self._used = 0
+
+    @property
+    def n(self) -> int:
+        """The number of rows."""
+        return len(self._keys)
+
+    def _words(self, size: object, per_value: int = 1) -> tuple[NDArray[np.uint64], tuple[int, ...]]:
+        shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size) if size is not None else None
+        if not shape or shape[0] != self.n:
+            raise TypeError(f"RowStreams draws one row per sample: size must start with {self.n}, got {size!r}")
+        per = math.prod(shape[1:]) * per_value
+        steps = np.arange(self._used + 1, self._used + per + 1, dtype=np.uint64)
+        steps *= _GOLDEN
+        self._used += per
+        return _mix64(self._keys[:, None] + steps[None, :]), tuple(int(v) for v in shape)
+
+    def _unit(self, size: object) -> NDArray[np.float64]:
+        words, shape = self._words(size)
+        return ((words >> np.uint64(11)).astype(np.float64) * 2.0**-53).reshape(shape)  # [0, 1)
+
+    def random(self, size: object = None) -> NDArray[np.float64]:
+        """Floats in [0, 1), ``size`` starting with the rows."""
+        return self._unit(size)
+
+    def uniform(self, low: float = 0.0, high: float = 1.0, size: object = None) -> NDArray[np.float64]:
+        """Floats in [low, high), as ``Generator.uniform``."""
+        return low + (high - low) * self._unit(size)
+
+    def integers(self, low: int, high: int | None = None, size: object = None, dtype: object = np.int64,
+                 endpoint: bool = False) -> NDArray:
+        """Integers in [low, high) (``endpoint``: [low, high]), as ``Generator.integers``."""
+        low, high = (0, low) if high is None else (low, high)
+        span = int(high) - int(low) + (1 if endpoint else 0)
+        if span <= 0:
+            raise ValueError(f"integers: low >= high ({low}, {high})")
+        words, shape = self._words(size)
+        if span <= 1 << 53:
+            picked = ((words >> np.uint64(11)).astype(np.float64) * (span * 2.0**-53)).astype(np.int64)
+        else:  # (seeds: a bias of at most span / 2^63)
+            picked = ((words >> np.uint64(1)) % np.uint64(span)).astype(np.int64)
+        return (picked + int(low)).astype(dtype).reshape(shape)
+
+    def standard_normal(self, size: object = None) -> NDArray[np.float64]:
+        """Standard normal floats (Box-Muller, two words a value)."""
+        words, shape = self._words(size, per_value=2)
+        u = (words >> np.uint64(11)).astype(np.float64) * 2.0**-53
+        radius = np.sqrt(-2.0 * np.log1p(-u[:, 0::2]))  # 1 - u in (0, 1]
+        return (radius * np.cos(2.0 * np.pi * u[:, 1::2])).reshape(shape)
+
+    def children(self, k: int) -> list[RowStreams]:
+        """``k`` child streams per row (their keys are drawn from this one, as a Generator's
+        children's seeds are)."""
+        words, _ = self._words((self.n, k))
+        return [RowStreams(words[:, j]) for j in range(k)]
+
+
 _LOCAL = threading.local()
 
 
@@ -124,6 +205,9 @@ class child_streams:  # lower case: used like a function, ``with child_streams(r
         self._rng, self._k = rng, k
 
     def __enter__(self) -> tuple[list[int], object]:
+        if isinstance(self._rng, RowStreams):  # per-row children; their "seeds" are their indices
+            self._depth = None
+            return list(range(self._k)), self._rng.children(self._k).__getitem__
         seeds = self._rng.bit_generator.random_raw(self._k).tolist()
         depth = getattr(_LOCAL, "depth", 0)
         pool = getattr(_LOCAL, "pool", None)
@@ -140,4 +224,5 @@ class child_streams:  # lower case: used like a function, ``with child_streams(r
         return np.random.Generator(self._bits)
 
     def __exit__(self, *exc: object) -> None:
-        _LOCAL.depth = self._depth
+        if self._depth is not None:
+            _LOCAL.depth = self._depth

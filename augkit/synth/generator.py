@@ -1,10 +1,11 @@
 """``TextImageGenerator``: brand-new OCR training images, deterministic per index.
 
 Sample ``i`` depends only on ``(seed, i)``: its text, font, size, colours and background
-are drawn from ``default_rng([seed, i, attempt])``, and its distortion params are drawn
-from the same kind of per-sample stream and replayed on batches of equally sized images in
-one vectorized call. A dataset is therefore identical whatever the batch size, the number
-of workers or the sharding.
+are drawn from a PCG64 stream keyed by ``(seed, i, attempt)``; its distortion params come
+from a counter-based stream of that key too, drawn for a group of equally sized images in one
+vectorized pass (:class:`~augkit.kernels.streams.RowStreams`: each row equals its draw alone)
+and replayed on the group in one call. A dataset is therefore identical whatever the batch
+size, the number of workers or the sharding.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from numpy.typing import NDArray
 from ..core.pipeline import Compose
 from ..core.serialize import to_dict
 from ..core.transform import stack_params
-from ..kernels.streams import _pcg_state
+from ..kernels.streams import RowStreams, _pcg_state
 from .fonts import FontBank
 from .render import (
     BACKGROUNDS,
@@ -40,6 +41,8 @@ __all__ = ["MODES", "TextImageGenerator"]
 
 MODES = ("char", "word", "line")
 _LOCAL = threading.local()
+#: Mixed into a sample's key for the stream of its distortion params.
+_PIPELINE_TAG = 0x5851F42D4C957F2D
 #: Word and line images are padded (with background) to a multiple of this width.
 WIDTH_STEP = 8
 #: Re-draws allowed when the distorted text fails the contrast gate.
@@ -134,6 +137,7 @@ class TextImageGenerator:
     _source: TextSource = field(init=False, repr=False)
     _wrapped: Compose | None = field(init=False, repr=False)
     _font_w: NDArray | None = field(init=False, repr=False, default=None)
+    _row_draws: bool = field(init=False, repr=False, default=False)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -182,12 +186,27 @@ class TextImageGenerator:
         # would add a container, and its random stream, to every sample's draw.
         self._wrapped = None if self.pipeline is None else dataclasses.replace(
             self.pipeline, keypoints_outside="flag", mask_interpolation="image")
+        # Params of a size group in one pass, when every transform draws through the Generator
+        # methods RowStreams has (all of augkit's do); a custom transform that uses another
+        # method gets its params drawn sample by sample, from each sample's own stream.
+        if self._wrapped is not None:
+            h, w = self.size if self.mode == "char" else (self.height, 4 * self.height)
+            try:
+                self._wrapped._draw_rows((h, w, 3), RowStreams([1, 2]))
+                self._row_draws = True
+            except (AttributeError, TypeError):  # a Generator method RowStreams lacks, or a scalar draw
+                self._row_draws = False
+            except Exception:  # noqa: BLE001 - this probe canvas did not suit the pipeline: the draws are rows
+                self._row_draws = True
 
     # --- one sample ----------------------------------------------------------------------
+    def _key(self, index: int, attempt: int) -> int:
+        return (int(self.seed) * 0x9E3779B97F4A7C15 + int(index) * 0xBF58476D1CE4E5B9 + int(attempt)) % (1 << 64)
+
     def _rng(self, index: int, attempt: int) -> np.random.Generator:
         # the PCG64 stream keyed by (seed, index, attempt), on this thread's reused bit generator
         # (valid until the next sample's stream is opened: samples are drawn one after the other)
-        key = (int(self.seed) * 0x9E3779B97F4A7C15 + int(index) * 0xBF58476D1CE4E5B9 + int(attempt)) % (1 << 64)
+        key = self._key(index, attempt)
         bits = getattr(_LOCAL, "bits", None)
         if bits is None:
             bits = _LOCAL.bits = np.random.PCG64(0)
@@ -266,7 +285,7 @@ class TextImageGenerator:
             draft.background = background_spec(rng, kind, canvas, self.texture_folder)
             # flat sizes draw the same values as shaped ones, without NumPy's Python-level size handling
             draft.colors = rng.integers(0, 256, COLOR_TRIES * 3).reshape(COLOR_TRIES, 3)
-            if self._wrapped is not None:
+            if self._wrapped is not None and not self._row_draws:
                 draft.params = self._wrapped.draw_params((canvas[1], canvas[0], 3), rng=rng)
         return draft
 
@@ -294,8 +313,11 @@ class TextImageGenerator:
             ds = [drafts[j] for j in members]
             images, masks = self._paint(ds)
             quads = [d.quads for d in ds]
-            if ds[0].params is not None:
-                res = self._wrapped.replay(stack_params([d.params for d in ds]), image=images, mask=masks,
+            if self._wrapped is not None and ds[0].background is not None:  # (plain drafts: no distortion)
+                params = (self._wrapped._draw_rows(images.shape[1:], RowStreams(
+                    [self._key(d.index, d.attempt) ^ _PIPELINE_TAG for d in ds])) if self._row_draws
+                    else stack_params([d.params for d in ds]))
+                res = self._wrapped.replay(params, image=images, mask=masks,
                                            keypoints=[q.reshape(-1, 2) for q in quads])
                 images, masks = res["image"], res["mask"]
                 quads = [kp.reshape(-1, 4, 2).astype(np.float32) for kp in res["keypoints"]]
