@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -308,6 +309,28 @@ def test_samples_depend_only_on_seed_and_index():
         assert np.array_equal(s["image"], batch["image"][j]) and s["text"] == batch["text"][j]
         np.testing.assert_array_equal(s["char_boxes"], batch["char_boxes"][j])
     assert not np.array_equal(TextImageGenerator(seed=8, pipeline=pipe)[3]["image"], gen[3]["image"])
+    assert gen._row_draws  # augkit's transforms: a size group's params in one pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class _LognormalGain(ak.core.transform.PixelTransform):
+    """A custom transform whose sample() uses a Generator method that RowStreams lacks."""
+
+    def sample(self, rng, meta):
+        return {"gain": rng.lognormal(0.0, 0.2, size=meta.n)}
+
+    def apply_image(self, images, params, meta):
+        scaled = images.astype(np.float32) * params["gain"].astype(np.float32)[:, None, None, None]
+        return np.clip(scaled, 0, 255).astype(np.uint8)
+
+
+def test_custom_transforms_without_row_draws_are_drawn_sample_by_sample():
+    pipe = ak.Compose([ak.image.Rotate(degrees_range=(-5, 5)), _LognormalGain()])
+    gen = TextImageGenerator(seed=3, pipeline=pipe, mode="char")
+    assert not gen._row_draws
+    batch = gen.batch(0, 12)
+    for i in (0, 5, 11):
+        assert np.array_equal(gen[i]["image"], batch["image"][i])
 
 
 @pytest.mark.parametrize("mode", ["char", "line"])
