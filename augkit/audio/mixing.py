@@ -53,8 +53,9 @@ def check_bank_rate(bank: NoiseBank, meta: AudioMeta) -> None:
 def add_background(audio: NDArray, params: Params, meta: AudioMeta, bank: NoiseBank, how: str) -> NDArray:
     """Mix bank noise into clips at ``params["snr_db"]`` (the kernel of :class:`BackgroundNoise`).
 
-    The clips are copied once; noise is added to the copy straight from the bank (no
-    per-call copy of the noise) with BLAS ``saxpy``, one contiguous piece at a time.
+    The clips are copied once, clip by clip just before their noise is added (still in cache);
+    noise is added to the copy straight from the bank (no per-call copy of the noise) with BLAS
+    ``saxpy``, one contiguous piece at a time.
     """
     from scipy.linalg.blas import saxpy
 
@@ -63,10 +64,10 @@ def add_background(audio: NDArray, params: Params, meta: AudioMeta, bank: NoiseB
     gains = noise_gains(_clip_power(audio, meta, how), bank.segment_power(index, offset, meta.lengths),
                         params["snr_db"])
     out = scratch.empty(audio.shape, np.float32)
-    np.copyto(out, audio)
     looped, starts = bank.placement(index, offset, meta.lengths)
     for i, (k, lp, start, t, g) in enumerate(zip(index.tolist(), looped.tolist(), starts.tolist(),
                                                  meta.lengths.tolist(), gains.tolist(), strict=True)):
+        np.copyto(out[i], audio[i])  # clip by clip: the copy is still in cache when the noise is added
         if g == 0.0:
             continue
         src = bank.loops[k] if lp else bank.sounds[k]
