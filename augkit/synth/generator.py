@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,17 @@ __all__ = ["MODES", "TextImageGenerator"]
 
 MODES = ("char", "word", "line")
 _LOCAL = threading.local()
+#: The corners of a box (x0, y0, x1, y1) as a quad, clockwise from the top left.
+_QUAD_CORNERS = np.array([0, 1, 2, 1, 2, 3, 0, 3])
+
+
+@lru_cache(maxsize=1024)
+def _band_at_100px(path: str) -> int:
+    """Ascender-to-descender height of a font at 100 px (to size it to a band of pixels)."""
+    ascent, descent = glyph_set(path, 100).font.getmetrics()
+    return ascent + descent
+
+
 #: Mixed into a sample's key for the stream of its distortion params.
 _PIPELINE_TAG = 0x5851F42D4C957F2D
 #: Word and line images are padded (with background) to a multiple of this width.
@@ -238,8 +250,8 @@ class TextImageGenerator:
         return self._render_text(rng, index, attempt, label, k, plain)
 
     def _font_for_height(self, k: int, band_px: float) -> Any:
-        ascent, descent = glyph_set(self.fonts.paths[k], 100).font.getmetrics()
-        return glyph_set(self.fonts.paths[k], max(4, round(100 * band_px / max(ascent + descent, 1))))
+        band_100 = _band_at_100px(self.fonts.paths[k])
+        return glyph_set(self.fonts.paths[k], max(4, round(100 * band_px / max(band_100, 1))))
 
     def _render_text(self, rng: np.random.Generator, index: int, attempt: int, label: str, k: int,
                      plain: bool) -> _Draft:
@@ -267,8 +279,8 @@ class TextImageGenerator:
         pens, boxes = layout_text(drawn, glyphs)
         box = boxes[target]
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-        jitter = rng.uniform(-0.08, 0.08, 2) * np.array([pw, ph])
-        origin = (round(pw / 2 - cx + jitter[0]), round(ph / 2 - cy + jitter[1]))
+        jx, jy = rng.random(2).tolist()  # a shift of up to 8% of the patch each way
+        origin = (round(pw / 2 - cx + (0.16 * jx - 0.08) * pw), round(ph / 2 - cy + (0.16 * jy - 0.08) * ph))
         draft = self._finish(rng, index, attempt, label, k, (pw, ph), drawn, glyphs, origin, pens, boxes, plain)
         draft.quads = draft.quads[target: target + 1]
         return draft
@@ -279,7 +291,7 @@ class TextImageGenerator:
         mask = render_mask(drawn, glyphs, canvas, origin, pens)
         kind = self.backgrounds[int(rng.integers(len(self.backgrounds)))]
         b = boxes + np.array([origin[0], origin[1], origin[0], origin[1]], np.float32)
-        quads = b[:, [0, 1, 2, 1, 2, 3, 0, 3]].reshape(-1, 4, 2)
+        quads = b.take(_QUAD_CORNERS, axis=1).reshape(-1, 4, 2)
         draft = _Draft(index, attempt, drawn, label, self.fonts.name(k), mask, quads)
         if not plain:
             draft.background = background_spec(rng, kind, canvas, self.texture_folder)
