@@ -200,9 +200,9 @@ def _ref_background(rng, kind, size):
 
     w, h = size
     if kind == "solid":
-        return np.broadcast_to(rng.integers(0, 256, 3).astype(np.uint8), (h, w, 3)).copy()
+        return np.broadcast_to((rng.random(3) * 256).astype(np.uint8), (h, w, 3)).copy()  # uniform levels
     if kind == "gradient":  # t = x cos + y sin, normalised to [0, 1]: a row part plus a column part
-        a, b = rng.integers(0, 256, (2, 3)).astype(np.float32)
+        a, b = (rng.random(6) * 256).astype(np.int64).reshape(2, 3).astype(np.float32)
         angle = rng.uniform(0, 2 * np.pi)
         cos, sin = np.float32(np.cos(angle)), np.float32(np.sin(angle))
         x0, y0 = min(np.float32(0), (w - 1) * cos), min(np.float32(0), (h - 1) * sin)
@@ -212,7 +212,7 @@ def _ref_background(rng, kind, size):
         ty = (np.arange(h, dtype=np.float32) * sin - y0) * scale
         row = (a + np.float32(0.5))[:, None, None] + (b - a)[:, None, None] * tx[None, None, :]
         return (row + (b - a)[:, None, None] * ty[None, :, None]).transpose(1, 2, 0).astype(np.uint8)
-    base = rng.integers(0, 256, 3).astype(np.float32)
+    base = (rng.random(3) * 256).astype(np.int64).astype(np.float32)
     cells = (rng.standard_normal((max(2, h // 4), max(2, w // 4), 3)) * 38.0).astype(np.float32)
     smooth = cv2.resize(cells, (w, h), interpolation=cv2.INTER_LINEAR)
     smooth *= np.float32(rng.uniform(0.1, 0.6))
@@ -318,7 +318,7 @@ def test_samples_depend_only_on_seed_and_index():
 
 
 @dataclass(frozen=True, kw_only=True)
-class _LognormalGain(ak.core.transform.PixelTransform):
+class _LognormalGain(ak.core.transform.PixelTransform, abstract=True):  # (abstract: not registered)
     """A custom transform whose sample() uses a Generator method that RowStreams lacks."""
 
     def sample(self, rng, meta):
@@ -558,3 +558,16 @@ def test_a_dask_cluster_writes_the_same_dataset_as_one_process(tmp_path):
         write_dataset(_gen(), tmp_path / "dask", 60, format="webdataset", shard_size=20, quiet=True,
                       executor=client.get_executor())
     assert _tree_hash(tmp_path / "serial") == _tree_hash(tmp_path / "dask")
+
+
+def test_uniform_index_draws_cover_their_range_evenly():
+    from augkit.synth.text import uniform_index, uniform_indices
+
+    rng = np.random.default_rng(0)
+    one = np.array([uniform_index(rng, 7) for _ in range(70_000)])
+    many = uniform_indices(rng, 256, 256_000)
+    for draws, n in ((one, 7), (many, 256)):
+        counts = np.bincount(draws, minlength=n)
+        assert draws.min() == 0 and draws.max() == n - 1 and len(counts) == n
+        expected = len(draws) / n
+        assert ((counts - expected) ** 2 / expected).sum() < n + 5 * np.sqrt(2 * n)  # chi-square, ~5 sigma

@@ -36,7 +36,7 @@ from .render import (
     render_mask,
     text_contrast_batch,
 )
-from .text import TextSource, WordList, as_text_source
+from .text import TextSource, WordList, as_text_source, uniform_index, uniform_indices
 
 __all__ = ["MODES", "TextImageGenerator"]
 
@@ -234,7 +234,7 @@ class TextImageGenerator:
                 covering = covering[self._font_w[covering] > 0]
             if covering.size:
                 if self._font_w is None:
-                    return text, int(covering[int(rng.integers(covering.size))])
+                    return text, int(covering[uniform_index(rng, covering.size)])
                 w = self._font_w[covering]
                 return text, int(covering[int(rng.choice(covering.size, p=w / w.sum()))])
             if self.strict:
@@ -259,8 +259,8 @@ class TextImageGenerator:
         glyphs = self._font_for_height(k, h * float(rng.uniform(*self.text_height_range)))
         pens, boxes = layout_text(label, glyphs)
         x0, x1 = float(boxes[:, 0].min()), float(boxes[:, 2].max())
-        left = int(rng.integers(1, max(2, h // 4)))
-        right = int(rng.integers(1, max(2, h // 4)))
+        left = 1 + uniform_index(rng, max(2, h // 4) - 1)
+        right = 1 + uniform_index(rng, max(2, h // 4) - 1)
         width = int(np.ceil((x1 - x0 + left + right) / WIDTH_STEP) * WIDTH_STEP)
         slack = h - (glyphs.ascent + glyphs.descent)
         oy = round(slack / 2 + rng.uniform(-0.25, 0.25) * max(slack, 0))
@@ -289,14 +289,13 @@ class TextImageGenerator:
                 canvas: tuple[int, int], drawn: str, glyphs: Any, origin: tuple[int, int],
                 pens: NDArray, boxes: NDArray, plain: bool) -> _Draft:
         mask = render_mask(drawn, glyphs, canvas, origin, pens)
-        kind = self.backgrounds[int(rng.integers(len(self.backgrounds)))]
+        kind = self.backgrounds[uniform_index(rng, len(self.backgrounds))]
         b = boxes + np.array([origin[0], origin[1], origin[0], origin[1]], np.float32)
         quads = b.take(_QUAD_CORNERS, axis=1).reshape(-1, 4, 2)
         draft = _Draft(index, attempt, drawn, label, self.fonts.name(k), mask, quads)
         if not plain:
             draft.background = background_spec(rng, kind, canvas, self.texture_folder)
-            # flat sizes draw the same values as shaped ones, without NumPy's Python-level size handling
-            draft.colors = rng.integers(0, 256, COLOR_TRIES * 3).reshape(COLOR_TRIES, 3)
+            draft.colors = uniform_indices(rng, 256, COLOR_TRIES * 3).reshape(COLOR_TRIES, 3)
             if self._wrapped is not None and not self._row_draws:
                 draft.params = self._wrapped.draw_params((canvas[1], canvas[0], 3), rng=rng)
         return draft

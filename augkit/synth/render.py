@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .fonts import _layout_engine
+from .text import uniform_indices
 
 __all__ = [
     "BACKGROUNDS",
@@ -293,12 +294,12 @@ def background_spec(rng: np.random.Generator, kind: str, size: tuple[int, int],
     ('gradient', (1, 10, 20, 3))
     """
     w, h = size
-    if kind == "solid":
-        return ("solid", rng.integers(0, 256, 3))
-    if kind == "gradient":  # (flat sizes draw the same values as shaped ones, a little faster)
-        return ("gradient", rng.integers(0, 256, 6).reshape(2, 3), rng.uniform(0, 2 * np.pi))
+    if kind == "solid":  # (colours: uniform_indices, ~3x cheaper than Generator.integers here)
+        return ("solid", uniform_indices(rng, 256, 3))
+    if kind == "gradient":
+        return ("gradient", uniform_indices(rng, 256, 6).reshape(2, 3), rng.uniform(0, 2 * np.pi))
     if kind == "noise":
-        base = rng.integers(0, 256, 3)
+        base = uniform_indices(rng, 256, 3)
         ch, cw = max(2, h // 4), max(2, w // 4)
         cells = rng.standard_normal(ch * cw * 3).reshape(ch, cw, 3)
         return ("noise", base, cells, rng.uniform(0.1, 0.6))

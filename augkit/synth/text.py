@@ -13,8 +13,26 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 __all__ = ["CASES", "Corpus", "RandomText", "TextSource", "WordList", "as_text_source"]
+
+
+def uniform_index(rng: np.random.Generator, n: int) -> int:
+    """A uniform integer in ``[0, n)``: ``floor(u * n)`` of one double (bias below 2**-53 n;
+    ``Generator.integers`` costs ~3x as much per call on small draws).
+
+    Examples
+    --------
+    >>> 0 <= uniform_index(np.random.default_rng(0), 5) < 5
+    True
+    """
+    return int(rng.random() * n)
+
+
+def uniform_indices(rng: np.random.Generator, n: int, count: int) -> NDArray[np.intp]:
+    """``count`` uniform integers in ``[0, n)`` (as :func:`uniform_index`)."""
+    return (rng.random(count) * n).astype(np.intp)
 
 #: How word-list text may be cased (drawn per sample).
 CASES = ("lower", "title", "upper")
@@ -78,17 +96,17 @@ class WordList(TextSource):
         return cls(list(_builtin_words()), name="builtin:en", **kwargs)
 
     def _case(self, rng: np.random.Generator, text: str) -> str:
-        case = self.cases[int(rng.integers(len(self.cases)))]
+        case = self.cases[uniform_index(rng, len(self.cases))]
         return text.upper() if case == "upper" else text.title() if case == "title" else text
 
     def draw(self, rng: np.random.Generator, mode: str) -> str:
         if mode == "char":
-            word = self.words[int(rng.integers(len(self.words)))]
-            return self._case(rng, word[int(rng.integers(len(word)))])
+            word = self.words[uniform_index(rng, len(self.words))]
+            return self._case(rng, word[uniform_index(rng, len(word))])
         if mode == "word":
-            return self._case(rng, self.words[int(rng.integers(len(self.words)))])
-        count = int(rng.integers(2, 9))
-        return self._case(rng, " ".join(self.words[int(j)] for j in rng.integers(len(self.words), size=count)))
+            return self._case(rng, self.words[uniform_index(rng, len(self.words))])
+        count = 2 + uniform_index(rng, 7)
+        return self._case(rng, " ".join(self.words[j] for j in uniform_indices(rng, len(self.words), count).tolist()))
 
     def to_config(self) -> dict[str, Any]:
         return {"type": "WordList", "name": self.name, "words": len(self.words), "cases": list(self.cases)}
@@ -129,15 +147,16 @@ class RandomText(TextSource):
         self.length_range = (lo, hi)
 
     def _word(self, rng: np.random.Generator) -> str:
-        n = int(rng.integers(self.length_range[0], self.length_range[1] + 1))
-        return "".join(self.charset[int(j)] for j in rng.integers(len(self.charset), size=n))
+        lo, hi = self.length_range
+        n = lo + uniform_index(rng, hi - lo + 1)
+        return "".join(self.charset[j] for j in uniform_indices(rng, len(self.charset), n).tolist())
 
     def draw(self, rng: np.random.Generator, mode: str) -> str:
         if mode == "char":
-            return self.charset[int(rng.integers(len(self.charset)))]
+            return self.charset[uniform_index(rng, len(self.charset))]
         if mode == "word":
             return self._word(rng)
-        return " ".join(self._word(rng) for _ in range(int(rng.integers(2, 9))))
+        return " ".join(self._word(rng) for _ in range(2 + uniform_index(rng, 7)))
 
     def to_config(self) -> dict[str, Any]:
         return {"type": "RandomText", "charset": self.charset, "length_range": list(self.length_range)}
@@ -167,9 +186,9 @@ class Corpus(TextSource):
 
     def draw(self, rng: np.random.Generator, mode: str) -> str:
         if mode == "line":
-            return self.lines[int(rng.integers(len(self.lines)))]
-        word = self.words[int(rng.integers(len(self.words)))]
-        return word[int(rng.integers(len(word)))] if mode == "char" else word
+            return self.lines[uniform_index(rng, len(self.lines))]
+        word = self.words[uniform_index(rng, len(self.words))]
+        return word[uniform_index(rng, len(word))] if mode == "char" else word
 
     def to_config(self) -> dict[str, Any]:
         return {"type": "Corpus", "path": self.path, "lines": len(self.lines)}
@@ -180,8 +199,8 @@ class _Strings(TextSource):
         self.items = tuple(_check_nonempty("text", list(items)))
 
     def draw(self, rng: np.random.Generator, mode: str) -> str:
-        s = self.items[int(rng.integers(len(self.items)))]
-        return s[int(rng.integers(len(s)))] if mode == "char" and len(s) > 1 else s
+        s = self.items[uniform_index(rng, len(self.items))]
+        return s[uniform_index(rng, len(s))] if mode == "char" and len(s) > 1 else s
 
     def to_config(self) -> dict[str, Any]:
         return {"type": "strings", "count": len(self.items)}
