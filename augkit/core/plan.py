@@ -14,7 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ..kernels.geometry import homography_source_coords, identity_matrices, invert_matrices, map_points
+from ..kernels.geometry import (
+    _TO_CONTINUOUS,
+    _TO_INDEX,
+    homography_source_coords,
+    identity_matrices,
+    invert_matrices,
+    map_points,
+)
 from ..kernels.scratch import work_array
 from .transform import GeometricTransform, Meta, Params, take_params
 
@@ -72,9 +79,7 @@ class GeometryPlan:
             steps = nf[local]
             for r in sorted(set(steps.tolist())):
                 sel = steps == r
-                if m is not None and len(ops) == 1:
-                    self.runs[r] = m  # a single matrix op: its matrices are the plan
-                elif m is not None:
+                if m is not None:
                     self.runs[r][local[sel]] = m[sel] @ self.runs[r][local[sel]]
                 else:
                     while len(self.fields) <= r:
@@ -199,9 +204,6 @@ def _is_identity(mats: NDArray) -> NDArray[np.bool_]:
     return (mats.reshape(-1, 9) == _EYE_FLAT).all(axis=1)
 
 
-#: Index coordinates -> continuous coordinates (pixel centres at +0.5), and back.
-_TO_CONTINUOUS = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
-_TO_INDEX = np.linalg.inv(_TO_CONTINUOUS)
 
 
 def _inverse_on_maps(mats: NDArray, x: NDArray, y: NDArray) -> tuple[NDArray, NDArray]:

@@ -511,6 +511,7 @@ def _index_matrices(inverse: NDArray) -> NDArray[np.float64]:
     return _TO_INDEX @ np.asarray(inverse, dtype=np.float64) @ _TO_CONTINUOUS
 
 
+#: Index coordinates -> continuous coordinates (pixel centres at +0.5), and back.
 _TO_CONTINUOUS = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
 _TO_INDEX = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5], [0.0, 0.0, 1.0]])
 _AFFINE_ROW = np.array([0.0, 0.0, 1.0])
