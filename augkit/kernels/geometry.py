@@ -11,7 +11,6 @@ All functions are pure: no randomness, no I/O, inputs never modified.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable
 
 import numpy as np
