@@ -571,3 +571,23 @@ def test_uniform_index_draws_cover_their_range_evenly():
         assert draws.min() == 0 and draws.max() == n - 1 and len(counts) == n
         expected = len(draws) / n
         assert ((counts - expected) ** 2 / expected).sum() < n + 5 * np.sqrt(2 * n)  # chi-square, ~5 sigma
+
+
+def test_group_draws_with_containers_equal_single_samples():
+    """Distortion params drawn per size group (RowStreams) through OneOf/SomeOf and per-pixel
+    noise: every sample of a batch equals the sample made alone."""
+    I = ak.image
+    pipe = ak.Compose([
+        ak.OneOf([I.GridWarp(distort_limit=0.2), I.Perspective(distortion_range=(0.02, 0.06)),
+                  I.ElasticWarp(alpha=8.0, sigma=4.0)], p=0.8),
+        ak.SomeOf([I.Contrast(), I.Brightness(), I.GaussianNoise(std_range=(0.01, 0.04))], n=(1, 2)),
+        I.GaussianBlur(sigma_range=(0.3, 0.8), p=0.5),
+    ])
+    for mode in ("char", "word"):
+        gen = TextImageGenerator(mode=mode, seed=11, pipeline=pipe)
+        assert gen._row_draws
+        batch = gen.batch(0, 24)
+        for i in (0, 7, 13, 23):
+            s = gen[i]
+            assert np.array_equal(s["image"], batch["image"][i]), (mode, i)
+            np.testing.assert_array_equal(s["char_boxes"], batch["char_boxes"][i])
