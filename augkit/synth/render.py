@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -69,18 +70,16 @@ class GlyphSet:
         """``(advance, bitmap, left, top)`` of ``ch``; bitmap offsets from the pen at the ascender line."""
         g = self._glyphs.get(ch)
         if g is None:
-            from PIL import Image
-
             advance = float(self.font.getlength(ch, features=_features()))
             if ch.isspace():
                 g = (advance, np.zeros((0, 0), np.uint8), 0, 0)
             else:
                 core, (left, top) = self.font.getmask2(ch, mode="L", anchor="la", features=_features())
-                bitmap = np.array(Image.frombuffer("L", core.size, bytes(core), "raw", "L", 0, 1))
-                rows, cols = np.flatnonzero(bitmap.any(axis=1)), np.flatnonzero(bitmap.any(axis=0))
-                if rows.size:  # crop to the ink, so that a glyph's box is exactly its ink
-                    bitmap = bitmap[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1].copy()
-                    left, top = left + cols[0], top + rows[0]
+                ink = core.getbbox()  # crop to the ink, so that a glyph's box is exactly its ink
+                if ink is not None:
+                    x0, y0, x1, y1 = ink
+                    bitmap = _core_pixels(core)[y0:y1, x0:x1].copy()
+                    left, top = left + x0, top + y0
                 else:
                     bitmap = np.zeros((0, 0), np.uint8)
                 g = (advance, bitmap, int(left), int(top))
@@ -94,6 +93,18 @@ class GlyphSet:
         if k is None:
             k = self._kern[pair] = _kerning(self.path, pair) * self.size / KERN_REFERENCE_PX
         return k
+
+
+def _core_pixels(core: Any) -> NDArray[np.uint8]:
+    """The pixels of a Pillow ``"L"`` image core (what ``getmask2`` returns) as an ``(H, W)`` array."""
+    from PIL import Image
+
+    w, h = core.size
+    try:
+        data = Image.Image()._new(core).tobytes()  # one C copy (``bytes(core)`` walks it pixel by pixel)
+    except AttributeError:  # a Pillow without the private constructor
+        data = Image.frombuffer("L", core.size, bytes(core), "raw", "L", 0, 1).tobytes()
+    return np.frombuffer(data, np.uint8).reshape(h, w)
 
 
 @lru_cache(maxsize=1 << 16)
