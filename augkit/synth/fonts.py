@@ -120,7 +120,10 @@ class FontBank:
         self.caps_only: tuple[bool, ...] = tuple(caps)
         self._verified: list[dict[str, bool]] = [{} for _ in self.paths]  # render tests, run on first use
         self._good: list[set[str]] = [set() for _ in self.paths]
-        self._covering: dict[str, NDArray[np.intp]] = {}
+        # bit k of _char_fonts[c]: font k draws c (every font tested on c's first sight);
+        # one index array per distinct set of fonts
+        self._char_fonts: dict[str, int] = {}
+        self._by_fonts: dict[int, NDArray[np.intp]] = {}
 
     @staticmethod
     def _expand(paths: Iterable[str | os.PathLike]) -> Iterable[str]:
@@ -179,7 +182,7 @@ class FontBank:
         return chars <= self._good[k]
 
     def covering(self, text: str) -> NDArray[np.intp]:
-        """Indices of the fonts that draw every character of ``text`` (cached per text).
+        """Indices of the fonts that draw every character of ``text`` (read-only; shared).
 
         Examples
         --------
@@ -187,11 +190,18 @@ class FontBank:
         >>> 0 < len(bank.covering("Ж")) < len(bank.covering("A")) == len(bank)
         True
         """
-        hit = self._covering.get(text)
+        fonts = (1 << len(self.paths)) - 1
+        known = self._char_fonts
+        for c in set(text):
+            bits = known.get(c)
+            if bits is None:
+                bits = known[c] = sum(1 << k for k in range(len(self.paths)) if self.covers(k, c))
+            fonts &= bits
+        hit = self._by_fonts.get(fonts)
         if hit is None:
-            hit = np.array([k for k in range(len(self.paths)) if self.covers(k, text)], dtype=np.intp)
-            if len(self._covering) < 200_000:
-                self._covering[text] = hit
+            hit = np.array([k for k in range(len(self.paths)) if fonts >> k & 1], dtype=np.intp)
+            hit.flags.writeable = False
+            self._by_fonts[fonts] = hit
         return hit
 
     def font(self, k: int, size: int) -> Any:
