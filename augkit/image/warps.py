@@ -60,7 +60,7 @@ class GridWarp(GeometricTransform):
 
     def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
         k = self.num_steps + 1
-        offsets = rng.uniform(-self.distort_limit, self.distort_limit, size=(meta.n, k, k, 2))
+        offsets = rng.uniform(-self.distort_limit, self.distort_limit, size=(meta.n, k, k, 2)).astype(np.float32)
         offsets[:, :, [0, -1], 0] = 0.0  # left/right columns: no x movement
         offsets[:, [0, -1], :, 1] = 0.0  # top/bottom rows: no y movement
         return {"offsets": offsets}

@@ -220,7 +220,7 @@ def grid_node_displacements(
     """
     gh, gw = offsets.shape[1] - 1, offsets.shape[2] - 1
     spacing = (width / gw, height / gh)
-    nodes = np.asarray(offsets, dtype=np.float64) * np.array(spacing)
+    nodes = np.asarray(offsets, dtype=np.float32) * np.array(spacing, np.float32)
     return DisplacementField(nodes, (0.0, 0.0), spacing)
 
 
