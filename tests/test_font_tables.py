@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 
 import numpy as np
@@ -95,3 +96,19 @@ def test_plain_glyphs_read_from_the_tables_equal_the_layout_engines_glyphs(size)
             if ref_ink is not None and not ch.isspace():
                 assert (left, top) == ref_offset and np.array_equal(bitmap, ref_ink), (bank.name(k), size, ch)
     assert plain > 500
+
+
+def test_the_cmap_parsed_from_the_bytes_equals_fonttools_for_every_builtin_font():
+    from fontTools.ttLib import TTFont
+
+    from augkit.synth.tables import _cmap, _tables
+
+    formats = set()
+    for path in FontBank.builtin().paths:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        with TTFont(io.BytesIO(data), lazy=True) as font:
+            expected = {c: font.getGlyphID(name) for c, name in font.getBestCmap().items()}
+            formats.update(t.format for t in font["cmap"].tables if t.platformID in (0, 3))
+        assert _cmap(_tables(data)[b"cmap"]) == expected, path
+    assert {4, 12} <= formats  # both subtable kinds the parser reads occur in the builtin fonts
