@@ -99,7 +99,7 @@ def test_three_channels_resampled_as_four_are_identical(monkeypatch, dtype, bord
     x = (rng.random((3, 61, 70, 3)) * 255).astype(dtype)
     x[:, ::9] = 0
     out_hw = (66, 64)  # not the source size
-    assert out_hw[0] * out_hw[1] >= geometry.FOUR_CHANNEL_MIN_PIXELS
+    assert out_hw[0] * out_hw[1] >= max(geometry.FOUR_CHANNEL_MIN_PIXELS, geometry.FOUR_CHANNEL_MIN_PIXELS_MATRIX)
     inv = np.linalg.inv(geometry.affine_matrices(center=(35, 30), degrees=[-70.0, 10.0, 33.0],
                                                  scale_x=[0.7, 1.0, 1.6], scale_y=[0.8, 1.2, 1.6]))
     inv[2, 2, :2] = [2e-3, -1e-3]  # a true perspective
@@ -118,6 +118,7 @@ def test_three_channels_resampled_as_four_are_identical(monkeypatch, dtype, bord
             four = fn(x, *args, **kw)
             assert sum(calls) == len(x), fn.__name__  # the 4-channel route was taken for every image
             monkeypatch.setattr(geometry, "FOUR_CHANNEL_MIN_PIXELS", 10**9)
+            monkeypatch.setattr(geometry, "FOUR_CHANNEL_MIN_PIXELS_MATRIX", 10**9)
             direct = fn(x, *args, **kw)
             monkeypatch.undo()
         with use_backend("numpy"):

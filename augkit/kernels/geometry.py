@@ -36,10 +36,14 @@ __all__ = [
 CHUNK_PIXELS = 1 << 18
 
 #: 3-channel images of at least this many output pixels are resampled by OpenCV as 4-channel
-#: ones (bilinear): its resampling loops are vectorized for 1 and 4 channels but not 3, so the
-#: two colour conversions cost less than they save (measured: 2.2-2.8x at 256-512 px a side,
-#: 1.1-1.2x at 64, a loss below 64 x 64 output pixels). The results are identical (channels are independent).
+#: ones (bilinear) in ``remap``: its resampling loops are vectorized for 1 and 4 channels but
+#: not 3, so the two colour conversions cost less than they save (measured: 2.2-2.8x at 256-512
+#: px a side, 1.1-1.2x at 64; 0.98-1.01x at 32x32 and 48x48). The results are identical
+#: (channels are independent).
 FOUR_CHANNEL_MIN_PIXELS = 64 * 64
+#: The same for ``warpAffine``/``warpPerspective``, which gain from smaller images on: 1.03-1.07x
+#: at 32x32, 1.1-1.2x at 1,500-2,000 pixels (32x48, 40x40, 32x64), even at 24x24, a loss at 16x16.
+FOUR_CHANNEL_MIN_PIXELS_MATRIX = 32 * 32
 
 
 def identity_matrices(n: int) -> NDArray[np.float64]:
@@ -328,9 +332,10 @@ FOUR_CHANNEL_CHUNK_BYTES = 1 << 18
 _FOUR_CHANNEL_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32))
 
 
-def _four_channels_wanted(c: int, out_hw: tuple[int, int], interpolation: str, dtype: np.dtype) -> bool:
+def _four_channels_wanted(c: int, out_hw: tuple[int, int], interpolation: str, dtype: np.dtype,
+                          minimum: int) -> bool:
     return (c == 3 and interpolation == "bilinear" and dtype in _FOUR_CHANNEL_DTYPES
-            and out_hw[0] * out_hw[1] >= FOUR_CHANNEL_MIN_PIXELS)
+            and out_hw[0] * out_hw[1] >= minimum)
 
 
 def _warp_four_channels(cv2: object, src: NDArray, out: NDArray, warp_one: Callable[..., object]) -> None:
@@ -433,7 +438,7 @@ def remap_image(
         dst = out.view(np.uint8) if out.dtype == np.bool_ else out
         border = getattr(cv2, _CV_BORDER[border_mode])
         flags = cv2.INTER_NEAREST if interpolation == "nearest" else cv2.INTER_LINEAR
-        if _four_channels_wanted(c, x.shape[1:], interpolation, src.dtype):
+        if _four_channels_wanted(c, x.shape[1:], interpolation, src.dtype, FOUR_CHANNEL_MIN_PIXELS):
             _warp_four_channels(cv2, src, dst, lambda i, s4, d4: cv2.remap(s4, x[i], y[i], flags, d4, border, value))
             return out
         for i in range(n):
@@ -570,7 +575,7 @@ def warp_homography_image(
         else:
             cv2.warpPerspective(s, mats[i], (w, h), d, flags, border, value)
 
-    if _four_channels_wanted(c, (h, w), interpolation, src.dtype):
+    if _four_channels_wanted(c, (h, w), interpolation, src.dtype, FOUR_CHANNEL_MIN_PIXELS_MATRIX):
         _warp_four_channels(cv2, src, out, warp_one)
         return out
     for i in range(n):
