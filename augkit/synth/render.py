@@ -2,10 +2,12 @@
 colours with a contrast gate, and compositing.
 
 Text is laid out like Pillow lays out a whole string: advances plus the font's pair
-kerning (measured with the Raqm engine, ligatures off, so every character keeps its own
-glyph and box), pen positions rounded to whole pixels. Glyph bitmaps are rendered by
-FreeType once per font, size and character and then pasted, so each character's box is
-exactly the ink of its glyph. A test checks the layout against Pillow's own rendering.
+kerning (as the Raqm engine lays them out, ligatures off, so every character keeps its own
+glyph and box: read from the font's tables where that is exact, see
+:mod:`augkit.synth.tables`, else measured with Raqm), pen positions rounded to whole
+pixels. Glyph bitmaps are rendered by FreeType once per font, size and character and then
+pasted, so each character's box is exactly the ink of its glyph. A test checks the layout
+against Pillow's own rendering.
 """
 
 from __future__ import annotations
@@ -131,7 +133,7 @@ def _core_pixels(core: Any) -> NDArray[np.uint8]:
 @lru_cache(maxsize=1 << 16)
 def _kerning(path: str, pair: str) -> float:
     """Kerning of a pair at the reference size: read from the font's tables where that is exactly
-    what the Raqm layout does (see :mod:`augkit.synth.kerning`), else measured with it."""
+    what the Raqm layout does (see :mod:`augkit.synth.tables`), else measured with it."""
     from PIL import ImageFont
 
     if _layout_engine() == ImageFont.Layout.RAQM:

@@ -43,6 +43,7 @@ _POSITIONINGS = frozenset({b"curs", b"dist", b"abvm", b"blwm", b"mark", b"mkmk",
 _SCRIPTS = {"LATIN": b"latn", "CYRILLIC": b"cyrl", "GREEK": b"grek"}
 
 Products = list[tuple[frozenset[int], frozenset[int]]]
+_UNREAD = object()
 
 
 def _script_of(ch: str) -> bytes | None:
@@ -294,14 +295,19 @@ class FontTables:
         self._scripts: dict[bytes, tuple[set[int], dict[int, list[frozenset[int]]], list[list[tuple]]]] = {}
         self._lock = threading.Lock()
 
-    def _script(self, script: bytes) -> tuple[set[int], dict[int, list[frozenset[int]]], list[list[tuple]]]:
-        """(glyphs and pairs other shaping may touch, PairPos subtables of each kern lookup)."""
-        data = self._scripts.get(script)
-        if data is None:
+    def _script(self, script: bytes) -> tuple[set[int], dict[int, list[frozenset[int]]], list[list[tuple]]] | None:
+        """(glyphs and pairs other shaping may touch, PairPos subtables of each kern lookup), or
+        ``None`` where the script's tables could not be read (then every question goes to Raqm)."""
+        data = self._scripts.get(script, _UNREAD)
+        if data is _UNREAD:
             with self._lock:
-                data = self._scripts.get(script)
-                if data is None:
-                    data = self._scripts[script] = self._read_script(script)
+                data = self._scripts.get(script, _UNREAD)
+                if data is _UNREAD:
+                    try:
+                        data = self._read_script(script)
+                    except Exception:  # noqa: BLE001 - a table this parser does not follow: Raqm answers
+                        data = None
+                    self._scripts[script] = data
         return data
 
     def _read_script(self, script: bytes) -> tuple[set[int], dict[int, list[frozenset[int]]], list[list[tuple]]]:
@@ -365,17 +371,24 @@ class FontTables:
     def units(self, a: str, b: str) -> int | None:
         """Kerning of ``a`` followed by ``b`` in font units, or ``None`` where the layout engine
         must measure it (other shaping may touch a glyph, another script, a character outside the cmap)."""
-        if "\u2044" in (a, b):  # the fraction slash switches on frac/numr/dnom around it
-            return None
         ga, gb = self._cmap.get(ord(a)), self._cmap.get(ord(b))
         sa, sb = _script_of(a), _script_of(b)
-        if ga is None or gb is None or sa is None or sb is None or (sa and sb and sa != sb):
+        # (the fraction slash switches on frac/numr/dnom around it)
+        mixed = sa is None or sb is None or (sa and sb and sa != sb) or "\u2044" in (a, b)
+        data = None if ga is None or gb is None or mixed else self._script(sa or sb)
+        if data is None:
             return None
-        unsure, after, lookups = self._script(sa or sb)
+        unsure, after, lookups = data
         if ga in unsure or gb in unsure or any(gb in seconds for seconds in after.get(ga, ())):
             return None
         if not self._gpos_kern:
             return None if self._legacy is None else self._legacy.get((ga, gb), 0)
+        try:
+            return self._pair_units(lookups, ga, gb)
+        except (IndexError, struct.error):  # offsets past the table's end: a damaged font
+            return None
+
+    def _pair_units(self, lookups: list[list[tuple]], ga: int, gb: int) -> int | None:
         total = 0
         for subtables in lookups:
             for fmt, covered, data, device in subtables:
@@ -402,7 +415,10 @@ class FontTables:
         """Whether no shaping acts on ``ch`` alone: the layout engine draws the cmap's glyph
         with the advance of :meth:`advance_26_6`."""
         g, script = self._cmap.get(ord(ch)), _script_of(ch)
-        return g is not None and script is not None and ch != "\u2044" and g not in self._script(script)[0]
+        if g is None or script is None or ch == "\u2044":
+            return False
+        data = self._script(script)
+        return data is not None and g not in data[0]
 
     def advance_26_6(self, ch: str, pixel_size: int) -> int:
         """Advance of ``ch``'s cmap glyph at ``pixel_size`` px in 26.6 fixed point (see
