@@ -253,6 +253,8 @@ def _cmap(data: bytes) -> dict[int, int]:
 def _tables(data: bytes) -> dict[bytes, bytes]:
     """The tables of an OpenType/TrueType file (the first font of a collection)."""
     base = struct.unpack_from(">I", data, 12)[0] if data[:4] == b"ttcf" else 0
+    if data[base: base + 4] not in (b"\x00\x01\x00\x00", b"OTTO", b"true"):
+        raise ValueError("not an OpenType/TrueType font (a WOFF is read by FreeType alone)")
     count = struct.unpack_from(">H", data, base + 4)[0]
     out = {}
     for i in range(count):
