@@ -112,3 +112,23 @@ def test_the_cmap_parsed_from_the_bytes_equals_fonttools_for_every_builtin_font(
             formats.update(t.format for t in font["cmap"].tables if t.platformID in (0, 3))
         assert _cmap(_tables(data)[b"cmap"]) == expected, path
     assert {4, 12} <= formats  # both subtable kinds the parser reads occur in the builtin fonts
+
+
+def test_a_script_whose_tables_cannot_be_followed_goes_to_the_layout_engine(monkeypatch):
+    """A parsing failure inside a lookup (e.g. a format this parser does not know) must not stop
+    generation: that script's questions are answered by Raqm, and the glyphs stay the same."""
+    import augkit.synth.render as render
+    from augkit.synth import tables
+
+    path = next(p for p in FontBank.builtin().paths if p.endswith("LiberationSans-Regular.ttf"))
+    table = tables.FontTables(path)
+
+    def broken(self, index, gsub):
+        raise ValueError("coverage format 9")
+
+    monkeypatch.setattr(tables._Layout, "triggers", broken)
+    assert table.units("A", "V") is None and not table.plain("A")
+    monkeypatch.setattr(render, "font_tables", lambda p: table)
+    advance, bitmap, left, top = GlyphSet(path, 23).glyph("A")
+    ref_advance, ref_ink, ref_offset = _raqm_glyph(path, 23, "A")
+    assert advance == ref_advance and (left, top) == ref_offset and np.array_equal(bitmap, ref_ink)
