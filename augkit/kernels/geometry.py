@@ -41,9 +41,10 @@ CHUNK_PIXELS = 1 << 18
 #: px a side, 1.1-1.2x at 64; 0.98-1.01x at 32x32 and 48x48). The results are identical
 #: (channels are independent).
 FOUR_CHANNEL_MIN_PIXELS = 64 * 64
-#: The same for ``warpAffine``/``warpPerspective``, which gain from smaller images on: 1.03-1.07x
-#: at 32x32, 1.1-1.2x at 1,500-2,000 pixels (32x48, 40x40, 32x64), even at 24x24, a loss at 16x16.
-FOUR_CHANNEL_MIN_PIXELS_MATRIX = 32 * 32
+#: The same for ``warpAffine``/``warpPerspective``, which gain from smaller images on: 1.1-1.2x
+#: at 1,500-2,000 pixels (32x48, 40x40, 32x64: text lines), 1.03-1.07x at 32x32 (not taken: the
+#: 4-channel buffers would add ~0.25x of a small batch to its peak memory), even at 24x24.
+FOUR_CHANNEL_MIN_PIXELS_MATRIX = 32 * 48
 
 
 def identity_matrices(n: int) -> NDArray[np.float64]:
@@ -326,6 +327,7 @@ def _cv_fill_of(fill: float | tuple[float, ...], channels: int) -> tuple[float, 
 
 #: Bytes of 4-channel pixels converted at once (per buffer) on the 4-channel route: both buffers
 #: stay in a 1 MB L2 cache; 256 KB chunks made 64x64-100x100 warps 3-7% faster than 64 KB ones.
+#: (At most an eighth of the batch each, so that small batches do not hold more in them.)
 FOUR_CHANNEL_CHUNK_BYTES = 1 << 18
 
 #: What ``cv2.cvtColor`` converts between 3 and 4 channels.
@@ -348,8 +350,10 @@ def _warp_four_channels(cv2: object, src: NDArray, out: NDArray, warp_one: Calla
     n, h, w, _ = src.shape
     big, small = cv2.COLOR_RGB2RGBA, cv2.COLOR_RGBA2RGB
     H, W = out.shape[1:3]
-    per = max(1, FOUR_CHANNEL_CHUNK_BYTES // (max(h * w, H * W) * 4 * src.dtype.itemsize))
-    per = min(per, n)
+    # each buffer at most FOUR_CHANNEL_CHUNK_BYTES and an eighth of the batch (they are kept
+    # between calls: small batches would otherwise hold more in them than in their pixels)
+    budget = min(FOUR_CHANNEL_CHUNK_BYTES, src.nbytes // 8)
+    per = min(n, max(1, budget // (max(h * w, H * W) * 4 * src.dtype.itemsize)))
     src4 = work_array("geometry.four_src", (per, h, w, 4), src.dtype)
     dst4 = work_array("geometry.four_dst", (per, H, W, 4), src.dtype)
     for a in range(0, n, per):
