@@ -15,8 +15,10 @@ from numpy.typing import NDArray
 
 from .backend import opencv
 from .geometry import _cv2_for
+from .jpeg import jpeg_roundtrip_image
 
 __all__ = [
+    "JPEG_BATCH_MAX_PIXELS",
     "dropout_image",
     "jpeg_image",
     "morphology_footprint",
@@ -30,14 +32,25 @@ def _to_uint8(img: NDArray) -> NDArray[np.uint8]:
     return img if img.dtype == np.uint8 else np.clip(np.rint(img * 255.0), 0, 255).astype(np.uint8)
 
 
+#: Largest images (pixels) that :func:`jpeg_image` compresses as one batch with
+#: :func:`~augkit.kernels.jpeg.jpeg_roundtrip_image` (pure NumPy) rather than one libjpeg call
+#: per image, by (colour, OpenCV importable). Measured crossovers in ``benchmarks/README.md``:
+#: per image, libjpeg's fixed costs dominate small images; the batch's NumPy passes, large ones.
+JPEG_BATCH_MAX_PIXELS = {("grey", True): 48 * 48, ("grey", False): 64 * 64,
+                         ("rgb", True): 16 * 16, ("rgb", False): 32 * 32}
+
+
 def jpeg_image(images: NDArray, qualities: NDArray) -> NDArray:
     """Encode each image as JPEG at ``qualities[i]`` (1-100) and decode it again.
 
-    Pillow's encoder, or OpenCV's ``imencode``/``imdecode`` where installed: both are libjpeg with
-    the same settings (standard tables scaled by quality, 4:2:0 chroma) and give identical pixels
-    (``tests/test_backends.py``); OpenCV's calls cost less per image. Grey (C=1) and RGB (C=3)
-    images are compressed as such; with C=2 or C=4 the alpha channel is kept as it is (JPEG has
-    none). float32 images go through uint8 (1/255 steps).
+    libjpeg's settings as Pillow and OpenCV use them (standard tables scaled by quality, 4:2:0
+    chroma, islow DCT, fancy upsampling); every route gives identical pixels: Pillow's encoder,
+    OpenCV's ``imencode``/``imdecode`` where installed (cheaper per image), and, for small
+    images (:data:`JPEG_BATCH_MAX_PIXELS`), the whole batch at once by
+    :func:`~augkit.kernels.jpeg.jpeg_roundtrip_image` (``tests/test_jpeg.py``,
+    ``tests/test_backends.py``). Grey (C=1) and RGB (C=3) images are compressed as such; with
+    C=2 or C=4 the alpha channel is kept as it is (JPEG has none). float32 images go through
+    uint8 (1/255 steps).
 
     Examples
     --------
@@ -46,38 +59,44 @@ def jpeg_image(images: NDArray, qualities: NDArray) -> NDArray:
     >>> y.shape, bool(np.abs(y[0].astype(int) - x[0]).mean() > np.abs(y[1].astype(int) - x[1]).mean())
     ((2, 16, 16, 3), True)
     """
-    from PIL import Image
-
-    out = np.empty_like(images)
     c = images.shape[-1]
     color = 1 if c in (1, 2) else 3
-    mode = "L" if color == 1 else "RGB"
-    h, w = images.shape[1:3]
     cv2 = opencv()
-    rgb_flag = getattr(cv2, "IMREAD_COLOR_RGB", None)  # OpenCV >= 4.11 decodes straight to RGB
-    for i, q in enumerate(np.asarray(qualities).tolist()):
-        src = _to_uint8(images[i][..., :color])
-        if cv2 is not None:
-            plane = cv2.cvtColor(src, cv2.COLOR_RGB2BGR) if color == 3 else np.ascontiguousarray(src[..., 0])
-            _, data = cv2.imencode(".jpg", plane, [cv2.IMWRITE_JPEG_QUALITY, int(q)])
-            if color == 1:
-                back = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)[..., None]
-            elif rgb_flag is not None:
-                back = cv2.imdecode(data, rgb_flag)
-            else:
-                back = cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-        else:
-            pil = Image.fromarray(src[..., 0] if color == 1 else src)
-            data = pil.tobytes("jpeg", mode, int(q))  # Pillow's JPEG encoder, without the file plugin
-            back = np.asarray(Image.frombytes(mode, (w, h), data, "jpeg", mode, ""))
-            back = back[..., None] if color == 1 else back
-        if images.dtype == np.uint8:
-            out[i, ..., :color] = back
-        else:
-            out[i, ..., :color] = back.astype(np.float32) / np.float32(255.0)
-        if c > color:
-            out[i, ..., color:] = images[i, ..., color:]
+    qualities = np.asarray(qualities)
+    src = _to_uint8(images[..., :color])
+    if images.shape[1] * images.shape[2] <= JPEG_BATCH_MAX_PIXELS[("grey" if color == 1 else "rgb", cv2 is not None)]:
+        decoded = jpeg_roundtrip_image(np.ascontiguousarray(src), qualities)
+    else:
+        decoded = np.empty(src.shape, np.uint8)
+        for i, q in enumerate(qualities.tolist()):
+            decoded[i] = _libjpeg_round_trip(cv2, src[i], int(q))
+    if c == color and images.dtype == np.uint8:
+        return decoded
+    out = np.empty_like(images)
+    out[..., :color] = decoded if images.dtype == np.uint8 else decoded.astype(np.float32) / np.float32(255.0)
+    if c > color:
+        out[..., color:] = images[..., color:]
     return out
+
+
+def _libjpeg_round_trip(cv2: Any, img: NDArray[np.uint8], quality: int) -> NDArray[np.uint8]:
+    """One (H, W, 1 or 3) image through OpenCV's libjpeg, or Pillow's where OpenCV is missing."""
+    if cv2 is not None:
+        if img.shape[2] == 1:
+            _, data = cv2.imencode(".jpg", np.ascontiguousarray(img[..., 0]), [cv2.IMWRITE_JPEG_QUALITY, quality])
+            return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)[..., None]
+        _, data = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+        rgb_flag = getattr(cv2, "IMREAD_COLOR_RGB", None)  # OpenCV >= 4.11 decodes straight to RGB
+        if rgb_flag is not None:
+            return cv2.imdecode(data, rgb_flag)
+        return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    from PIL import Image
+
+    mode = "L" if img.shape[2] == 1 else "RGB"
+    pil = Image.fromarray(img[..., 0] if mode == "L" else img)
+    data = pil.tobytes("jpeg", mode, quality)  # Pillow's JPEG encoder, without the file plugin
+    back = np.asarray(Image.frombytes(mode, pil.size, data, "jpeg", mode, ""))
+    return back[..., None] if mode == "L" else back
 
 
 def motion_kernel(length: int, angle_deg: float) -> NDArray[np.float32]:
