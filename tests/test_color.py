@@ -124,20 +124,32 @@ def test_gaussian_blur_matches_scipy(sigma):
 
 
 @pytest.mark.parametrize("mode", ["RGB", "L"])
-def test_equalize_matches_pillow(mode):
+@pytest.mark.parametrize("size", [(30, 40), (90, 120)])  # a batch at a time / image by image
+def test_equalize_matches_pillow(mode, size):
     from PIL import ImageOps
 
+    from augkit.kernels.color import EQUALIZE_BATCH_MAX_SAMPLES
+
+    assert (size[0] * size[1] * (3 if mode == "RGB" else 1) <= EQUALIZE_BATCH_MAX_SAMPLES) == (size == (30, 40))
     rng = np.random.default_rng(7)
-    for trial in range(5):
-        x = (rng.beta(2, 5, (1, 30, 40, 3)) * 180 + 30).astype(np.uint8)[0]
-        if trial == 1:
-            x[..., 1] = 77  # a single level: identity
-        pil = Image.fromarray(x if mode == "RGB" else x[..., 0], mode)
+    batch = (rng.beta(2, 5, (5, *size, 3)) * 180 + 30).astype(np.uint8)
+    batch[:, :, :, 1] += np.arange(5, dtype=np.uint8)[:, None, None] * 9  # images differ
+    batch[1, ..., 1] = 77  # a single level: identity
+    batch[2, ..., 0] = batch[2, ..., 0] // 40 * 40  # few levels
+    x = batch if mode == "RGB" else batch[..., :1]
+    out = I.Equalize()(image=x)["image"]
+    for i in range(5):
+        pil = Image.fromarray(x[i] if mode == "RGB" else x[i, ..., 0], mode)
         ref = np.asarray(ImageOps.equalize(pil))
+        np.testing.assert_array_equal(out[i] if mode == "RGB" else out[i, ..., 0], ref)
         assert np.array_equal(np.asarray(I.Equalize()(image=pil)["image"]), ref)
     xf = x.astype(np.float32) / 255
-    out = I.Equalize()(image=xf)["image"]
-    assert np.allclose(out * 255, np.asarray(ImageOps.equalize(Image.fromarray(x))), atol=1e-3)
+    outf = I.Equalize()(image=xf)["image"]
+    assert np.allclose(outf * 255, out, atol=1e-3)
+    rgba = np.concatenate([batch, batch[..., :1] // 2], axis=3)
+    out4 = I.Equalize()(image=rgba)["image"]
+    np.testing.assert_array_equal(out4[..., 3], rgba[..., 3])  # alpha kept
+    np.testing.assert_array_equal(out4[..., :3], I.Equalize()(image=batch)["image"])
 
 
 def test_color_jitter_matches_colorsys_pixel_by_pixel():

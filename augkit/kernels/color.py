@@ -279,6 +279,17 @@ def posterize_image(images: NDArray, bits: NDArray) -> NDArray:
     return out
 
 
+def _equalize_tables(hist: NDArray, pixels: int) -> NDArray[np.uint8]:
+    """Pillow's equalisation tables ``(..., 256)`` from histograms ``(..., 256)`` of ``pixels`` each."""
+    present = hist > 0
+    last = 255 - np.argmax(present[..., ::-1], axis=-1)
+    step = (pixels - np.take_along_axis(hist, last[..., None], axis=-1)[..., 0]) // 255
+    safe = np.maximum(step, 1)[..., None]
+    lut = (safe // 2 + np.cumsum(hist, axis=-1, dtype=np.int64) - hist) // safe
+    identity = (present.sum(axis=-1) <= 1) | (step == 0)
+    return np.clip(np.where(identity[..., None], np.arange(256, dtype=np.int32), lut), 0, 255).astype(np.uint8)
+
+
 def equalize_luts(images: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """Per-image, per-channel histogram-equalisation tables ``(n, c, 256)`` (Pillow's algorithm).
 
@@ -294,7 +305,6 @@ def equalize_luts(images: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """
     n, h, w, c = images.shape
     luts = np.empty((n, c, 256), dtype=np.uint8)
-    levels = np.arange(256, dtype=np.int32)
     cv2 = opencv() if c <= 4 and h * w < (1 << 24) else None  # float32 counts stay exact
     for a in range(0, n, 32):  # tables for up to 32 images at a time: bounded temporaries
         b = min(n, a + 32)
@@ -305,14 +315,52 @@ def equalize_luts(images: NDArray[np.uint8]) -> NDArray[np.uint8]:
                     hist[i - a, ch] = cv2.calcHist([images[i]], [ch], None, [256], [0, 256]).reshape(256)
                 else:
                     hist[i - a, ch] = np.bincount(images[i, ..., ch].ravel(), minlength=256)
-        present = hist > 0
-        last = 255 - np.argmax(present[..., ::-1], axis=-1)
-        step = (h * w - np.take_along_axis(hist, last[..., None], axis=-1)[..., 0]) // 255
-        safe = np.maximum(step, 1)[..., None]
-        lut = (safe // 2 + np.cumsum(hist, axis=-1, dtype=np.int64) - hist) // safe
-        identity = (present.sum(axis=-1) <= 1) | (step == 0)
-        luts[a:b] = np.clip(np.where(identity[..., None], levels, lut), 0, 255)
+        luts[a:b] = _equalize_tables(hist, h * w)
     return luts
+
+
+#: Images of at most this many colour samples (H * W * colour channels) are equalised a chunk of
+#: images at a time with NumPy (one ``bincount`` of per-image-channel offset levels, one ``take``);
+#: larger ones per image and channel (``cv2.calcHist``/``cv2.LUT``): 6.3 vs 17.5 us per 32x32 grey
+#: image, 18 vs 20.5 at 64x64 grey, 30 vs 36 at 32x32 RGB; 62 vs 34 at 128x128 grey.
+EQUALIZE_BATCH_MAX_SAMPLES = 64 * 64
+
+
+def _equalize_small(levels: NDArray[np.uint8], color: int) -> NDArray[np.uint8]:
+    """Equalise the first ``color`` channels of small uint8 images, a chunk of images at a time
+    (the other channels of the result are left unset)."""
+    n, h, w, c = levels.shape
+    out = np.empty_like(levels)
+    samples = h * w * color  # chunks of at most 64K samples and an eighth of the batch (8-byte indices)
+    per = max(1, min(1 << 16, n * samples // 8) // samples)
+    for a in range(0, n, per):
+        k = min(n, a + per) - a
+        idx = levels[a:a + k, ..., :color].astype(np.intp)
+        idx += np.arange(k * color, dtype=np.intp).reshape(k, 1, 1, color) * 256
+        hist = np.bincount(idx.ravel(), minlength=k * color * 256).reshape(k, color, 256)
+        tables = _equalize_tables(hist, h * w).reshape(-1)
+        if color == c:
+            np.take(tables, idx, out=out[a:a + k], mode="clip")
+        else:
+            out[a:a + k, ..., :color] = tables[idx]
+    return out
+
+
+def _equalize_per_image(levels: NDArray[np.uint8], color: int) -> NDArray[np.uint8]:
+    """Equalise the first ``color`` channels image by image (the others are left unset)."""
+    c = levels.shape[-1]
+    luts = equalize_luts(levels[..., :color])
+    out = np.empty_like(levels)
+    cv2 = opencv()
+    for i in range(len(levels)):
+        if cv2 is not None and c in (1, 3, 4):  # one call with a per-channel table
+            table = np.concatenate([luts[i], np.arange(256, dtype=np.uint8)[None].repeat(c - color, 0)])
+            src, dst = (levels[i, ..., 0], out[i, ..., 0]) if c == 1 else (levels[i], out[i])
+            cv2.LUT(src, np.ascontiguousarray(table.T).reshape(256, 1, c) if c > 1 else table[0], dst=dst)
+        else:
+            for ch in range(color):
+                np.take(luts[i, ch], levels[i, ..., ch], out=out[i, ..., ch])
+    return out
 
 
 def equalize_image(images: NDArray) -> NDArray:
@@ -329,17 +377,10 @@ def equalize_image(images: NDArray) -> NDArray:
     c = images.shape[-1]
     color = color_channels(c)
     levels = images if images.dtype == np.uint8 else np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
-    luts = equalize_luts(levels[..., :color])
-    out = np.empty_like(levels)
-    cv2 = opencv()
-    for i in range(len(levels)):
-        if cv2 is not None and c in (1, 3, 4):  # one call with a per-channel table
-            table = np.concatenate([luts[i], np.arange(256, dtype=np.uint8)[None].repeat(c - color, 0)])
-            src, dst = (levels[i, ..., 0], out[i, ..., 0]) if c == 1 else (levels[i], out[i])
-            cv2.LUT(src, np.ascontiguousarray(table.T).reshape(256, 1, c) if c > 1 else table[0], dst=dst)
-        else:
-            for ch in range(color):
-                np.take(luts[i, ch], levels[i, ..., ch], out=out[i, ..., ch])
+    if levels.shape[1] * levels.shape[2] * color <= EQUALIZE_BATCH_MAX_SAMPLES:
+        out = _equalize_small(levels, color)
+    else:
+        out = _equalize_per_image(levels, color)
     if images.dtype != np.uint8:
         result = images.copy()
         result[..., :color] = out[..., :color] / np.float32(255.0)
