@@ -70,3 +70,21 @@ def test_gaussian_noise_is_the_same_on_both_backends_and_rounds_the_noise(each_b
         want = np.clip(x[i] + np.rint(noise), 0, 255)
         np.testing.assert_array_equal(out["image"][i][inside], want[inside])
     assert abs(float(np.std(noise[inside])) / (255 * params["std"][4]) - 1) < 0.1
+
+
+def test_salt_pepper_pixels_follow_their_16_bit_draws():
+    # the documented rule, computed here from the seed's stream: white below the salt threshold,
+    # black below the hit threshold, untouched otherwise
+    from augkit.kernels.noise import salt_pepper_image
+    from augkit.kernels.streams import random_bits
+
+    x = np.full((3, 17, 23, 2), 100, np.uint8)  # grey + alpha
+    amounts, ratios, seeds = np.array([0.2, 0.0, 1.0]), np.array([0.3, 0.5, 0.25]), np.array([11, 12, 13])
+    out = salt_pepper_image(x, amounts, ratios, seeds)
+    for i in range(3):
+        u = random_bits(seeds[i:i + 1], 17 * 23)[0].view(np.uint16)[: 17 * 23].reshape(17, 23).astype(int)
+        want = np.where(u < round(65536 * amounts[i] * ratios[i]), 255,
+                        np.where(u < round(65536 * amounts[i]), 0, 100))
+        np.testing.assert_array_equal(out[i, ..., 0], want)
+        np.testing.assert_array_equal(out[i, ..., 1], 100)  # alpha kept
+    assert (out[2, ..., 0] != 100).all() and (out[1, ..., 0] == 100).all()  # amount 1 hits all, 0 none

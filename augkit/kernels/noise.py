@@ -90,9 +90,10 @@ def salt_pepper_image(images: NDArray, amounts: NDArray, salt_ratios: NDArray, s
     """Set a fraction ``amounts[i]`` of pixels to white (share ``salt_ratios[i]``) or black.
 
     A pixel is hit in all its colour channels at once; alpha is kept. Pixel ``p`` of image ``i``
-    is hit when its uniform draw ``u`` (24 bits from the 32-bit half-words of the stream
-    :func:`~augkit.kernels.streams.random_bits` of ``seeds[i]``) is below ``amounts[i]``: salt
-    below ``amounts[i] * salt_ratios[i]``.
+    draws ``u``, the ``p``-th 16-bit quarter (little-endian) of the stream
+    :func:`~augkit.kernels.streams.random_bits` of ``seeds[i]``: it turns white when
+    ``u < round(65536 * amounts[i] * salt_ratios[i])``, else black when
+    ``u < round(65536 * amounts[i])`` (rates within 1/131072 of the asked ones).
 
     Examples
     --------
@@ -106,17 +107,17 @@ def salt_pepper_image(images: NDArray, amounts: NDArray, salt_ratios: NDArray, s
     full = 255 if images.dtype == np.uint8 else 1.0
     out = images.copy()
     seeds = np.asarray(seeds)
-    amounts = np.asarray(amounts, dtype=np.float32).reshape(-1, 1, 1)
-    salts = amounts * np.asarray(salt_ratios, dtype=np.float32).reshape(-1, 1, 1)
+    amounts = np.asarray(amounts, dtype=np.float64)
+    # thresholds on 16-bit draws, as uint32 (an amount of 1 needs 65536)
+    hits = np.rint(amounts * 65536.0).astype(np.uint32).reshape(-1, 1, 1)
+    salts = np.rint(amounts * np.asarray(salt_ratios, dtype=np.float64) * 65536.0).astype(np.uint32).reshape(-1, 1, 1)
     per = max(1, min(n, NOISE_CHUNK_PIXELS // (h * w)))
     for a in range(0, n, per):
         b = min(n, a + per)
-        words = random_bits(seeds[a:b], -(-(h * w) // 2)).view(np.uint32)[:, : h * w]  # two draws a word
-        u = (words >> np.uint32(8)).astype(np.float32).reshape(b - a, h, w)
-        u *= np.float32(1.0 / (1 << 24))
+        u = random_bits(seeds[a:b], -(-(h * w) // 4)).view(np.uint16)[:, : h * w].reshape(b - a, h, w)
         salt = u < salts[a:b]
-        pepper = u < amounts[a:b]
-        pepper &= ~salt
+        pepper = u < hits[a:b]
+        pepper ^= salt  # (salt implies a hit)
         view = out[a:b, ..., :color]
         view[salt] = full
         view[pepper] = 0
