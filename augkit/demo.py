@@ -52,9 +52,22 @@ def demo_pipelines() -> dict[str, Compose]:
             aki.Erode(radius_px_range=(1, 2), p=0.3), aki.CoarseDropout(holes_range=(1, 3), fill="random"),
             aki.Downscale(scale_range=(0.25, 0.5), p=0.3), aki.Defocus(radius_px_range=(1, 3), p=0.3),
         ]),
+        "noise / salt & pepper / equalize / dilate": Compose([
+            aki.GaussianNoise(std_range=(0.03, 0.1), p=0.6), aki.SaltPepper(amount_range=(0.01, 0.05), p=0.4),
+            aki.Equalize(p=0.5), aki.Dilate(radius_px_range=(1, 2), p=0.3),
+        ]),
+        "optical distortion / piecewise affine": Compose([
+            aki.OpticalDistortion(distortion_range=(-0.4, 0.4)),
+            aki.PiecewiseAffine(scale_range=(0.02, 0.04), p=0.6),
+        ]),
         "random resized crop / pad + random crop": Compose([
             aki.Pad(padding_px=32, border_mode="reflect"), aki.RandomCrop(height=288, width=288),
             aki.RandomResizedCrop(height=256, width=256, scale_range=(0.3, 1.0)),
+        ]),
+        "crop / centre crop / longest side / pad / resize + box": Compose([
+            aki.Crop(x_min=24, y_min=0, x_max=232, y_max=224), aki.CenterCrop(height=192, width=176),
+            aki.LongestMaxSize(max_size_px=160), aki.Pad(padding_px=(16, 8), border_mode="edge"),
+            aki.Resize(height=256, width=256),
         ]),
         "grid warp": Compose([aki.GridWarp(num_steps=5, distort_limit=0.4)]),
         "elastic warp": Compose([aki.ElasticWarp(alpha=200.0, sigma=10.0)]),
@@ -113,7 +126,7 @@ def run_demo(out_dir: str | os.PathLike, *, columns: int = 6, seed: int = 0) -> 
                   for i in range(columns)]
         for col, (arr, boxes, pts, vis) in enumerate(tiles):
             tile = Image.fromarray(arr)
-            if row == len(pipes) - 1:
+            if name.endswith("box") or row == len(pipes) - 1:
                 _draw_targets(tile, np.asarray(boxes), np.asarray(pts), np.asarray(vis))
             grid.paste(tile, (pad + col * (w + pad), y0 + label_h))
     path = out / "demo_grid.png"

@@ -77,6 +77,7 @@ def rows(A) -> dict[str, tuple[Callable, Callable] | Callable]:
                             A.ImageCompression(compression_type="jpeg", quality_range=(30, 90), p=1)),
         "MotionBlur": (I.MotionBlur(length_px_range=(3, 7)), A.MotionBlur(blur_limit=(3, 7), p=1)),
         "Erode": (I.Erode(radius_px_range=(1, 1)), A.Morphological(scale=(3, 3), operation="erosion", p=1)),
+        "Dilate": (I.Dilate(radius_px_range=(1, 1)), A.Morphological(scale=(3, 3), operation="dilation", p=1)),
         "ColorJitter": (I.ColorJitter(hue_degrees_range=(-10, 10), saturation_range=(0.7, 1.3), value_range=(0.8, 1.2)),
                         A.ColorJitter(brightness=(0.8, 1.2), contrast=(1, 1), saturation=(0.7, 1.3),
                                       hue=(-10 / 360, 10 / 360), p=1)),

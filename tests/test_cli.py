@@ -24,6 +24,30 @@ def test_demo_writes_grid_and_configs(tmp_path):
     assert all(isinstance(ak.from_dict(c), ak.Compose) for c in configs.values())
 
 
+def test_demo_and_benchmark_show_every_image_transform():
+    from pathlib import Path
+
+    from augkit.core.serialize import to_dict
+    from augkit.core.transform import Transform
+    from augkit.demo import demo_pipelines
+
+    def types(node):
+        if isinstance(node, dict):
+            yield node.get("type")
+            for v in node.values():
+                yield from types(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from types(v)
+
+    shown = {t for p in demo_pipelines().values() for t in types(to_dict(p))}
+    catalogue = {n for n in dir(ak.image) if isinstance(getattr(ak.image, n), type)
+                 and issubclass(getattr(ak.image, n), Transform)}
+    assert catalogue - shown <= {"VerticalFlip"}, catalogue - shown  # (HorizontalFlip shows mirroring)
+    source = (Path(__file__).parents[1] / "benchmarks" / "image.py").read_text()
+    assert {n for n in catalogue if f"I.{n}(" not in source} <= {"VerticalFlip"}
+
+
 def test_demo_writes_the_sentence_in_a_crowd_a_car_and_on_a_phone(tmp_path):
     import soundfile as sf
     from scipy.signal import welch
