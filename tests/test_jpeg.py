@@ -99,3 +99,6 @@ def test_transform_equals_pillow_on_either_route(each_backend, channels, size):
     for i in range(4):
         np.testing.assert_array_equal(out["image"][i, ..., :color], pillow_round_trip(x[i, ..., :color], qualities[i]))
         np.testing.assert_array_equal(out["image"][i, ..., color:], x[i, ..., color:])  # alpha kept
+    as_float = ak.image.JpegCompression(quality_range=(5, 95)).replay(out["params"], image=x / np.float32(255))
+    assert as_float["image"].dtype == np.float32  # float images go through uint8 levels
+    np.testing.assert_array_equal(np.rint(as_float["image"] * 255).astype(np.uint8), out["image"])
