@@ -90,7 +90,7 @@ def salt_pepper_image(images: NDArray, amounts: NDArray, salt_ratios: NDArray, s
     """Set a fraction ``amounts[i]`` of pixels to white (share ``salt_ratios[i]``) or black.
 
     A pixel is hit in all its colour channels at once; alpha is kept. Pixel ``p`` of image ``i``
-    draws ``u``, the ``p``-th 16-bit quarter (little-endian) of the stream
+    draws ``u``, the ``p``-th 16-bit quarter (low quarter of each word first) of the stream
     :func:`~augkit.kernels.streams.random_bits` of ``seeds[i]``: it turns white when
     ``u < round(65536 * amounts[i] * salt_ratios[i])``, else black when
     ``u < round(65536 * amounts[i])`` (rates within 1/131072 of the asked ones).
@@ -114,7 +114,8 @@ def salt_pepper_image(images: NDArray, amounts: NDArray, salt_ratios: NDArray, s
     per = max(1, min(n, NOISE_CHUNK_PIXELS // (h * w)))
     for a in range(0, n, per):
         b = min(n, a + per)
-        u = random_bits(seeds[a:b], -(-(h * w) // 4)).view(np.uint16)[:, : h * w].reshape(b - a, h, w)
+        words = random_bits(seeds[a:b], -(-(h * w) // 4)).astype("<u8", copy=False)  # (no copy on little-endian)
+        u = words.view("<u2")[:, : h * w].reshape(b - a, h, w)  # four draws a word, low quarter first
         salt = u < salts[a:b]
         pepper = u < hits[a:b]
         pepper ^= salt  # (salt implies a hit)
