@@ -72,6 +72,48 @@ def test_resampling_kernels_agree(border_mode, interpolation, channels):
         assert d.max() <= (0 if interpolation == "nearest" else 1), (fn.__name__, d.max())
 
 
+@pytest.mark.parametrize("border_mode", ["constant", "edge", "reflect"])
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.int32, np.bool_])
+def test_axis_aligned_maps_take_the_separable_numpy_route(monkeypatch, border_mode, interpolation, dtype):
+    # resizes, crops and scales (no rotation, shear or perspective): rows, then columns; the same
+    # pixels as the 2-D NumPy resampler (forced here by making the maps look non-separable)
+    from augkit.kernels import geometry
+
+    if interpolation == "bilinear" and dtype in (np.int32, np.bool_):
+        pytest.skip("bilinear resampling is for uint8 and float32 images")
+    rng = np.random.default_rng(3)
+    x = _sharp_batch(n=4, h=23, w=31, c=3)
+    x = x.astype(dtype) / np.float32(255) if dtype == np.float32 else x.astype(dtype) if dtype != np.bool_ else x > 128
+    if dtype == np.int32:
+        x = x * 7919 + 1_000_000  # values float32 could not hold exactly
+    inv = np.zeros((4, 3, 3))
+    inv[:, 0, 0], inv[:, 1, 1] = [0.5, 1.7, -1.0, 2.0], [0.8, 1.0, 1.3, -0.6]  # shrink, enlarge, mirror
+    inv[:, 0, 2], inv[:, 1, 2] = rng.uniform(-9, 30, 4), rng.uniform(-9, 20, 4)
+    inv[:, 2, 2] = 1.0
+    fill = {np.float32: (0.1, 0.5, 0.9), np.bool_: 1}.get(dtype, (9, 99, 199))
+    kw = {"interpolation": interpolation, "border_mode": border_mode, "fill": fill}
+    calls = []
+    real = geometry._warp_axis_aligned_numpy
+    monkeypatch.setattr(geometry, "_warp_axis_aligned_numpy", lambda *a: calls.append(1) or real(*a))
+    with use_backend("numpy"):
+        fast = warp_homography_image(x, inv, (19, 37), **kw)
+        assert calls == [1]
+        skewed = inv.copy()
+        skewed[:, 0, 1] = 1e-300  # not axis-aligned for the route test; the same positions
+        reference = warp_homography_image(x, skewed, (19, 37), **kw)
+        assert calls == [1]
+    assert fast.dtype == reference.dtype
+    d = np.abs(fast.astype(np.float64) - reference.astype(np.float64))
+    assert d.max() <= (0 if interpolation == "nearest" else 1e-4 if dtype == np.float32 else 1)
+    assert dtype != np.uint8 or (d > 0).mean() < 0.001  # (float sums in another order: ulps apart)
+    if dtype in (np.uint8, np.float32):  # and the accelerated route within one level, as every resampler
+        with use_backend("opencv"):
+            accelerated = warp_homography_image(x, inv, (19, 37), **kw)
+        d = np.abs(accelerated.astype(np.float64) - fast.astype(np.float64))
+        assert d.max() <= (0 if interpolation == "nearest" else 1 if dtype == np.uint8 else 1 / 255)
+
+
 @pytest.mark.parametrize("dtype", [np.int16, np.float64])
 def test_three_channel_dtypes_without_colour_conversion_resample_directly(dtype):
     """OpenCV converts only uint8/uint16/float32 to 4 channels: other dtypes warp as they are."""

@@ -466,6 +466,85 @@ def _remap_numpy(images: NDArray, x: NDArray, y: NDArray, interpolation: str, bo
     return out
 
 
+def _warp_axis_aligned_numpy(images: NDArray, inverse: NDArray, interpolation: str, border_mode: str,
+                             fill: NDArray, out: NDArray) -> NDArray:
+    """The NumPy resampler for maps that scale, flip and shift each axis alone (resizes, crops,
+    scales): source rows first, then along each row, at the same source positions as
+    :func:`homography_source_coords` (nearest: the same pixels as the 2-D path; bilinear: the
+    same weights, summed in another order, so within one grey level of it)."""
+    n, h, w, c = images.shape
+    H, W = out.shape[1:3]
+    # x depends on the column only and y on the row only: the 2-D formula's terms, in its order
+    xs = _sanitize(inverse[:, 0, 0, None] * (np.arange(W) + 0.5) + inverse[:, 0, 2, None] - 0.5)  # (n, W)
+    ys = _sanitize(inverse[:, 1, 1, None] * (np.arange(H) + 0.5) + inverse[:, 1, 2, None] - 0.5)  # (n, H)
+    nearest = interpolation == "nearest"
+    if nearest:
+        taps = [(np.floor(ys + np.float32(0.5)), None, np.floor(xs + np.float32(0.5)), None)]
+    else:
+        y0, x0 = np.floor(ys), np.floor(xs)
+        taps = [(y0, 1 - (ys - y0), x0, 1 - (xs - x0)), (y0 + 1, ys - y0, x0 + 1, xs - x0)]
+    constant = border_mode == "constant"
+    dtype = images.dtype if nearest else np.dtype(np.float32)
+    per = max(1, AXIS_ALIGNED_CHUNK_PIXELS // (H * max(w, W)))
+    for a in range(0, n, per):
+        b = min(n, a + per)
+        k = np.arange(b - a)[:, None]
+        vertical = work_array("axis.vertical", (b - a, H, w, c), dtype)
+        cols = work_array("axis.cols", (b - a, H, W, c), dtype)
+        acc = out[a:b] if nearest else work_array("axis.acc", (b - a, H, W, c), dtype)
+        kept_y = kept_x = None
+        for t, (ty, tap_wy, _, _) in enumerate(taps):  # source rows of every output row
+            iy = ty[a:b].astype(np.intp)
+            rows = images[a:b][k, _fold(iy, h, border_mode)]
+            inside = (iy >= 0) & (iy < h)
+            if nearest:
+                vertical[...] = rows
+                kept_y = inside
+                continue
+            wy = np.where(inside, tap_wy[a:b], np.float32(0.0)) if constant else tap_wy[a:b]
+            if t == 0:
+                np.multiply(rows, wy[:, :, None, None], out=vertical)
+            else:
+                vertical += np.multiply(rows, wy[:, :, None, None],
+                                        out=work_array("axis.tmp", vertical.shape, np.float32))
+            kept_y = wy if kept_y is None else kept_y + wy
+        for t, (_, _, tx, tap_wx) in enumerate(taps):  # then along each row
+            ix = tx[a:b].astype(np.intp)
+            folded = _fold(ix, w, border_mode)
+            dst = acc if t == 0 else cols
+            for j in range(b - a):  # (8x faster than one take_along_axis over the chunk)
+                np.take(vertical[j], folded[j], axis=1, out=dst[j], mode="clip")
+            inside = (ix >= 0) & (ix < w)
+            if nearest:
+                kept_x = inside
+                continue
+            wx = np.where(inside, tap_wx[a:b], np.float32(0.0)) if constant else tap_wx[a:b]
+            dst *= wx[:, None, :, None]
+            if t:
+                acc += cols
+            kept_x = wx if kept_x is None else kept_x + wx
+        if nearest:  # pure gathers, any dtype
+            if constant:
+                outside = ~(kept_y[:, :, None] & kept_x[:, None, :])
+                if outside.any():
+                    acc[outside] = fill.astype(images.dtype)
+            continue
+        if constant:
+            kept = kept_y[:, :, None] * kept_x[:, None, :]  # the weight that fell on pixels inside
+            if (kept < 1).any():
+                acc += (1 - kept)[..., None] * fill.astype(np.float32)
+        if images.dtype == np.uint8:
+            np.rint(acc, out=acc)
+            np.clip(acc, 0, 255, out=acc)
+        out[a:b] = acc
+    return out
+
+
+#: Output pixels times source or output width per chunk of :func:`_warp_axis_aligned_numpy`
+#: (float32 work arrays of ~0.75 MB for RGB).
+AXIS_ALIGNED_CHUNK_PIXELS = 1 << 16
+
+
 def _output(out: NDArray | None, shape: tuple[int, ...], dtype: np.dtype) -> NDArray:
     if out is None:
         return np.empty(shape, dtype=dtype)
@@ -556,12 +635,15 @@ def warp_homography_image(
     n, c = images.shape[0], images.shape[3]
     found = _cv2_for(images) if images.dtype != np.bool_ else None
     if found is None:  # exact positions, as OpenCV's warpAffine/warpPerspective
+        fill_arr = np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,))
+        out = _output(out, (n, *out_hw, c), images.dtype)
+        m = np.asarray(inverse, dtype=np.float64)
+        if not (m[:, 0, 1].any() or m[:, 1, 0].any() or m[:, 2, :2].any() or (m[:, 2, 2] != 1).any()):
+            return _warp_axis_aligned_numpy(images, m, interpolation, border_mode, fill_arr, out)
         x, y = homography_source_coords(inverse, out_hw)
         x, y = _sanitize(x), _sanitize(y)
         if interpolation == "nearest":
             x, y = np.floor(x + np.float32(0.5)), np.floor(y + np.float32(0.5))
-        fill_arr = np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,))
-        out = _output(out, (n, *out_hw, c), images.dtype)
         return _remap_numpy(images, x, y, interpolation, border_mode, fill_arr, out)
     cv2, src = found
     h, w = out_hw
