@@ -192,8 +192,8 @@ def morphology_image(images: NDArray, radii: NDArray, operation: str) -> NDArray
 
     Images of equal radius are processed together: with OpenCV as one tall image (the rows
     within ``r`` of an image's top or bottom, which would see the next image, are redone from
-    bands of ``3 r`` rows padded with the operation's neutral value), with SciPy as one
-    ``(n, H, W, C)`` filter whose footprint spans one image and one channel.
+    bands of ``3 r`` rows padded with the operation's neutral value), with NumPy as a running
+    minimum (maximum) along the rows for each half-width of the disk, then one over its rows.
 
     Examples
     --------
@@ -214,14 +214,45 @@ def morphology_image(images: NDArray, radii: NDArray, operation: str) -> NDArray
         if found is not None:
             res = _morphology_cv2(found[0], group, int(r), operation)
         else:
-            from scipy import ndimage
-
-            f = ndimage.grey_erosion if operation == "erosion" else ndimage.grey_dilation
-            res = f(group, footprint=morphology_footprint(int(r)).astype(bool)[None, :, :, None], mode="mirror")
+            res = _morphology_numpy(group, int(r), operation)
         if out is None:
             return res
         out[idx] = res
     return out  # type: ignore[return-value]
+
+
+#: Padded pixels per chunk of :func:`_morphology_numpy` (its arrays are a few times a chunk).
+MORPHOLOGY_CHUNK_PIXELS = 1 << 16
+
+
+def _morphology_numpy(group: NDArray, r: int, operation: str) -> NDArray:
+    """Minimum (erosion) or maximum (dilation) over the disk of radius ``r`` with NumPy: the
+    disk as its rows (half-width ``isqrt(r^2 - dy^2)`` at row ``dy``), a running extreme along
+    the image rows for each half-width, then the extreme over the disk's rows. The border is
+    the operation's neutral value (only pixels inside the image count). Exact."""
+    n, h, w, c = group.shape
+    fold = np.minimum if operation == "erosion" else np.maximum
+    if group.dtype.kind == "f":
+        neutral = np.inf if operation == "erosion" else -np.inf
+    else:
+        info = np.iinfo(group.dtype)
+        neutral = info.max if operation == "erosion" else info.min
+    half = [math.isqrt(r * r - dy * dy) for dy in range(-r, r + 1)]
+    out = np.empty_like(group)
+    per = max(1, MORPHOLOGY_CHUNK_PIXELS // ((h + 2 * r) * (w + 2 * r)))
+    for a in range(0, n, per):
+        b = min(n, a + per)
+        padded = np.full((b - a, h + 2 * r, w + 2 * r, c), neutral, group.dtype)
+        padded[:, r:r + h, r:r + w] = group[a:b]
+        along = [padded[:, :, r:r + w]]  # along[s]: the extreme over x - s .. x + s of each padded row
+        for s in range(1, max(half) + 1):
+            run = fold(along[-1], padded[:, :, r - s:r - s + w])
+            along.append(fold(run, padded[:, :, r + s:r + s + w], out=run))
+        dst = out[a:b]
+        np.copyto(dst, along[half[0]][:, :h])
+        for dy in range(1, 2 * r + 1):
+            fold(dst, along[half[dy]][:, dy:dy + h], out=dst)
+    return out
 
 
 def _morphology_cv2(cv2: Any, group: NDArray, r: int, operation: str) -> NDArray:
