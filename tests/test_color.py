@@ -234,3 +234,19 @@ def test_clahe_float_images_and_bad_arguments():
         ak.image.CLAHE(clip_limit_range=(0, 2))
     with pytest.raises(ValueError, match="tile_grid_size"):
         ak.image.CLAHE(tile_grid_size=(8,))
+
+
+@pytest.mark.parametrize("shape", [(3, 1, 1, 3), (2, 17, 15, 1), (4, 16, 16, 4), (2, 33, 29, 3), (1, 300, 301, 3)])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_channel_sums_on_both_backends(each_backend, shape, dtype):
+    # the NumPy route sums rows of 256 pixels and the remainder apart: sizes on either side of it
+    from augkit.kernels.color import channel_sums
+
+    rng = np.random.default_rng(sum(shape))
+    x = rng.integers(0, 256, shape).astype(dtype) if dtype == np.uint8 else rng.random(shape).astype(dtype)
+    want = x.reshape(shape[0], -1, shape[3]).astype(np.float64).sum(axis=1)
+    got = channel_sums(x)
+    if dtype == np.uint8:
+        np.testing.assert_array_equal(got, want)  # exact
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -51,8 +51,16 @@ def channel_sums(images: NDArray) -> NDArray[np.float64]:
     cv2 = opencv() if c <= 4 and images.dtype in (np.uint8, np.float32) else None
     if cv2 is not None:
         return np.array([cv2.sumElems(img)[:c] for img in images], dtype=np.float64).reshape(n, c)
-    acc = np.uint64 if images.dtype == np.uint8 else np.float64
-    return images.reshape(n, -1, c).sum(axis=1, dtype=acc).astype(np.float64)
+    pixels = images.reshape(n, -1, c)
+    # rows of 256 pixels summed down the image (a contiguous 768-wide add: 14x faster than
+    # reducing the pixel axis, whose inner axis is the channels), then the 256 columns
+    main = pixels.shape[1] // 256 * 256
+    if images.dtype == np.uint8:  # (uint32 holds 16M rows of 255)
+        sums = pixels[:, :main].reshape(n, -1, 256 * c).sum(axis=1, dtype=np.uint32).reshape(n, 256, c).sum(
+            axis=1, dtype=np.uint64)
+        return (sums + pixels[:, main:].sum(axis=1, dtype=np.uint64)).astype(np.float64)
+    sums = pixels[:, :main].reshape(n, -1, 256 * c).sum(axis=1, dtype=np.float64).reshape(n, 256, c).sum(axis=1)
+    return sums + pixels[:, main:].sum(axis=1, dtype=np.float64)
 
 
 def luma_mean(images: NDArray) -> NDArray[np.float64]:
@@ -126,7 +134,7 @@ def apply_lut_image(images: NDArray[np.uint8], luts: NDArray) -> NDArray[np.uint
             src, dst = (images[i, ..., 0], out[i, ..., 0]) if c == 1 else (images[i], out[i])
             cv2.LUT(src, luts[i], dst)
         else:
-            np.take(luts[i], images[i], out=out[i])
+            np.take(luts[i], images[i], out=out[i], mode="clip")  # (mode="raise" buffers the output: ~10x slower)
     if color < c:
         out[..., color:] = images[..., color:]
     return out
