@@ -205,6 +205,12 @@ def test_flip_and_lut_kernels_agree():
             fast = flip_image(x, fx, fy)
         assert np.array_equal(ref, fast)
         assert np.array_equal(ref[0], x[0, :, ::-1]) and np.array_equal(ref[2], x[2, ::-1, ::-1])
+        for fx, fy in ((np.array([True, True, True, False]), np.array([False, False, True, False])),
+                       (np.array([True, False, True, True]), np.array([True, False, True, False]))):
+            with use_backend("numpy"):  # runs of several images mirrored together, and single ones
+                ref = flip_image(x, fx, fy)
+            want = np.stack([x[i, ::-1 if fy[i] else 1, ::-1 if fx[i] else 1] for i in range(4)])
+            assert np.array_equal(ref, want), c
         luts = np.random.default_rng(c).integers(0, 256, (4, 256)).astype(np.float64)
         with use_backend("numpy"):
             ref = apply_lut_image(x, luts)

@@ -698,7 +698,17 @@ def flip_image(images: NDArray, flip_x: NDArray, flip_y: NDArray, *, out: NDArra
             for i in sel:
                 s, d = (src[i, ..., 0], dst[i, ..., 0]) if c == 1 else (src[i], dst[i])
                 cv2.flip(s, -1 if fy else 1, d)
-        else:  # identity or vertical only: whole rows are copied, which NumPy does at memcpy speed
+        elif fx and c > 1:  # NumPy: each row's elements reversed (fast), then the channels put back
+            runs = [slice(int(sel[0]), int(sel[-1]) + 1)] if contiguous else [slice(i, i + 1) for i in sel.tolist()]
+            for run in runs:
+                dst = out[run]
+                k = dst.shape[0]
+                np.copyto(dst.reshape(k, h, w * c), images[run].reshape(k, h, w * c)[:, ::-1 if fy else 1, ::-1])
+                for ch in range(c // 2):  # a reversed row holds each pixel's channels reversed
+                    first = dst[..., ch].copy()
+                    dst[..., ch] = dst[..., c - 1 - ch]
+                    dst[..., c - 1 - ch] = first
+        else:  # identity or vertical only (or one channel): whole rows or elements in order
             for i in sel:
                 out[i] = images[i, ::-1 if fy else 1, ::-1 if fx else 1]
     return out
