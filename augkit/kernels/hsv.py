@@ -78,19 +78,22 @@ def jitter_hsv_image(images: NDArray, hue_shift: NDArray, saturation: NDArray, v
     if cv2 is not None:
         return _jitter_opencv(cv2, images, hue_shift, saturation, value, top)
     out = images.copy()
-    rgb = images[..., :3].astype(np.float32)
-    if top != 1.0:
-        rgb *= np.float32(1.0 / top)
     shift = np.asarray(hue_shift, np.float32).reshape(n, 1, 1)
     sat = np.asarray(saturation, np.float32).reshape(n, 1, 1)
     val = np.asarray(value, np.float32).reshape(n, 1, 1)
-    h, s, v = rgb_to_hsv(rgb)
-    h = (h + shift) % 1.0
-    s = np.clip(s * sat, 0.0, 1.0)
-    v = np.clip(v * val, 0.0, 1.0)
-    res = hsv_to_rgb(h, s, v)
-    res *= np.float32(top)
-    out[..., :3] = np.clip(np.rint(res), 0, 255) if images.dtype == np.uint8 else res
+    per = max(1, CHUNK_PIXELS // (images.shape[1] * images.shape[2]))
+    for a in range(0, n, per):  # chunks of images: the float temporaries stay small (no page faults)
+        b = min(n, a + per)
+        rgb = images[a:b, ..., :3].astype(np.float32)
+        if top != 1.0:
+            rgb *= np.float32(1.0 / top)
+        h, s, v = rgb_to_hsv(rgb)
+        h = (h + shift[a:b]) % 1.0
+        s = np.clip(s * sat[a:b], 0.0, 1.0)
+        v = np.clip(v * val[a:b], 0.0, 1.0)
+        res = hsv_to_rgb(h, s, v)
+        res *= np.float32(top)
+        out[a:b, ..., :3] = np.clip(np.rint(res), 0, 255) if images.dtype == np.uint8 else res
     return out
 
 
