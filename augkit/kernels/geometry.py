@@ -453,10 +453,16 @@ def remap_image(
     return _remap_numpy(images, x, y, interpolation, border_mode, fill_arr, out)
 
 
+def _numpy_chunk(n: int, pixels: int) -> int:
+    """Images per chunk of the NumPy resamplers: at most CHUNK_PIXELS output pixels and an
+    eighth of the batch (their temporaries take ~60 bytes a pixel), at least 4,096 pixels."""
+    return max(1, min(CHUNK_PIXELS, max(1 << 12, n * pixels // 8)) // max(1, pixels))
+
+
 def _remap_numpy(images: NDArray, x: NDArray, y: NDArray, interpolation: str, border_mode: str, fill: NDArray,
                  out: NDArray) -> NDArray:
-    """The NumPy reference resampler, in chunks of at most CHUNK_PIXELS output pixels."""
-    per = max(1, CHUNK_PIXELS // max(1, x.shape[1] * x.shape[2]))
+    """The NumPy reference resampler, in chunks of images of at most :func:`_numpy_chunk` pixels."""
+    per = _numpy_chunk(images.shape[0], x.shape[1] * x.shape[2])
     for s in range(0, images.shape[0], per):
         sl = slice(s, min(images.shape[0], s + per))
         if interpolation == "nearest":
@@ -642,11 +648,14 @@ def warp_homography_image(
         m = np.asarray(inverse, dtype=np.float64)
         if not (m[:, 0, 1].any() or m[:, 1, 0].any() or m[:, 2, :2].any() or (m[:, 2, 2] != 1).any()):
             return _warp_axis_aligned_numpy(images, m, interpolation, border_mode, fill_arr, out)
-        x, y = homography_source_coords(inverse, out_hw)
-        x, y = _sanitize(x), _sanitize(y)
-        if interpolation == "nearest":
-            x, y = np.floor(x + np.float32(0.5)), np.floor(y + np.float32(0.5))
-        return _remap_numpy(images, x, y, interpolation, border_mode, fill_arr, out)
+        per = _numpy_chunk(n, out_hw[0] * out_hw[1])
+        for a in range(0, n, per):  # the coordinates of a chunk at a time (float64 maps: 16 bytes a pixel)
+            x, y = homography_source_coords(m[a:a + per], out_hw)
+            x, y = _sanitize(x), _sanitize(y)
+            if interpolation == "nearest":
+                x, y = np.floor(x + np.float32(0.5)), np.floor(y + np.float32(0.5))
+            _remap_numpy(images[a:a + per], x, y, interpolation, border_mode, fill_arr, out[a:a + per])
+        return out
     cv2, src = found
     h, w = out_hw
     out = _output(out, (n, h, w, c), images.dtype)
