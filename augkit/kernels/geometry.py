@@ -491,7 +491,7 @@ def _warp_axis_aligned_numpy(images: NDArray, inverse: NDArray, interpolation: s
         taps = [(y0, 1 - (ys - y0), x0, 1 - (xs - x0)), (y0 + 1, ys - y0, x0 + 1, xs - x0)]
     constant = border_mode == "constant"
     dtype = images.dtype if nearest else np.dtype(np.float32)
-    per = max(1, AXIS_ALIGNED_CHUNK_PIXELS // (H * max(w, W)))
+    per = max(1, min(AXIS_ALIGNED_CHUNK_PIXELS // (H * max(w, W)), -(-n // 8)))  # (and an eighth of the batch)
     for a in range(0, n, per):
         b = min(n, a + per)
         k = np.arange(b - a)[:, None]

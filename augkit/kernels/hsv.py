@@ -81,7 +81,7 @@ def jitter_hsv_image(images: NDArray, hue_shift: NDArray, saturation: NDArray, v
     shift = np.asarray(hue_shift, np.float32).reshape(n, 1, 1)
     sat = np.asarray(saturation, np.float32).reshape(n, 1, 1)
     val = np.asarray(value, np.float32).reshape(n, 1, 1)
-    per = max(1, CHUNK_PIXELS // (images.shape[1] * images.shape[2]))
+    per = max(1, NUMPY_CHUNK_PIXELS // (images.shape[1] * images.shape[2]))
     for a in range(0, n, per):  # chunks of images: the float temporaries stay small (no page faults)
         b = min(n, a + per)
         rgb = images[a:b, ..., :3].astype(np.float32)
@@ -96,6 +96,9 @@ def jitter_hsv_image(images: NDArray, hue_shift: NDArray, saturation: NDArray, v
         out[a:b, ..., :3] = np.clip(np.rint(res), 0, 255) if images.dtype == np.uint8 else res
     return out
 
+
+#: Pixels converted at a time on the NumPy path (about 25 float temporaries of them).
+NUMPY_CHUNK_PIXELS = 1 << 14
 
 #: Pixels converted per OpenCV call (several small images stacked, or one large one): the float
 #: buffers (24 bytes a pixel) stay in the core's cache and near the size of a uint8 batch.
