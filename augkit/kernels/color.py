@@ -371,7 +371,7 @@ def _equalize_per_image(levels: NDArray[np.uint8], color: int) -> NDArray[np.uin
             cv2.LUT(src, np.ascontiguousarray(table.T).reshape(256, 1, c) if c > 1 else table[0], dst=dst)
         else:
             for ch in range(color):
-                np.take(luts[i, ch], levels[i, ..., ch], out=out[i, ..., ch])
+                np.take(luts[i, ch], levels[i, ..., ch], out=out[i, ..., ch], mode="clip")
     return out
 
 

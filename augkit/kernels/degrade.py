@@ -356,7 +356,7 @@ def _nearest_round_trip_group(group: NDArray, sh: int, sw: int, out: NDArray | N
     k, h, w, c = group.shape
     rows_small, rows_expand, cols_c = _nearest_round_trip(h, w, sh, sw, c)
     small = group.take(rows_small, axis=1).reshape(k, sh, w * c).take(cols_c, axis=2)
-    return small.reshape(k, sh, w, c).take(rows_expand, axis=1, out=out)
+    return small.reshape(k, sh, w, c).take(rows_expand, axis=1, out=out, mode="clip")
 
 
 def _pil_resize(img: NDArray, size: tuple[int, int], method: str,
