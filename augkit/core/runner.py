@@ -27,6 +27,7 @@ from ..kernels.geometry import (
     remap_image,
     warp_homography_image,
 )
+from ..kernels.packed import packable, remap_image_and_mask, warp_homography_image_and_mask
 from ..kernels.scratch import work_array
 from .data import Batch
 from .plan import GeometryPlan, Op, member_mask
@@ -216,13 +217,20 @@ class Runner:
         rest = (~pure).nonzero()[0]
         linear = rest[plan.nf[rest] == 0]
         soft = self.soft_masks and masks is not None
+        # a soft mask resampled like its RGB image: carried as the image's fourth channel
+        packed = soft and packable(images, masks, settings.interpolation)
         if linear.size:  # matrices only: warp directly (no per-pixel maps for the image)
             inv = invert_matrices(plan.runs[0][linear])
-            _into(warp_homography_image, images, new_images, linear, inv, (h, w), fill=settings.fill,
-                  interpolation=settings.interpolation, **resample)
-            if soft:
-                _into(warp_homography_image, masks, new_masks, linear, inv, (h, w), fill=settings.fill_mask,
+            if packed:
+                _into_pair(warp_homography_image_and_mask, images, masks, new_images, new_masks, linear, inv,
+                           (h, w), fill=settings.fill, mask_fill=settings.fill_mask,
+                           interpolation=settings.interpolation, **resample)
+            else:
+                _into(warp_homography_image, images, new_images, linear, inv, (h, w), fill=settings.fill,
                       interpolation=settings.interpolation, **resample)
+                if soft:
+                    _into(warp_homography_image, masks, new_masks, linear, inv, (h, w), fill=settings.fill_mask,
+                          interpolation=settings.interpolation, **resample)
         # chunks bound the per-pixel temporaries (float32 maps and fields, about 24 bytes a pixel):
         # at most CHUNK_PIXELS pixels, at most a quarter of the batch, and at most the images whose
         # maps take as many bytes as 1.5 times the batch (grey uint8 batches: 1 byte a pixel)
@@ -241,6 +249,12 @@ class Runner:
                     loc = group[s:s + per]
                     x, y = plan.source_coords(loc, (h, w), start_on_grid,
                                               out=(maps[0][:loc.size], maps[1][:loc.size]))
+                    if m > 0 and packed:
+                        _into_pair(remap_image_and_mask, images, masks, new_images, new_masks, loc, x, y,
+                                   fill=settings.fill, mask_fill=settings.fill_mask,
+                                   interpolation=settings.interpolation, coords_valid=start_on_grid and m == 1,
+                                   **resample)
+                        continue
                     if m > 0:
                         _into(remap_image, images, new_images, loc, x, y, interpolation=settings.interpolation,
                               fill=settings.fill, coords_valid=start_on_grid and m == 1, **resample)
@@ -338,6 +352,16 @@ def _into(kernel, src: NDArray, dst: NDArray, idx: NDArray, *args, **kwargs) -> 
         kernel(src[sl], *args, out=dst[sl], **kwargs)
     else:
         dst[idx] = kernel(src[idx], *args, **kwargs)
+
+
+def _into_pair(kernel, images: NDArray, masks: NDArray, images_out: NDArray, masks_out: NDArray, idx: NDArray,
+               *args, **kwargs) -> None:
+    """:func:`_into` for a kernel of images and masks together (returning both)."""
+    if idx.size and idx[-1] - idx[0] + 1 == idx.size:
+        sl = slice(int(idx[0]), int(idx[-1]) + 1)
+        kernel(images[sl], masks[sl], *args, out=images_out[sl], mask_out=masks_out[sl], **kwargs)
+    else:
+        images_out[idx], masks_out[idx] = kernel(images[idx], masks[idx], *args, **kwargs)
 
 
 def _check_fill(t: GeometricTransform, dtype: np.dtype) -> None:

@@ -340,12 +340,15 @@ def _four_channels_wanted(c: int, out_hw: tuple[int, int], interpolation: str, d
             and out_hw[0] * out_hw[1] >= minimum)
 
 
-def _warp_four_channels(cv2: object, src: NDArray, out: NDArray, warp_one: Callable[..., object]) -> None:
+def _warp_four_channels(cv2: object, src: NDArray, out: NDArray, warp_one: Callable[..., object],
+                        alpha: tuple[NDArray, NDArray] | None = None) -> None:
     """Resample 3-channel images ``src`` into ``out`` through 4-channel work arrays.
 
     A chunk of images is converted with one ``cvtColor`` call (the chunk seen as one tall image),
     each image is warped by ``warp_one(i, src4, dst4)``, and the chunk is converted back with one
-    call straight into ``out``.
+    call straight into ``out``. ``alpha``: one-channel images ``(n, h, w, 1)`` of the same dtype
+    and where to write them ``(n, H, W, 1)``, carried through the same warps as the fourth
+    channel (one resampling call per image instead of two).
     """
     n, h, w, _ = src.shape
     big, small = cv2.COLOR_RGB2RGBA, cv2.COLOR_RGBA2RGB
@@ -364,6 +367,8 @@ def _warp_four_channels(cv2: object, src: NDArray, out: NDArray, warp_one: Calla
         else:
             for i in range(k):
                 cv2.cvtColor(s[i], big, src4[i])
+        if alpha is not None:
+            src4[:k, ..., 3] = alpha[0][a:a + k, ..., 0]
         for i in range(k):
             warp_one(a + i, src4[i], dst4[i])  # (OpenCV calls here take positional arguments: ~2 us less each)
         if o.flags.c_contiguous:
@@ -371,6 +376,8 @@ def _warp_four_channels(cv2: object, src: NDArray, out: NDArray, warp_one: Calla
         else:
             for i in range(k):
                 cv2.cvtColor(dst4[i], small, o[i])
+        if alpha is not None:
+            alpha[1][a:a + k, ..., 0] = dst4[:k, ..., 3]
 
 
 #: Coordinates are limited to this many pixels either side of the image.
@@ -659,19 +666,7 @@ def warp_homography_image(
     cv2, src = found
     h, w = out_hw
     out = _output(out, (n, h, w, c), images.dtype)
-    mats = _index_matrices(inverse)
-    flags = (cv2.INTER_NEAREST if interpolation == "nearest" else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
-    border = getattr(cv2, _CV_BORDER[border_mode])
-    value = _cv_fill_of(fill, c)
-    affine = (mats[:, 2] == _AFFINE_ROW).all(axis=1).tolist()
-    rows2 = mats[:, :2]
-
-    def warp_one(i: int, s: NDArray, d: NDArray) -> None:  # (dst, flags, borderMode, borderValue)
-        if affine[i]:
-            cv2.warpAffine(s, rows2[i], (w, h), d, flags, border, value)
-        else:
-            cv2.warpPerspective(s, mats[i], (w, h), d, flags, border, value)
-
+    warp_one = _cv_matrix_warper(cv2, inverse, out_hw, interpolation, border_mode, _cv_fill_of(fill, c))
     if _four_channels_wanted(c, (h, w), interpolation, src.dtype, FOUR_CHANNEL_MIN_PIXELS_MATRIX):
         _warp_four_channels(cv2, src, out, warp_one)
         return out
@@ -723,3 +718,23 @@ def flip_image(images: NDArray, flip_x: NDArray, flip_y: NDArray, *, out: NDArra
             for i in sel:
                 out[i] = images[i, ::-1 if fy else 1, ::-1 if fx else 1]
     return out
+
+
+def _cv_matrix_warper(cv2: object, inverse: NDArray, out_hw: tuple[int, int], interpolation: str,
+                      border_mode: str, value: tuple[float, ...]) -> Callable[[int, NDArray, NDArray], None]:
+    """``warp_one(i, src, dst)``: OpenCV's warp of one image by matrix ``i`` of ``inverse``
+    (``warpAffine`` where the matrix is affine, ``warpPerspective`` elsewhere)."""
+    h, w = out_hw
+    mats = _index_matrices(inverse)
+    flags = (cv2.INTER_NEAREST if interpolation == "nearest" else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
+    border = getattr(cv2, _CV_BORDER[border_mode])
+    affine = (mats[:, 2] == _AFFINE_ROW).all(axis=1).tolist()
+    rows2 = mats[:, :2]
+
+    def warp_one(i: int, s: NDArray, d: NDArray) -> None:  # (dst, flags, borderMode, borderValue)
+        if affine[i]:
+            cv2.warpAffine(s, rows2[i], (w, h), d, flags, border, value)
+        else:
+            cv2.warpPerspective(s, mats[i], (w, h), d, flags, border, value)
+
+    return warp_one
