@@ -129,23 +129,28 @@ def test_defocus_matches_scipy_with_a_disk(each_backend):
         assert np.abs(got.astype(float) - ref).max() <= 1.0
 
 
-def test_downscale_nearest_reads_the_pixel_containing_each_centre(each_backend):
+@pytest.mark.parametrize("h, w", [(60, 45), (30, 401)])  # 401: wide rows gathered as 4-byte pixels
+def test_downscale_nearest_reads_the_pixel_containing_each_centre(each_backend, monkeypatch, h, w):
     # Pixel centres that fall exactly on a boundary (60 -> 24 -> 60 has many) take the pixel
     # after it, on both backends: OpenCV's fixed-point INTER_NEAREST_EXACT does not always.
     from fractions import Fraction
 
+    from augkit.kernels import degrade
+
     def source(src: int, dst: int) -> list[int]:
         return [min(src - 1, int((Fraction(x) + Fraction(1, 2)) * Fraction(src, dst))) for x in range(dst)]
 
-    x = make_batch(n=40, height=60, width=45)
+    assert (w >= degrade.NEAREST_FOUR_BYTE_MIN_WIDTH) == (w == 401)
+    monkeypatch.setattr(degrade, "NEAREST_CHUNK_SAMPLES", 3 * w * h)  # chunks of a few images
+    x = make_batch(n=40, height=h, width=w)
     t = I.Downscale(scale_range=(0.25, 0.6), downscale="nearest", upscale="nearest")
     out = t(image=x, rng=4, return_params=True)
     scales = out["params"]["children"][0]["scale"]
-    assert len({round(60 * s) for s in scales}) > 5  # several sizes, some shared
+    assert len({round(h * s) for s in scales}) > 5  # several sizes, some shared
     for img, s, got in zip(x, scales, out["image"], strict=True):
-        sh, sw = max(1, round(60 * s)), max(1, round(45 * s))
-        rows = np.array(source(60, sh))[source(sh, 60)]
-        cols = np.array(source(45, sw))[source(sw, 45)]
+        sh, sw = max(1, round(h * s)), max(1, round(w * s))
+        rows = np.array(source(h, sh))[source(sh, h)]
+        cols = np.array(source(w, sw))[source(sw, w)]
         np.testing.assert_array_equal(got, img[rows][:, cols])
 
 
