@@ -428,6 +428,13 @@ def test_png_encoder_round_trips_exactly_through_two_decoders(compressor, monkey
             assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), x)
             y = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
             assert np.array_equal(y if x.ndim == 2 else y[..., ::-1], x)
+        # many at once (as write_dataset encodes a chunk): the same bytes, whatever the grouping
+        images = [rng.integers(0, 256, (7, 5 + k % 3, 3), dtype=np.uint8) for k in range(20)]
+        images += [rng.integers(0, 256, (6, 10), dtype=np.uint8), images[0][:, ::-1]]  # grey; a strided view
+        monkeypatch.setattr(dataset, "PNG_CHUNK_BYTES", 100)  # a few images per filtered chunk
+        assert dataset.encode_pngs(images) == [dataset.encode_png(x) for x in images]
+        with pytest.raises(ValueError, match=r"uint8 images, got float32 \(2, 2\) at 1"):
+            dataset.encode_pngs([images[0], np.zeros((2, 2), np.float32)])
     finally:
         dataset._deflate.cache_clear()
 

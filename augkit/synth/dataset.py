@@ -46,7 +46,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FORMATS", "encode_png", "png_encoder", "read_folder_labels", "write_dataset"]
+from ..kernels.scratch import work_array
+
+__all__ = ["FORMATS", "encode_png", "encode_pngs", "png_encoder", "read_folder_labels", "write_dataset"]
 
 FORMATS = ("folder", "webdataset", "lmdb")
 #: Samples rendered per generator call inside a shard (at most; fewer for large images).
@@ -92,7 +94,7 @@ def encode_png(image: np.ndarray) -> bytes:
     Fast: every row uses PNG's "Up" filter (the difference to the row above, one vectorized
     subtraction; on synthetic text images it deflates ~3% smaller and ~5% faster than "Sub",
     and ~15% smaller than no filter) and the data is deflated at level 1 (ISA-L when installed,
-    see :func:`png_encoder`). Any PNG reader decodes it.
+    see :func:`png_encoder`). Any PNG reader decodes it. :func:`encode_pngs` encodes many.
 
     Examples
     --------
@@ -102,20 +104,69 @@ def encode_png(image: np.ndarray) -> bytes:
     >>> bool((np.asarray(Image.open(io.BytesIO(encode_png(x)))) == x).all())
     True
     """
-    img = np.ascontiguousarray(image, dtype=np.uint8)
-    if img.ndim == 2:
-        img = img[..., None]
-    h, w, c = img.shape
-    if c not in (1, 3):
-        raise ValueError(f"encode_png takes (H, W) or (H, W, 3) uint8 images, got {image.shape}")
+    img = np.asarray(image)
+    if img.dtype != np.uint8 or not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (1, 3))):
+        raise ValueError(f"encode_png takes (H, W) or (H, W, 3) uint8 images, got {img.dtype} {img.shape}")
+    h, w = img.shape[:2]
+    c = img.size // max(1, h * w)
     flat = img.reshape(h, w * c)
     rows = np.empty((h, 1 + w * c), np.uint8)
     rows[:, 0] = 2  # filter type 2, "Up": each byte minus the byte above it (the first row: itself)
     rows[0, 1:] = flat[0]
     np.subtract(flat[1:], flat[:-1], out=rows[1:, 1:])  # modulo 256, as PNG specifies
-    header = struct.pack(">IIBBBBB", w, h, 8, 2 if c == 3 else 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", _deflate()[1](memoryview(rows).cast("B")))
-            + _chunk(b"IEND", b""))
+    return _png_head(h, w, c) + _chunk(b"IDAT", _deflate()[1](memoryview(rows).cast("B"))) + _PNG_END
+
+
+@lru_cache(maxsize=256)
+def _png_head(h: int, w: int, c: int) -> bytes:
+    """The signature and IHDR chunk of an 8-bit grey (``c`` 1) or RGB (``c`` 3) PNG."""
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2 if c == 3 else 0, 0, 0, 0))
+
+
+_PNG_END = _chunk(b"IEND", b"")
+#: Filtered PNG rows made at once by :func:`encode_pngs` (they stay in cache for deflate).
+PNG_CHUNK_BYTES = 1 << 17
+
+
+def encode_pngs(images: list[np.ndarray]) -> list[bytes]:
+    """:func:`encode_png` of each image (the same bytes); images of one shape are filtered
+    together, in three NumPy operations for the group instead of three per image.
+
+    Examples
+    --------
+    >>> x = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
+    >>> a, b = encode_pngs([x, x[:, :2]])
+    >>> a == encode_png(x), len(a) > len(b)
+    (True, True)
+    """
+    groups: dict[tuple[int, ...], list[int]] = {}
+    arrays = []
+    for j, image in enumerate(images):
+        img = np.asarray(image)
+        if img.dtype != np.uint8 or not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (1, 3))):
+            raise ValueError(f"encode_pngs takes (H, W) or (H, W, 3) uint8 images, got {img.dtype} {img.shape} "
+                             f"at {j}")
+        img = img.reshape(*img.shape[:2], -1)
+        arrays.append(img)
+        groups.setdefault(img.shape, []).append(j)
+    out: list[bytes] = [b""] * len(arrays)
+    deflate = _deflate()[1]
+    for (h, w, c), members in groups.items():
+        head = _png_head(h, w, c)
+        per = max(1, PNG_CHUNK_BYTES // (h * (1 + w * c)))  # (reused buffers: fresh ones page-fault)
+        for a in range(0, len(members), per):
+            part = members[a:a + per]
+            k = len(part)
+            flat = work_array("png.flat", (k, h, w * c), np.uint8)
+            for i, j in enumerate(part):
+                flat[i] = arrays[j].reshape(h, w * c)
+            rows = work_array("png.rows", (k, h, 1 + w * c), np.uint8)
+            rows[:, :, 0] = 2  # filter type 2, "Up": each byte minus the byte above it (the first row: itself)
+            rows[:, 0, 1:] = flat[:, 0]
+            np.subtract(flat[:, 1:], flat[:, :-1], out=rows[:, 1:, 1:])  # modulo 256, as PNG specifies
+            for j, r in zip(part, rows, strict=True):
+                out[j] = head + _chunk(b"IDAT", deflate(memoryview(r).cast("B"))) + _PNG_END
+    return out
 
 
 def _check_label(text: str, index: int, fmt: str) -> None:
@@ -190,11 +241,12 @@ def _render_chunk(gen: Any) -> int:
 
 
 def _samples(gen: Any, start: int, stop: int):
+    """Samples ``start .. stop - 1`` with their PNG bytes, rendered and encoded a chunk at a time."""
     step = _render_chunk(gen)
     for a in range(start, stop, step):
         b = min(stop, a + step)
         batch = gen._samples(list(range(a, b)))
-        yield from batch
+        yield from zip(batch, encode_pngs([s["image"] for s in batch]), strict=True)
 
 
 def _write_shard(gen: Any, out: str, fmt: str, shard: int, start: int, stop: int) -> int:
@@ -206,11 +258,11 @@ def _write_shard(gen: Any, out: str, fmt: str, shard: int, start: int, stop: int
         tmp = final.with_name(final.name + tag)
         with open(tmp, "wb") as tar:  # what tarfile writes (USTAR), without its per-member cost
             written = 0
-            for s in _samples(gen, start, stop):
+            for s, png in _samples(gen, start, stop):
                 _check_label(s["text"], s["index"], fmt)
                 key = f"{s['index']:09d}"
                 members = b"".join(_tar_member(f"{key}.{ext}", data) for ext, data in (
-                    ("png", encode_png(s["image"])), ("txt", s["text"].encode("utf-8")),
+                    ("png", png), ("txt", s["text"].encode("utf-8")),
                     ("json", _record_json(s, None).encode("utf-8"))))
                 tar.write(members)
                 written += len(members)
@@ -222,11 +274,11 @@ def _write_shard(gen: Any, out: str, fmt: str, shard: int, start: int, stop: int
     tmp_dir = root / "images" / (f"{shard:06d}" + tag)
     tmp_dir.mkdir(parents=True)
     lines, paddle, trdg = [], [], []
-    for s in _samples(gen, start, stop):
+    for s, png in _samples(gen, start, stop):
         _check_label(s["text"], s["index"], fmt)
         name = f"{s['index']:09d}.png"
         path = f"images/{shard:06d}/{name}"
-        _write_file(os.path.join(tmp_dir, name), encode_png(s["image"]))
+        _write_file(os.path.join(tmp_dir, name), png)
         lines.append(_record_json(s, path) + "\n")
         paddle.append(f"{path}\t{s['text']}\n")
         trdg.append(f"{path} {s['text']}\n")
