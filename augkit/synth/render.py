@@ -224,21 +224,25 @@ def render_mask(text: str, glyphs: GlyphSet, size: tuple[int, int], origin: tupl
     right = -1 << 30  # right edge of the ink pasted so far
     cache = glyphs._glyphs
     for ch, pen in zip(text, pens.tolist(), strict=True):
-        _, bitmap, left, top = cache.get(ch) or glyphs.glyph(ch)
-        bh, bw = bitmap.shape
+        _, ink, left, top = cache.get(ch) or glyphs.glyph(ch)
+        bh, bw = ink.shape
         if not bh:
             continue
         x0, y0 = ox + pen + left, oy + top
-        cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x0 + bw, w), min(y0 + bh, h)
-        if cx0 >= cx1 or cy0 >= cy1:
-            continue
-        ink = bitmap[cy0 - y0: cy1 - y0, cx0 - x0: cx1 - x0]
+        x1, y1 = x0 + bw, y0 + bh
+        end = x1  # right edge of this glyph's ink
+        if x0 < 0 or y0 < 0 or x1 > w or y1 > h:  # cut at the canvas edge (the usual glyph is inside:
+            cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)  # no builtins, no view)
+            if cx0 >= cx1 or cy0 >= cy1:
+                continue
+            ink = ink[cy0 - y0: cy1 - y0, cx0 - x0: cx1 - x0]
+            x0, y0, x1, y1 = cx0, cy0, cx1, cy1
         if x0 >= right:  # nothing drawn there yet: a plain copy
-            out[cy0:cy1, cx0:cx1] = ink
+            out[y0:y1, x0:x1] = ink
         else:  # overlapping glyphs (kerning, italics) combine by maximum coverage
-            region = out[cy0:cy1, cx0:cx1]
+            region = out[y0:y1, x0:x1]
             np.maximum(region, ink, out=region)
-        right = max(right, x0 + bw)
+        right = max(right, end)
     return out
 
 
