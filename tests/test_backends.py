@@ -183,35 +183,40 @@ def test_three_channels_resampled_as_four_are_identical(monkeypatch, dtype, bord
             assert np.array_equal(one, four[1])
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 @pytest.mark.parametrize("border_mode", ["constant", "edge", "reflect"])
 @pytest.mark.parametrize("hw", [(5, 7), (32, 32), (32, 128), (61, 70)])
-def test_soft_mask_as_fourth_channel_equals_separate_resampling(monkeypatch, border_mode, hw):
+def test_soft_mask_as_fourth_channel_equals_separate_resampling(monkeypatch, border_mode, hw, dtype):
     """An RGB image and its soft mask resampled in one 4-channel call: the same pixels as two calls."""
     from augkit.kernels import geometry
     from augkit.kernels.packed import packable, remap_image_and_mask, warp_homography_image_and_mask
 
     rng = np.random.default_rng(8)
     h, w = hw
-    x = rng.integers(0, 256, (4, h, w, 3), dtype=np.uint8)
-    m = rng.integers(0, 256, (4, h, w, 1), dtype=np.uint8)
+    top = 255 if dtype == np.uint8 else 1
+    x = (rng.integers(0, 256, (4, h, w, 3)) * top / 255).astype(dtype)
+    m = (rng.integers(0, 256, (4, h, w, 1)) * top / 255).astype(dtype)
     m[:, ::3] = 0
+    assert not packable(x, m.astype(np.float64), "bilinear")  # one dtype for both
     inv = np.linalg.inv(geometry.affine_matrices(center=(w / 2, h / 2), degrees=[-40.0, 5.0, 20.0, 90.0],
                                                  scale_x=[0.7, 1.0, 1.3, 1.0], scale_y=[0.9, 1.1, 1.3, 1.0]))
     inv[3, 2, :2] = [3e-3, -2e-3]  # a true perspective
     out_hw = (h + 3, w + 5)
     xs, ys = homography_source_coords(inv, out_hw)
     xs = xs + rng.normal(0, 0.8, xs.shape).astype(np.float32)
-    kw = {"border_mode": border_mode, "fill": (7, 77, 177)}
+    kw = {"border_mode": border_mode, "fill": tuple(v * top / 255 for v in (7, 77, 177))}
+    fill_mask = 201 * top / 255
     assert packable(x, m, "bilinear") and not packable(x, m, "nearest") and not packable(x[..., :1], m, "bilinear")
     for both, one, args in ((warp_homography_image_and_mask, warp_homography_image, (inv, out_hw)),
                             (remap_image_and_mask, remap_image, (xs, ys))):
-        img, mask = both(x, m, *args, mask_fill=201, **kw)
+        img, mask = both(x, m, *args, mask_fill=fill_mask, **kw)
+        assert img.dtype == mask.dtype == dtype
         assert np.array_equal(img, one(x, *args, **kw)), both.__name__
-        assert np.array_equal(mask, one(m, *args, **{**kw, "fill": 201})), both.__name__
+        assert np.array_equal(mask, one(m, *args, **{**kw, "fill": fill_mask})), both.__name__
         with monkeypatch.context() as mp:  # chunks of 3 images (the last one partial), into given outputs
-            mp.setattr(geometry, "FOUR_CHANNEL_CHUNK_BYTES", 3 * (h + 3) * (w + 5) * 4)
+            mp.setattr(geometry, "FOUR_CHANNEL_CHUNK_BYTES", 3 * (h + 3) * (w + 5) * 4 * x.itemsize)
             into, mask_into = np.zeros_like(img), np.zeros_like(mask)
-            both(x, m, *args, mask_fill=201, out=into, mask_out=mask_into, **kw)
+            both(x, m, *args, mask_fill=fill_mask, out=into, mask_out=mask_into, **kw)
             assert np.array_equal(into, img) and np.array_equal(mask_into, mask), both.__name__
     # through a pipeline (matrix warps, a field warp, a subset at p < 1): as without the packing
     pipe = ak.Compose([I.Rotate(degrees_range=(-30, 30), border_mode=border_mode), I.Contrast(),

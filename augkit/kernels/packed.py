@@ -5,9 +5,10 @@ A pipeline with ``mask_interpolation="image"`` resamples masks exactly as it res
 but not 3, and augkit already warps RGB images as 4-channel ones (see ``geometry``): carrying
 the mask in that otherwise unused fourth channel replaces two OpenCV calls per image by one.
 A one-channel 32x128 ``warpAffine`` costs about as much as the 4-channel one (25 vs 21 us
-here), so this halves the resampling of synthetic word images and their text masks. The
-pixels are the same as resampling image and mask one after the other (each channel is
-interpolated on its own; tested).
+here): image and mask together cost 30-40% less than in two calls (uint8 and float32, 16x16
+to 64x64), e.g. synthetic word images and their text masks. The pixels are the same as
+resampling image and mask one after the other (each channel is interpolated on its own;
+tested).
 
 All functions are pure: inputs are never modified.
 """
@@ -31,17 +32,19 @@ from .geometry import (
 
 __all__ = ["packable", "remap_image_and_mask", "warp_homography_image_and_mask"]
 
+_PACKED_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
+
 
 def packable(images: NDArray, masks: NDArray, interpolation: str) -> bool:
-    """Whether ``images`` and ``masks`` can share one resampling: OpenCV is used, uint8 RGB
-    images, uint8 one-channel masks, bilinear interpolation.
+    """Whether ``images`` and ``masks`` can share one resampling: OpenCV is used, RGB images
+    and one-channel masks of one dtype (uint8 or float32), bilinear interpolation.
 
     Examples
     --------
     >>> packable(np.zeros((1, 4, 4, 3), np.uint8), np.zeros((1, 4, 4, 1), np.bool_), "bilinear")
     False
     """
-    return (interpolation == "bilinear" and images.dtype == np.uint8 and masks.dtype == np.uint8
+    return (interpolation == "bilinear" and images.dtype == masks.dtype and images.dtype in _PACKED_DTYPES
             and images.ndim == masks.ndim == 4 and images.shape[3] == 3 and masks.shape[3] == 1
             and images.shape[:3] == masks.shape[:3] and _cv2_for(images) is not None)
 
@@ -82,8 +85,8 @@ def warp_homography_image_and_mask(
                 warp_homography_image(masks, inverse, out_hw, fill=mask_fill, out=mask_out, **kw))
     cv2 = _cv2_for(images)[0]
     n = images.shape[0]
-    out = _output(out, (n, *out_hw, 3), np.uint8)
-    mask_out = _output(mask_out, (n, *out_hw, 1), np.uint8)
+    out = _output(out, (n, *out_hw, 3), images.dtype)
+    mask_out = _output(mask_out, (n, *out_hw, 1), images.dtype)
     warp_one = _cv_matrix_warper(cv2, inverse, out_hw, interpolation, border_mode, _four_fill(fill, mask_fill))
     _warp_four_channels(cv2, images, out, warp_one, alpha=(masks, mask_out))
     return out, mask_out
@@ -120,8 +123,8 @@ def remap_image_and_mask(
                 remap_image(masks, x, y, fill=mask_fill, out=mask_out, **kw))
     cv2 = _cv2_for(images)[0]
     n = images.shape[0]
-    out = _output(out, (n, *x.shape[1:], 3), np.uint8)
-    mask_out = _output(mask_out, (n, *x.shape[1:], 1), np.uint8)
+    out = _output(out, (n, *x.shape[1:], 3), images.dtype)
+    mask_out = _output(mask_out, (n, *x.shape[1:], 1), images.dtype)
     if not (coords_valid and x.dtype == y.dtype == np.float32):
         x, y = _sanitize(x), _sanitize(y)
     border = getattr(cv2, _CV_BORDER[border_mode])
