@@ -271,10 +271,11 @@ def write_benchmarks(root: Path, out: Path, media: Path) -> None:
         cells = [modes[mode][c] for c in (*columns, "memory", "disk_files")]
         lines.append(f"| {label} | " + " | ".join(f"{v:,.0f}" for v in cells) + " |")
     best = max(modes["word"][c] for c in columns)
-    lines += ["", f"images/s, single process, PNG via {synth['png_encoder']}. trdg 1.8.0 writes "
-              f"{synth['trdg_word_images_per_s']:,.0f} word images/s as PNG files on the same machine; augkit's best "
-              f"format does {best / synth['trdg_word_images_per_s']:.0f}x that (see `benchmarks/README.md` for the "
-              "method, the disk and the targets).", ""]
+    trdg = synth.get("trdg_word_images_per_s")  # (only in runs with --trdg-python)
+    against = ("" if not trdg else f" trdg 1.8.0 writes {trdg:,.0f} word images/s as PNG files on the same machine; "
+               f"augkit's best format does {best / trdg:.0f}x that.")
+    lines += ["", f"images/s, single process, PNG via {synth['png_encoder']}.{against} See `benchmarks/README.md` "
+              "for the method, the disk and the targets.", ""]
     _write(out / "benchmarks.md", "\n".join(lines))
 
 
