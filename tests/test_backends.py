@@ -218,6 +218,9 @@ def test_soft_mask_as_fourth_channel_equals_separate_resampling(monkeypatch, bor
             into, mask_into = np.zeros_like(img), np.zeros_like(mask)
             both(x, m, *args, mask_fill=fill_mask, out=into, mask_out=mask_into, **kw)
             assert np.array_equal(into, img) and np.array_equal(mask_into, mask), both.__name__
+    for both, args in ((warp_homography_image_and_mask, (inv[:0], out_hw)), (remap_image_and_mask, (xs[:0], ys[:0]))):
+        img, mask = both(x[:0], m[:0], *args)  # an empty batch (the 4-channel route raised on one)
+        assert img.shape == (0, *out_hw, 3) and mask.shape == (0, *out_hw, 1)
     # through a pipeline (matrix warps, a field warp, a subset at p < 1): as without the packing
     pipe = ak.Compose([I.Rotate(degrees_range=(-30, 30), border_mode=border_mode), I.Contrast(),
                        I.GridWarp(num_steps=4, distort_limit=0.3, border_mode=border_mode),

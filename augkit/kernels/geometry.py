@@ -351,6 +351,8 @@ def _warp_four_channels(cv2: object, src: NDArray, out: NDArray, warp_one: Calla
     channel (one resampling call per image instead of two).
     """
     n, h, w, _ = src.shape
+    if n == 0:
+        return
     big, small = cv2.COLOR_RGB2RGBA, cv2.COLOR_RGBA2RGB
     H, W = out.shape[1:3]
     # each buffer at most FOUR_CHANNEL_CHUNK_BYTES and an eighth of the batch (they are kept
@@ -387,6 +389,8 @@ COORD_LIMIT = 30000.0
 def _sanitize(coord: NDArray) -> NDArray:
     """float32 coordinates within +-COORD_LIMIT; non-finite ones read the border."""
     coord = np.asarray(coord, dtype=np.float32)
+    if coord.size == 0:
+        return coord
     lo, hi = np.min(coord), np.max(coord)
     if np.isfinite(lo) and np.isfinite(hi) and -COORD_LIMIT <= lo and hi <= COORD_LIMIT:
         return coord
