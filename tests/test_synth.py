@@ -433,8 +433,10 @@ def test_png_encoder_round_trips_exactly_through_two_decoders(compressor, monkey
         images += [rng.integers(0, 256, (6, 10), dtype=np.uint8), images[0][:, ::-1]]  # grey; a strided view
         monkeypatch.setattr(dataset, "PNG_CHUNK_BYTES", 100)  # a few images per filtered chunk
         assert dataset.encode_pngs(images) == [dataset.encode_png(x) for x in images]
-        with pytest.raises(ValueError, match=r"uint8 images, got float32 \(2, 2\) at 1"):
+        with pytest.raises(ValueError, match=r"encode_pngs \(image 1\) takes .* uint8 images, got float32 \(2, 2\)"):
             dataset.encode_pngs([images[0], np.zeros((2, 2), np.float32)])
+        with pytest.raises(ValueError, match="at least one row and one column"):
+            dataset.encode_png(np.zeros((0, 4, 3), np.uint8))
     finally:
         dataset._deflate.cache_clear()
 

@@ -104,17 +104,24 @@ def encode_png(image: np.ndarray) -> bytes:
     >>> bool((np.asarray(Image.open(io.BytesIO(encode_png(x)))) == x).all())
     True
     """
-    img = np.asarray(image)
-    if img.dtype != np.uint8 or not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (1, 3))):
-        raise ValueError(f"encode_png takes (H, W) or (H, W, 3) uint8 images, got {img.dtype} {img.shape}")
-    h, w = img.shape[:2]
-    c = img.size // max(1, h * w)
+    img = _png_image(image, "encode_png")
+    h, w, c = img.shape
     flat = img.reshape(h, w * c)
     rows = np.empty((h, 1 + w * c), np.uint8)
     rows[:, 0] = 2  # filter type 2, "Up": each byte minus the byte above it (the first row: itself)
     rows[0, 1:] = flat[0]
     np.subtract(flat[1:], flat[:-1], out=rows[1:, 1:])  # modulo 256, as PNG specifies
     return _png_head(h, w, c) + _chunk(b"IDAT", _deflate()[1](memoryview(rows).cast("B"))) + _PNG_END
+
+
+def _png_image(image: np.ndarray, name: str) -> np.ndarray:
+    """``image`` as ``(H, W, C)`` (a view), or a clear error for what PNG cannot hold here."""
+    img = np.asarray(image)
+    if img.dtype != np.uint8 or not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (1, 3))):
+        raise ValueError(f"{name} takes (H, W) or (H, W, 3) uint8 images, got {img.dtype} {img.shape}")
+    if img.shape[0] == 0 or img.shape[1] == 0:
+        raise ValueError(f"{name}: a PNG needs at least one row and one column, got shape {img.shape}")
+    return img[..., None] if img.ndim == 2 else img
 
 
 @lru_cache(maxsize=256)
@@ -142,11 +149,7 @@ def encode_pngs(images: list[np.ndarray]) -> list[bytes]:
     groups: dict[tuple[int, ...], list[int]] = {}
     arrays = []
     for j, image in enumerate(images):
-        img = np.asarray(image)
-        if img.dtype != np.uint8 or not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (1, 3))):
-            raise ValueError(f"encode_pngs takes (H, W) or (H, W, 3) uint8 images, got {img.dtype} {img.shape} "
-                             f"at {j}")
-        img = img.reshape(*img.shape[:2], -1)
+        img = _png_image(image, f"encode_pngs (image {j})")
         arrays.append(img)
         groups.setdefault(img.shape, []).append(j)
     out: list[bytes] = [b""] * len(arrays)

@@ -231,8 +231,9 @@ def render_mask(text: str, glyphs: GlyphSet, size: tuple[int, int], origin: tupl
         x0, y0 = ox + pen + left, oy + top
         x1, y1 = x0 + bw, y0 + bh
         end = x1  # right edge of this glyph's ink
-        if x0 < 0 or y0 < 0 or x1 > w or y1 > h:  # cut at the canvas edge (the usual glyph is inside:
-            cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)  # no builtins, no view)
+        # a glyph cut by the canvas edge is clamped; the usual one, inside, is pasted as it is
+        if x0 < 0 or y0 < 0 or x1 > w or y1 > h:
+            cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
             if cx0 >= cx1 or cy0 >= cy1:
                 continue
             ink = ink[cy0 - y0: cy1 - y0, cx0 - x0: cx1 - x0]
