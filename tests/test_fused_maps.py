@@ -45,6 +45,17 @@ def test_field_maps_written_into_out_equal_fresh_ones(name):
     for a, b, o in zip(fresh, got, out, strict=True):
         assert a.dtype == np.float32 and np.array_equal(a, b)
         assert np.shares_memory(b, o)
+    # outputs that are strided views (columns of wider buffers) get the same values
+    wide = (np.full((4, H, W + 3), np.nan, np.float32), np.full((4, H, W + 3), np.nan, np.float32))
+    got = field.source_on_grid(H, W, out=(wide[0][..., :W], wide[1][..., :W]))
+    for a, b, o in zip(fresh, got, wide, strict=True):
+        assert np.array_equal(a, b) and np.array_equal(a, o[..., :W]) and np.isnan(o[..., W:]).all()
+    # and the values are the field's own (the continuous-coordinate source, in index coordinates)
+    yy, xx = np.mgrid[0:H, 0:W] + 0.5
+    for i in range(4):
+        sx, sy = field.source(xx.ravel(), yy.ravel(), np.full(H * W, i))
+        np.testing.assert_allclose(fresh[0][i].ravel(), sx - 0.5, atol=2e-3)
+        np.testing.assert_allclose(fresh[1][i].ravel(), sy - 0.5, atol=2e-3)
 
 
 @pytest.mark.parametrize("name", sorted(FIELD_WARPS))
