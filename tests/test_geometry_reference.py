@@ -310,3 +310,26 @@ def test_elastic_field_is_the_drawn_noise_smoothed_as_scipy_does(height, width, 
     # a sample's field does not depend on the batch around it, to the last bit
     alone = elastic_displacements(seeds[1:2], height, width, alpha=20.0, sigma=sigma).nodes
     np.testing.assert_array_equal(alone[0], field[1])
+
+
+def test_homography_source_coords_are_the_projective_map_at_pixel_centres():
+    """Against float64 evaluated pixel by pixel; ``out=`` arrays get the same values; a pixel whose
+    homogeneous weight vanishes gets NaN (it then reads the border)."""
+    from augkit.kernels.geometry import homography_source_coords
+
+    rng = np.random.default_rng(12)
+    inv = np.tile(np.eye(3), (3, 1, 1))
+    inv[:, :2] += rng.normal(0, 0.2, (3, 2, 3))
+    inv[1, 2, :2] = [2e-3, -1e-3]
+    inv[2, 2] = [0.0, 0.0, 0.0]  # weight 0 everywhere
+    h, w = 9, 13
+    x, y = homography_source_coords(inv, (h, w))
+    yy, xx = np.mgrid[0:h, 0:w] + 0.5
+    for i in range(2):
+        p = np.einsum("ij,jhw->ihw", inv[i], np.stack([xx, yy, np.ones_like(xx)]))
+        np.testing.assert_allclose(x[i], p[0] / p[2] - 0.5, rtol=1e-6, atol=1e-4)
+        np.testing.assert_allclose(y[i], p[1] / p[2] - 0.5, rtol=1e-6, atol=1e-4)
+    assert np.isnan(x[2]).all() and np.isnan(y[2]).all()
+    out = (np.zeros((3, h, w), np.float32), np.zeros((3, h, w), np.float32))
+    got = homography_source_coords(inv, (h, w), out=out)
+    assert got[0] is out[0] and np.array_equal(out[0], x, equal_nan=True) and np.array_equal(out[1], y, equal_nan=True)

@@ -108,13 +108,13 @@ class GeometryPlan:
         """Source index coordinates ``(len(loc), H, W)`` for touched-local samples ``loc``.
 
         All samples in ``loc`` must share ``self.nf`` and :meth:`grid_start`. ``out``: two
-        float32 arrays of that shape that a single field read on the grid is written into
-        (other chains return new arrays).
+        float32 arrays of that shape that a matrix chain, or a single field read on the grid,
+        is written into (other chains return new arrays).
         """
         h, w = hw
         m = int(self.nf[loc[0]])
         if m == 0:
-            return homography_source_coords(invert_matrices(self.runs[0][loc]), hw)
+            return homography_source_coords(invert_matrices(self.runs[0][loc]), hw, out=out)
         k = len(loc)
         gx = np.arange(w, dtype=np.float64) + 0.5
         gy = (np.arange(h, dtype=np.float64) + 0.5)[:, None]

@@ -245,7 +245,7 @@ def map_points(points: NDArray, matrices: NDArray) -> NDArray[np.float64]:
 
 
 def homography_source_coords(
-    inverse: NDArray, out_hw: tuple[int, int]
+    inverse: NDArray, out_hw: tuple[int, int], *, out: tuple[NDArray, NDArray] | None = None
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """Source *index* coordinates of every output pixel for inverse homographies.
 
@@ -255,6 +255,8 @@ def homography_source_coords(
         Destination-to-source maps in continuous coordinates.
     out_hw : (int, int)
         Output height and width.
+    out : (ndarray, ndarray), optional
+        Two float32 ``(n, H, W)`` arrays to write the coordinates into.
 
     Returns
     -------
@@ -269,18 +271,33 @@ def homography_source_coords(
     """
     h, w = out_hw
     m = np.asarray(inverse, dtype=np.float64)
+    n = len(m)
     xs = np.arange(w, dtype=np.float64) + 0.5
     ys = np.arange(h, dtype=np.float64) + 0.5
-    # Separable affine part: value = a*x + b*y + c, evaluated as an outer sum.
-    def _row(k: int) -> NDArray:
-        return (m[:, k, 0, None, None] * xs[None, None, :] + m[:, k, 1, None, None] * ys[None, :, None]
-                + m[:, k, 2, None, None])
-    u, v = _row(0), _row(1)
+    # float64 work arrays reused per thread, computed in place (fresh temporaries of a few MB
+    # page-faulted on every call: 1.3 ms per 256x256 map); the arithmetic is unchanged.
+    u = work_array("geometry.coords_u", (n, h, w), np.float64)
+    v = work_array("geometry.coords_v", (n, h, w), np.float64)
+
+    def _row(k: int, dst: NDArray) -> NDArray:  # a*x + b*y + c, evaluated as an outer sum
+        np.add(m[:, k, 0, None, None] * xs[None, None, :], m[:, k, 1, None, None] * ys[None, :, None], out=dst)
+        dst += m[:, k, 2, None, None]
+        return dst
+
+    _row(0, u)
+    _row(1, v)
     if np.any(m[:, 2, :2] != 0) or np.any(m[:, 2, 2] != 1):
-        wv = _row(2)
-        inv_w = 1.0 / np.where(np.abs(wv) > 1e-12, wv, np.nan)
-        u, v = u * inv_w, v * inv_w
-    return (u - 0.5).astype(np.float32), (v - 0.5).astype(np.float32)
+        inv_w = _row(2, work_array("geometry.coords_w", (n, h, w), np.float64))
+        inv_w[np.abs(inv_w) <= 1e-12] = np.nan  # (a NaN stays NaN: it reads the border)
+        np.divide(1.0, inv_w, out=inv_w)
+        u *= inv_w
+        v *= inv_w
+    u -= 0.5
+    v -= 0.5
+    x, y = out if out is not None else (np.empty((n, h, w), np.float32), np.empty((n, h, w), np.float32))
+    np.copyto(x, u, casting="same_kind")
+    np.copyto(y, v, casting="same_kind")
+    return x, y
 
 
 def _fold(idx: NDArray, size: int, border_mode: str) -> NDArray:
