@@ -83,6 +83,32 @@ def test_matrix_then_field_maps_match_float64_composition(name, matrix):
     assert np.abs(x - rx).max() < 1e-3 and np.abs(y - ry).max() < 1e-3
 
 
+@pytest.mark.parametrize("name", sorted(FIELD_WARPS))
+def test_field_then_matrix_maps_match_float64_composition(name, monkeypatch):
+    """A field warp followed by Rotate (the general per-pixel path, in blocks of rows: a few
+    rows a block here): the maps equal the rotation's inverse at the pixel centres, then the
+    field's float64 ``source``, bit for bit whatever the block size, into ``out`` or not."""
+    import augkit.core.plan as plan_module
+
+    n = 3
+    ops = _ops([FIELD_WARPS[name](), I.Rotate(degrees_range=(-40, 40))], n, seed=4)
+    plan = GeometryPlan(ops, _meta(n))
+    loc = np.arange(n)
+    assert (plan.nf == 1).all() and not plan.grid_start().any()
+    whole = plan.source_coords(loc, (H, W), False)
+    monkeypatch.setattr(plan_module, "FIELD_CHUNK_POINTS", 2 * n * W)  # blocks of 2 rows (and a last one)
+    out = (np.full((n, H, W), np.nan, np.float32), np.full((n, H, W), np.nan, np.float32))
+    blocks = plan.source_coords(loc, (H, W), False, out=out)
+    assert blocks[0] is out[0] and np.array_equal(blocks[0], whole[0]) and np.array_equal(blocks[1], whole[1])
+    gx, gy = np.meshgrid(np.arange(W) + 0.5, np.arange(H) + 0.5)
+    inv = invert_matrices(plan.runs[1][loc])[:, None, None]
+    wv = inv[..., 2, 0] * gx + inv[..., 2, 1] * gy + inv[..., 2, 2]
+    px = (inv[..., 0, 0] * gx + inv[..., 0, 1] * gy + inv[..., 0, 2]) / wv
+    py = (inv[..., 1, 0] * gx + inv[..., 1, 1] * gy + inv[..., 1, 2]) / wv
+    fx, fy = plan._field(plan.fields[0][0][0], loc).source(px, py, np.arange(n)[:, None, None])
+    assert np.abs(whole[0] - (fx - 0.5)).max() < 1e-3 and np.abs(whole[1] - (fy - 0.5)).max() < 1e-3
+
+
 def test_mixed_chunk_each_sample_as_alone():
     """Samples with and without a matrix before the field, in one chunk: each sample's maps are
     bitwise the maps it gets alone (the matrix is applied only where there is one)."""

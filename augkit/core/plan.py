@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ..kernels.fields import FIELD_CHUNK_POINTS
 from ..kernels.geometry import (
     _TO_CONTINUOUS,
     _TO_INDEX,
@@ -108,8 +109,7 @@ class GeometryPlan:
         """Source index coordinates ``(len(loc), H, W)`` for touched-local samples ``loc``.
 
         All samples in ``loc`` must share ``self.nf`` and :meth:`grid_start`. ``out``: two
-        float32 arrays of that shape that a matrix chain, or a single field read on the grid,
-        is written into (other chains return new arrays).
+        float32 arrays of that shape to write the coordinates into.
         """
         h, w = hw
         m = int(self.nf[loc[0]])
@@ -137,30 +137,42 @@ class GeometryPlan:
             if moved.size:
                 x[moved], y[moved] = _inverse_on_maps(mats[moved], x[moved], y[moved])
             return x, y
-        x = np.broadcast_to(gx, (k, h, w)).copy()
-        y = np.broadcast_to(gy, (k, h, w)).copy()
+        # Any other chain, pixel by pixel in float64, a block of image rows at a time: the
+        # temporaries of a block stay in cache (batch-sized ones were page-faulted in afresh by
+        # every call); the arithmetic of each pixel is the same whatever the block.
+        steps = []  # from the output back: (inverse matrices or None, [(rows, field, on-grid maps or None)])
         for r in range(m, -1, -1):
             mats = self.runs[r][loc]
-            if not _is_identity(mats).all():  # identity leaves coordinates exactly as they are
-                inv = invert_matrices(mats)[:, None, None]
-                wv = inv[..., 2, 0] * x + inv[..., 2, 1] * y + inv[..., 2, 2]
-                iw = 1.0 / np.where(np.abs(wv) > 1e-12, wv, np.nan)
-                x, y = ((inv[..., 0, 0] * x + inv[..., 0, 1] * y + inv[..., 0, 2]) * iw,
-                        (inv[..., 1, 0] * x + inv[..., 1, 1] * y + inv[..., 1, 2]) * iw)
-            if r == 0:
-                break
-            for j, members in self.fields[r - 1]:
-                rows = member_mask(loc, members).nonzero()[0]
-                if rows.size == 0:
-                    continue
-                f = self._field(j, loc[rows])
-                if r == m and grid_start:
-                    sx, sy = f.source_on_grid(h, w)
-                    x[rows] = sx + 0.5
-                    y[rows] = sy + 0.5
-                else:
-                    x[rows], y[rows] = f.source(x[rows], y[rows], np.arange(rows.size).reshape(-1, 1, 1))
-        return (x - 0.5).astype(np.float32), (y - 0.5).astype(np.float32)
+            inv = None if _is_identity(mats).all() else invert_matrices(mats)[:, None, None]
+            fields = []
+            if r > 0:
+                for j, members in self.fields[r - 1]:
+                    rows = member_mask(loc, members).nonzero()[0]
+                    if rows.size:
+                        f = self._field(j, loc[rows])
+                        fields.append((rows, f, f.source_on_grid(h, w) if r == m and grid_start else None))
+            steps.append((inv, fields))
+        x_out, y_out = out if out is not None else (np.empty((k, h, w), np.float32), np.empty((k, h, w), np.float32))
+        block = max(1, FIELD_CHUNK_POINTS // (k * w))
+        for r0 in range(0, h, block):
+            r1 = min(h, r0 + block)
+            x = np.broadcast_to(gx, (k, r1 - r0, w)).copy()
+            y = np.broadcast_to(gy[r0:r1], (k, r1 - r0, w)).copy()
+            for inv, fields in steps:
+                if inv is not None:  # (identity leaves coordinates exactly as they are)
+                    wv = inv[..., 2, 0] * x + inv[..., 2, 1] * y + inv[..., 2, 2]
+                    iw = 1.0 / np.where(np.abs(wv) > 1e-12, wv, np.nan)
+                    x, y = ((inv[..., 0, 0] * x + inv[..., 0, 1] * y + inv[..., 0, 2]) * iw,
+                            (inv[..., 1, 0] * x + inv[..., 1, 1] * y + inv[..., 1, 2]) * iw)
+                for rows, f, on_grid in fields:
+                    if on_grid is not None:
+                        x[rows] = on_grid[0][:, r0:r1] + 0.5
+                        y[rows] = on_grid[1][:, r0:r1] + 0.5
+                    else:
+                        x[rows], y[rows] = f.source(x[rows], y[rows], np.arange(rows.size).reshape(-1, 1, 1))
+            x_out[:, r0:r1] = x - 0.5  # (float64 -> float32, rounded as astype rounds)
+            y_out[:, r0:r1] = y - 0.5
+        return x_out, y_out
 
     def flip_flags(self, loc: NDArray) -> tuple[NDArray, NDArray, NDArray]:
         """For samples ``loc``: (pure mirror?, flip x, flip y), decided from each own matrix.
