@@ -77,6 +77,13 @@ def test_bad_configuration(make, exc, match):
     (dict(image=IMG[None].repeat(2, 0), keypoints=[[[1, 1]], [[2, np.nan]]]), ValueError,
      r"keypoints\[1\] contains NaN"),
     (dict(image=IMG[None].repeat(2, 0), bboxes=[[1, 1, 5, 5]]), ValueError, "one entry per image"),
+    # in a batch, the message names the image and the box within it
+    (dict(image=IMG[None].repeat(3, 0), bboxes=[[[1, 1, 5, 5]], [], [[1, 1, 5, 5], [5, 1, 1, 5]]]), ValueError,
+     r"bboxes\[2\]\[1\] has no area"),
+    (dict(image=IMG[None].repeat(2, 0), bboxes=[[[1, 1, 5, 5], [2, 2, 3, 3]], [[1, 1, 50, 5]]]), ValueError,
+     r"bboxes\[1\]\[0\] = \[1.0, 1.0, 50.0, 5.0\] lies outside"),
+    (dict(image=IMG[None].repeat(2, 0), bboxes=[[[1, 1, 5, 5]], [[1, np.nan, 5, 5]]]), ValueError,
+     r"bboxes\[1\] contains NaN"),
     (dict(image=IMG[None].repeat(2, 0), label=[1, 2, 3]), ValueError, "one class label per image"),
 ])
 def test_bad_call_arguments(kwargs, exc, match):

@@ -168,31 +168,43 @@ def _parse_boxes(batch: Batch, layout: Layout, bboxes: Any, fmt: str, labels: An
     n, h, w = batch.n, batch.image.shape[1], batch.image.shape[2]
     per_boxes = _per_sample("bboxes", bboxes, n, batched)
     per_labels = _per_sample("bbox_labels", labels, n, batched) if labels is not None else None
-    all_boxes, samples, counts, label_lists = [], [], [], []
+    arrays, counts, label_lists = [], [], []
     for i, raw in enumerate(per_boxes):
-        where = f"bboxes[{i}]" if batched else "bboxes"
         arr = np.asarray(raw, dtype=np.float64) if len(raw) else np.zeros((0, 4))
         if arr.ndim != 2 or arr.shape[1] != 4:
+            where = f"bboxes[{i}]" if batched else "bboxes"
             raise ValueError(f"{where} must have shape (M, 4) in {fmt!r} format, got {arr.shape}")
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{where} contains NaN or infinite values")
-        voc = convert_boxes_from(arr, fmt, h, w)
-        tol = 1e-3
-        bad = (voc[:, 2] <= voc[:, 0]) | (voc[:, 3] <= voc[:, 1])
-        if bad.any():
-            raise ValueError(f"{where}[{int(np.argmax(bad))}] has no area (need x_max > x_min and y_max > y_min): "
-                             f"{arr[np.argmax(bad)].tolist()}")
-        out = (voc[:, 0] < -tol) | (voc[:, 1] < -tol) | (voc[:, 2] > w + tol) | (voc[:, 3] > h + tol)
-        if out.any():
-            raise ValueError(f"{where}[{int(np.argmax(out))}] = {arr[np.argmax(out)].tolist()} lies outside the "
-                             f"{w}x{h} image; boxes must be inside the canvas")
         if per_labels is not None:
             label_lists.append(_labels_for("bbox_labels", per_labels[i], i, len(arr), "boxes", batched))
-        all_boxes.append(voc)
-        samples.append(np.full(len(voc), i, np.intp))
-        counts.append(len(voc))
-    batch.boxes = np.concatenate(all_boxes) if all_boxes else np.zeros((0, 4))
-    batch.box_sample = np.concatenate(samples) if samples else np.zeros(0, np.intp)
+        arrays.append(arr)
+        counts.append(len(arr))
+    # checked and converted for the batch at once (per image, these small NumPy calls cost ~40 us)
+    raw_all = np.concatenate(arrays) if arrays else np.zeros((0, 4))
+    sample = np.repeat(np.arange(n, dtype=np.intp), counts)
+    first = np.cumsum([0, *counts[:-1]]) if counts else np.zeros(0, np.intp)
+
+    def where(k: int) -> tuple[str, int]:  # (the name of box k's image, its index there)
+        i = int(sample[k])
+        return (f"bboxes[{i}]" if batched else "bboxes"), k - int(first[i])
+
+    finite = np.isfinite(raw_all).all(axis=1)
+    if not finite.all():
+        raise ValueError(f"{where(int(np.argmin(finite)))[0]} contains NaN or infinite values")
+    voc = convert_boxes_from(raw_all, fmt, h, w)
+    bad = (voc[:, 2] <= voc[:, 0]) | (voc[:, 3] <= voc[:, 1])
+    if bad.any():
+        k = int(np.argmax(bad))
+        name, j = where(k)
+        raise ValueError(f"{name}[{j}] has no area (need x_max > x_min and y_max > y_min): {raw_all[k].tolist()}")
+    tol = 1e-3
+    out = (voc[:, 0] < -tol) | (voc[:, 1] < -tol) | (voc[:, 2] > w + tol) | (voc[:, 3] > h + tol)
+    if out.any():
+        k = int(np.argmax(out))
+        name, j = where(k)
+        raise ValueError(f"{name}[{j}] = {raw_all[k].tolist()} lies outside the {w}x{h} image; boxes must be "
+                         "inside the canvas")
+    batch.boxes = voc
+    batch.box_sample = sample
     batch.box_id = np.arange(len(batch.boxes), dtype=np.intp)
     batch.box_visibility = np.ones(len(batch.boxes))
     layout.bbox_format, layout.box_counts = fmt, counts
