@@ -211,3 +211,26 @@ def test_subset_steps_write_only_their_samples_and_keep_results_apart():
         copies.append((out["image"].copy(), out["mask"].copy()))
     for (img, m), (img0, m0) in zip(kept, copies, strict=True):  # later calls wrote nothing
         assert np.array_equal(img, img0) and np.array_equal(m, m0)
+
+
+def test_boxes_and_keypoints_share_the_field_built_for_points(monkeypatch):
+    """Boxes and keypoints of the same samples through an elastic warp: one field is built for
+    both (besides the pixels'), and each target maps exactly as when it comes alone."""
+    t = I.ElasticWarp(alpha=20.0, sigma=4.0)
+    x = np.random.default_rng(2).integers(0, 256, (3, H, W, 3), dtype=np.uint8)
+    boxes = [np.array([[3.0, 4.0, 20.0, 30.0]])] * 3
+    points = [np.array([[5.0, 6.0], [30.0, 20.0]])] * 3
+    alone_boxes = t(image=x, bboxes=boxes, rng=1)["bboxes"]
+    alone_points = t(image=x, keypoints=points, rng=1)["keypoints"]
+    calls = []
+    field = type(t).field
+    monkeypatch.setattr(type(t), "field", lambda self, params, meta: calls.append(meta.n) or field(self, params, meta))
+    t(image=x, rng=1)
+    pixels = len(calls)  # (the pixels' chunks build fields of their own)
+    calls.clear()
+    both = t(image=x, bboxes=boxes, keypoints=points, rng=1)
+    assert len(calls) == pixels + 1 and calls[-1] == 3  # then one field for boxes and keypoints together
+    for a, b in zip(both["bboxes"], alone_boxes, strict=True):
+        assert np.array_equal(a, b)
+    for a, b in zip(both["keypoints"], alone_points, strict=True):
+        assert np.array_equal(a, b)
