@@ -103,6 +103,25 @@ def region_matrices(boxes: NDArray, out_hw: tuple[int, int]) -> NDArray[np.float
     return m
 
 
+def _nearest_regions(images: NDArray, boxes: NDArray, out_hw: tuple[int, int]) -> NDArray:
+    """Nearest resampling of regions ``boxes`` (n, 4): the source pixel holding each output pixel
+    centre. Indices for all images at once; one gather for the batch when every image has the
+    same region (Resize, LongestMaxSize, CenterCrop): per-image index arithmetic cost ~40 us."""
+    h, w = out_hw
+    src_h, src_w = images.shape[1:3]
+    x0, y0, x1, y1 = (boxes[:, k:k + 1] for k in range(4))
+    cols = np.floor(x0 + (np.arange(w) + 0.5) * ((x1 - x0) / w)).astype(np.intp)
+    rows = np.floor(y0 + (np.arange(h) + 0.5) * ((y1 - y0) / h)).astype(np.intp)
+    np.minimum(np.maximum(cols, 0, out=cols), src_w - 1, out=cols)
+    np.minimum(np.maximum(rows, 0, out=rows), src_h - 1, out=rows)
+    if len(boxes) and (boxes == boxes[0]).all():
+        return images.take(rows[0], axis=1).take(cols[0], axis=2)
+    out = np.empty((images.shape[0], h, w, *images.shape[3:]), images.dtype)
+    for i in range(len(boxes)):
+        out[i] = images[i].take(rows[i], axis=0).take(cols[i], axis=1)
+    return out
+
+
 def resize_region_image(images: NDArray, boxes: NDArray, out_hw: tuple[int, int],
                         interpolation: str = "bilinear") -> NDArray:
     """Resample region ``boxes[i] = (x0, y0, x1, y1)`` of image ``i`` onto an ``out_hw`` canvas.
@@ -127,13 +146,7 @@ def resize_region_image(images: NDArray, boxes: NDArray, out_hw: tuple[int, int]
     boxes = np.asarray(boxes, np.float64)
     h, w = out_hw
     if interpolation == "nearest":
-        out = np.empty((images.shape[0], h, w, *images.shape[3:]), images.dtype)
-        src_h, src_w = images.shape[1:3]
-        for i, (x0, y0, x1, y1) in enumerate(boxes.tolist()):
-            cols = np.clip(np.floor(x0 + (np.arange(w) + 0.5) * ((x1 - x0) / w)).astype(np.intp), 0, src_w - 1)
-            rows = np.clip(np.floor(y0 + (np.arange(h) + 0.5) * ((y1 - y0) / h)).astype(np.intp), 0, src_h - 1)
-            out[i] = images[i].take(rows, axis=0).take(cols, axis=1)
-        return out
+        return _nearest_regions(images, boxes.reshape(-1, 4), out_hw)
     if interpolation == "area":
         out = np.empty((images.shape[0], h, w, images.shape[3]), images.dtype)
         for i, box in enumerate(boxes.tolist()):
