@@ -12,7 +12,7 @@ from scipy import signal
 
 import augkit as ak
 from augkit.kernels.g711 import g711_decode, g711_encode
-from augkit.kernels.mixing import active_power, mean_power
+from augkit.kernels.mixing import active_power, add_looped_noise, mean_power
 
 A = ak.audio
 DATA = files("augkit") / "data" / "audio"
@@ -77,6 +77,22 @@ def test_noise_segments_come_from_the_bank_at_the_drawn_offset():
         added = out["audio"][i, 0] - 1.0
         gain = np.sqrt(1.0 / np.mean(seg.astype(np.float64) ** 2))
         np.testing.assert_allclose(added, seg * gain, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("route", ["numpy", "opencv"])
+def test_looped_noise_is_added_piece_by_piece_as_the_formula_says(route):
+    # clip + gain * noise[(start + j) % len(noise)] for j < length, the rest copied: both routes
+    cv2 = pytest.importorskip("cv2") if route == "opencv" else None
+    rng = np.random.default_rng(5)
+    noise = rng.standard_normal(700).astype(np.float32)
+    clip = rng.standard_normal((2, 2000)).astype(np.float32)
+    for start, length, gain in [(0, 2000, 0.3), (650, 1999, 1.7), (699, 1, 0.01), (10, 500, 0.0), (0, 700, 2.0)]:
+        out = np.full_like(clip, np.nan)
+        add_looped_noise(out, clip, noise, start, length, gain, cv2)
+        expected = clip.astype(np.float64).copy()
+        expected[:, :length] += gain * noise[(start + np.arange(length)) % 700]
+        np.testing.assert_allclose(out, expected, rtol=0, atol=2e-7 * np.abs(expected).max())
+        assert (out[:, length:] == clip[:, length:]).all()
 
 
 def test_silent_and_constant_clips_behave():

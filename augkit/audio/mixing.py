@@ -16,8 +16,8 @@ from numpy.typing import NDArray
 
 from ..core.transform import AudioMeta, AudioTransform, Params
 from ..core.validate import check_choice, check_range
-from ..kernels import scratch
-from ..kernels.mixing import active_power, mean_power, noise_gains
+from ..kernels import backend, scratch
+from ..kernels.mixing import active_power, add_looped_noise, mean_power, noise_gains
 from .banks import NoiseBank
 
 __all__ = ["BackgroundNoise", "GaussianNoise"]
@@ -53,35 +53,20 @@ def check_bank_rate(bank: NoiseBank, meta: AudioMeta) -> None:
 def add_background(audio: NDArray, params: Params, meta: AudioMeta, bank: NoiseBank, how: str) -> NDArray:
     """Mix bank noise into clips at ``params["snr_db"]`` (the kernel of :class:`BackgroundNoise`).
 
-    The clips are copied once, clip by clip just before their noise is added (still in cache);
-    noise is added to the copy straight from the bank (no per-call copy of the noise) with BLAS
-    ``saxpy``, one contiguous piece at a time.
+    Clip by clip, the noise is read straight from the bank (no per-call copy of it) and
+    added by :func:`~augkit.kernels.mixing.add_looped_noise`: one fused OpenCV pass per
+    piece when OpenCV is in use, else a copy and BLAS ``saxpy``.
     """
-    from scipy.linalg.blas import saxpy
-
     check_bank_rate(bank, meta)
     index, offset = params["noise_index"], params["noise_offset"]
     gains = noise_gains(_clip_power(audio, meta, how), bank.segment_power(index, offset, meta.lengths),
                         params["snr_db"])
     out = scratch.empty(audio.shape, np.float32)
     looped, starts = bank.placement(index, offset, meta.lengths)
+    cv2 = backend.opencv()
     for i, (k, lp, start, t, g) in enumerate(zip(index.tolist(), looped.tolist(), starts.tolist(),
                                                  meta.lengths.tolist(), gains.tolist(), strict=True)):
-        np.copyto(out[i], audio[i])  # clip by clip: the copy is still in cache when the noise is added
-        if g == 0.0:
-            continue
-        src = bank.loops[k] if lp else bank.sounds[k]
-        size = len(src)
-        a = 0
-        while a < t:  # contiguous pieces, split only where a looped noise wraps around
-            pos = (start + a) % size
-            b = a + min(t - a, size - pos)
-            for row in out[i]:
-                dst = row[a:b]
-                res = saxpy(src[pos: pos + b - a], dst, a=g)  # dst += g * noise, in place
-                if res is not dst and not np.shares_memory(res, dst):  # pragma: no cover - f2py copied
-                    dst[...] = res
-            a = b
+        add_looped_noise(out[i], audio[i], bank.loops[k] if lp else bank.sounds[k], start, t, g, cv2)
     return out
 
 

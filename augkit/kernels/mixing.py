@@ -7,10 +7,12 @@ only, so that pauses do not lower it.
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["active_power", "mean_power", "noise_gains", "row_sum_squares", "snr_db"]
+__all__ = ["active_power", "add_looped_noise", "mean_power", "noise_gains", "row_sum_squares", "snr_db"]
 
 
 def row_sum_squares(flat: NDArray) -> NDArray:
@@ -89,6 +91,55 @@ def noise_gains(signal_power: NDArray, noise_power: NDArray, snr_db: NDArray) ->
     ok = (signal_power > 0) & (noise_power > 0)
     ratio = np.where(ok, signal_power, 0.0) / np.where(ok, noise_power, 1.0)
     return np.sqrt(ratio * 10.0 ** (-np.asarray(snr_db, np.float64) / 10.0))
+
+
+def add_looped_noise(out: NDArray, clip: NDArray, noise: NDArray, start: int, length: int, gain: float,
+                     cv2: ModuleType | None = None) -> None:
+    """Write ``clip + gain * noise`` into ``out`` for one clip ``(C, T)``, reading the noise in a loop.
+
+    Sample ``j < length`` of every channel gets ``gain * noise[(start + j) % len(noise)]``;
+    samples from ``length`` on are copied unchanged. The noise is read in place (no copy
+    of it is made), one contiguous piece at a time, split only where the loop wraps around.
+    With ``cv2`` (the OpenCV module) each piece is one fused ``cv2.scaleAdd`` pass;
+    without it, the clip is copied and BLAS ``saxpy`` adds each piece (two passes, the same
+    result within one rounding of the float32 product).
+
+    Examples
+    --------
+    >>> out = np.empty((1, 5), np.float32)
+    >>> add_looped_noise(out, np.zeros((1, 5), np.float32), np.array([1, 2, 3], np.float32), 1, 4, 0.5)
+    >>> out.tolist()
+    [[1.0, 1.5, 0.5, 1.0, 0.0]]
+    """
+    if cv2 is None:
+        np.copyto(out, clip)
+    elif length < clip.shape[1]:
+        np.copyto(out[:, length:], clip[:, length:])
+    if gain == 0.0:
+        if cv2 is not None:
+            np.copyto(out[:, :length], clip[:, :length])
+        return
+    size = len(noise)
+    a = 0
+    while a < length:
+        pos = (start + a) % size
+        b = a + min(length - a, size - pos)
+        piece = noise[pos: pos + b - a]
+        for c in range(out.shape[0]):
+            dst = out[c, a:b]
+            if cv2 is not None:
+                res = cv2.scaleAdd(piece, gain, clip[c, a:b], dst=dst)
+            else:
+                res = _saxpy()(piece, dst, a=gain)  # dst += gain * piece, in place
+            if res is not dst and not np.shares_memory(res, dst):  # pragma: no cover - a binding copied
+                dst[...] = np.asarray(res).reshape(dst.shape)
+        a = b
+
+
+def _saxpy():
+    from scipy.linalg.blas import saxpy
+
+    return saxpy
 
 
 def snr_db(signal: NDArray, noise: NDArray, lengths: NDArray | None = None) -> NDArray[np.float64]:
