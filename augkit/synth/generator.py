@@ -11,7 +11,6 @@ size, the number of workers or the sharding.
 from __future__ import annotations
 
 import dataclasses
-import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -22,26 +21,26 @@ from numpy.typing import NDArray
 from ..core.pipeline import Compose
 from ..core.serialize import to_dict
 from ..core.transform import stack_params
-from ..kernels.streams import RowStreams, _pcg_state
+from ..kernels.streams import RowStreams
+from .draws import SampleDraws, layout_draws, paint_draws
 from .fonts import FontBank
 from .render import (
     BACKGROUNDS,
     COLOR_TRIES,
-    background_spec,
+    _texture_background,
     choose_colors,
     composite_batch,
     glyph_set,
     layout_text,
-    render_backgrounds,
+    paint_backgrounds,
     render_mask,
     text_contrast_batch,
 )
-from .text import TextSource, WordList, as_text_source, uniform_index, uniform_indices
+from .text import TextSource, WordList, as_text_source, uniform_index
 
 __all__ = ["MODES", "TextImageGenerator"]
 
 MODES = ("char", "word", "line")
-_LOCAL = threading.local()
 #: The corners of a box (x0, y0, x1, y1) as a quad, clockwise from the top left.
 _QUAD_CORNERS = np.array([0, 1, 2, 1, 2, 3, 0, 3])
 
@@ -55,6 +54,10 @@ def _band_at_100px(path: str) -> int:
 
 #: Mixed into a sample's key for the stream of its distortion params.
 _PIPELINE_TAG = 0x5851F42D4C957F2D
+#: Pixels per block of painting and distortion (32x32 crops: 256 a block; 1024 were ~30% slower).
+DISTORT_BLOCK_PIXELS = 1 << 18
+#: Mixed into a sample's key for the Generator of its texture crop.
+_TEXTURE_TAG = 0x3C6EF372FE94F82B
 #: Word and line images are padded (with background) to a multiple of this width.
 WIDTH_STEP = 8
 #: Re-draws allowed when the distorted text fails the contrast gate.
@@ -63,22 +66,22 @@ MAX_ATTEMPTS = 6
 
 @dataclass
 class _Draft:
-    """One laid-out sample with all its random draws, not yet painted or distorted (internal).
+    """One laid-out sample, not yet painted or distorted (internal).
 
     Painting (background, text colour, compositing) and distortion run per group of equally
-    sized drafts, vectorized; ``background`` and ``colors`` hold the draws they need
-    (``None`` for the plain last-resort rendering: black on white, undistorted).
+    sized drafts, vectorized, with draws keyed by ``key`` (``plain``: the last-resort
+    rendering, black on white, undistorted).
     """
 
     index: int
     attempt: int
+    key: int
     text: str
     label: str
     font: str
     mask: NDArray[np.uint8]
     quads: NDArray[np.float32]  # (L, 4, 2)
-    background: tuple | None = None
-    colors: NDArray | None = None  # (COLOR_TRIES, 3) candidate text colours
+    plain: bool = False
     params: dict | None = None
 
 
@@ -150,6 +153,7 @@ class TextImageGenerator:
     _wrapped: Compose | None = field(init=False, repr=False)
     _font_w: NDArray | None = field(init=False, repr=False, default=None)
     _row_draws: bool = field(init=False, repr=False, default=False)
+    _font_names: tuple[str, ...] = field(init=False, repr=False, default=())
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -178,6 +182,7 @@ class TextImageGenerator:
         lo, hi = self.text_height_range
         if not 0.2 <= lo <= hi <= 1.0:
             raise ValueError(f"text_height_range must satisfy 0.2 <= lo <= hi <= 1, got {self.text_height_range!r}")
+        self._font_names = tuple(self.fonts.name(k) for k in range(len(self.fonts)))
         self._font_w = None
         if self.font_weights is not None:
             names = {self.fonts.name(k): k for k in range(len(self.fonts))}
@@ -215,17 +220,7 @@ class TextImageGenerator:
     def _key(self, index: int, attempt: int) -> int:
         return (int(self.seed) * 0x9E3779B97F4A7C15 + int(index) * 0xBF58476D1CE4E5B9 + int(attempt)) % (1 << 64)
 
-    def _rng(self, index: int, attempt: int) -> np.random.Generator:
-        # the PCG64 stream keyed by (seed, index, attempt), on this thread's reused bit generator
-        # (valid until the next sample's stream is opened: samples are drawn one after the other)
-        key = self._key(index, attempt)
-        bits = getattr(_LOCAL, "bits", None)
-        if bits is None:
-            bits = _LOCAL.bits = np.random.PCG64(0)
-        bits.state = _pcg_state(key)
-        return np.random.Generator(bits)
-
-    def _pick_text(self, rng: np.random.Generator) -> tuple[str, int]:
+    def _pick_text(self, rng: SampleDraws) -> tuple[str, int]:
         fonts = self.fonts
         for _ in range(50):
             text = self._source.draw(rng, self.mode)
@@ -241,8 +236,11 @@ class TextImageGenerator:
                 raise ValueError(f"no font in the bank draws every character of {text!r}")
         raise ValueError("50 texts in a row had no covering font; check the text source against the fonts")
 
-    def _render(self, index: int, attempt: int, plain: bool = False) -> _Draft:
-        rng = self._rng(index, attempt)
+    def _render(self, index: int, attempt: int, plain: bool = False, floats: list[float] | None = None) -> _Draft:
+        """Lay out sample ``index`` (``floats``: its :func:`~augkit.synth.draws.layout_draws`,
+        computed here when not given)."""
+        key = self._key(index, attempt)
+        rng = SampleDraws(key, layout_draws([key])[0] if floats is None else floats)
         text, k = self._pick_text(rng)
         label = text.upper() if self.fonts.caps_only[k] else text
         if self.mode == "char":
@@ -253,7 +251,7 @@ class TextImageGenerator:
         band_100 = _band_at_100px(self.fonts.paths[k])
         return glyph_set(self.fonts.paths[k], max(4, round(100 * band_px / max(band_100, 1))))
 
-    def _render_text(self, rng: np.random.Generator, index: int, attempt: int, label: str, k: int,
+    def _render_text(self, rng: SampleDraws, index: int, attempt: int, label: str, k: int,
                      plain: bool) -> _Draft:
         h = self.height
         glyphs = self._font_for_height(k, h * float(rng.uniform(*self.text_height_range)))
@@ -267,7 +265,7 @@ class TextImageGenerator:
         origin = (left - int(np.floor(x0)), oy)
         return self._finish(rng, index, attempt, label, k, (width, h), label, glyphs, origin, pens, boxes, plain)
 
-    def _render_char(self, rng: np.random.Generator, index: int, attempt: int, label: str, k: int,
+    def _render_char(self, rng: SampleDraws, index: int, attempt: int, label: str, k: int,
                      plain: bool) -> _Draft:
         ph, pw = self.size
         glyphs = self._font_for_height(k, ph * float(rng.uniform(*self.text_height_range)))
@@ -279,54 +277,67 @@ class TextImageGenerator:
         pens, boxes = layout_text(drawn, glyphs)
         box = boxes[target]
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-        jx, jy = rng.random(2).tolist()  # a shift of up to 8% of the patch each way
+        jx, jy = rng.random(), rng.random()  # a shift of up to 8% of the patch each way
         origin = (round(pw / 2 - cx + (0.16 * jx - 0.08) * pw), round(ph / 2 - cy + (0.16 * jy - 0.08) * ph))
         draft = self._finish(rng, index, attempt, label, k, (pw, ph), drawn, glyphs, origin, pens, boxes, plain)
         draft.quads = draft.quads[target: target + 1]
         return draft
 
-    def _finish(self, rng: np.random.Generator, index: int, attempt: int, label: str, k: int,
+    def _finish(self, rng: SampleDraws, index: int, attempt: int, label: str, k: int,
                 canvas: tuple[int, int], drawn: str, glyphs: Any, origin: tuple[int, int],
                 pens: NDArray, boxes: NDArray, plain: bool) -> _Draft:
         mask = render_mask(drawn, glyphs, canvas, origin, pens)
-        kind = self.backgrounds[uniform_index(rng, len(self.backgrounds))]
-        b = boxes + np.array([origin[0], origin[1], origin[0], origin[1]], np.float32)
-        quads = b.take(_QUAD_CORNERS, axis=1).reshape(-1, 4, 2)
-        draft = _Draft(index, attempt, drawn, label, self.fonts.name(k), mask, quads)
-        if not plain:
-            draft.background = background_spec(rng, kind, canvas, self.texture_folder)
-            draft.colors = uniform_indices(rng, 256, COLOR_TRIES * 3).reshape(COLOR_TRIES, 3)
-            if self._wrapped is not None and not self._row_draws:
-                draft.params = self._wrapped.draw_params((canvas[1], canvas[0], 3), rng=rng)
+        quads = boxes.take(_QUAD_CORNERS, axis=1)
+        quads += np.array(origin * 4, np.float32)
+        draft = _Draft(index, attempt, rng._key, drawn, label, self._font_names[k], mask, quads.reshape(-1, 4, 2),
+                       plain)
+        if not plain and self._wrapped is not None and not self._row_draws:
+            draft.params = self._wrapped.draw_params((canvas[1], canvas[0], 3), rng=rng.generator())
         return draft
 
     # --- painting, distortion and the contrast gate, in groups of equal size ------------------
     def _paint(self, ds: list[_Draft]) -> tuple[NDArray, NDArray]:
         """Images and masks ``(g, H, W, 3)``, ``(g, H, W)`` of equally sized drafts."""
         masks = np.stack([d.mask for d in ds])
-        if ds[0].background is None:  # plain: black text on white
+        if ds[0].plain:  # black text on white
             white = np.full((*masks.shape, 3), 255, np.uint8)
             return composite_batch(white, masks, np.zeros((len(ds), 3), np.uint8)), masks
         h, w = masks.shape[1:]
-        backgrounds = render_backgrounds([d.background for d in ds], (w, h))
+        keys = np.array([d.key for d in ds], np.uint64)
+        draws = paint_draws(keys, len(self.backgrounds), COLOR_TRIES)
+        kinds = [self.backgrounds[i] for i in draws["kind"].tolist()]
+        noisy = [i for i, kind in enumerate(kinds) if kind == "noise"]
+        cells = None
+        if noisy:
+            ch, cw = max(2, h // 4), max(2, w // 4)
+            cells = RowStreams(draws["noise_keys"][noisy]).standard_normal((len(noisy), ch, cw, 3))
+        textures = {i: _texture_background(np.random.default_rng([int(keys[i]), _TEXTURE_TAG]), (w, h),
+                                           self.texture_folder) for i, kind in enumerate(kinds) if kind == "texture"}
+        unit = draws["unit"]
+        backgrounds = paint_backgrounds(kinds, draws["ab"], (w, h), angle=unit * (2 * np.pi),
+                                        amplitude=0.1 + 0.5 * unit, cells=cells, textures=textures)
         # a margin over the gate: anti-aliasing and blur pull the measured contrast down
-        colors = choose_colors(np.stack([d.colors for d in ds]), backgrounds, masks,
-                               min(21.0, 1.5 * float(self.min_contrast)))
+        colors = choose_colors(draws["colors"], backgrounds, masks, min(21.0, 1.5 * float(self.min_contrast)))
         return composite_batch(backgrounds, masks, colors), masks
 
     def _distort(self, drafts: list[_Draft]) -> list[dict[str, Any]]:
         out: list[dict[str, Any] | None] = [None] * len(drafts)
         groups: dict[tuple, list[int]] = {}
         for j, d in enumerate(drafts):
-            groups.setdefault((d.mask.shape, d.background is None), []).append(j)
+            groups.setdefault((d.mask.shape, d.plain), []).append(j)
+        # groups are painted and distorted in blocks whose float temporaries stay in cache
+        # (each sample's draws are its own: the blocks do not change the samples)
+        groups = {(key, a): members[a: a + max(16, DISTORT_BLOCK_PIXELS // (key[0][0] * key[0][1]))]
+                  for key, members in groups.items()
+                  for a in range(0, len(members), max(16, DISTORT_BLOCK_PIXELS // (key[0][0] * key[0][1])))}
         floor = 1.0 + (float(self.min_contrast) - 1.0) / 2.0
         for members in groups.values():
             ds = [drafts[j] for j in members]
             images, masks = self._paint(ds)
             quads = [d.quads for d in ds]
-            if self._wrapped is not None and ds[0].background is not None:  # (plain drafts: no distortion)
+            if self._wrapped is not None and not ds[0].plain:  # (plain drafts: no distortion)
                 params = (self._wrapped._draw_rows(images.shape[1:], RowStreams(
-                    [self._key(d.index, d.attempt) ^ _PIPELINE_TAG for d in ds])) if self._row_draws
+                    [d.key ^ _PIPELINE_TAG for d in ds])) if self._row_draws
                     else stack_params([d.params for d in ds]))
                 res = self._wrapped.replay(params, image=images, mask=masks,
                                            keypoints=[q.reshape(-1, 2) for q in quads])
@@ -342,7 +353,9 @@ class TextImageGenerator:
         done: dict[int, dict[str, Any]] = {}
         todo = list(indices)
         while todo:
-            drafts = [self._render(i, attempts[i], plain=attempts[i] >= MAX_ATTEMPTS) for i in todo]
+            keys = [self._key(i, attempts[i]) for i in todo]
+            drafts = [self._render(i, attempts[i], plain=attempts[i] >= MAX_ATTEMPTS, floats=f)
+                      for i, f in zip(todo, layout_draws(keys), strict=True)]
             results = self._distort(drafts)
             retry = []
             for i, r in zip(todo, results, strict=True):

@@ -33,6 +33,7 @@ __all__ = [
     "glyph_set",
     "layout_text",
     "luminance",
+    "paint_backgrounds",
     "render_backgrounds",
     "render_mask",
     "text_contrast",
@@ -364,9 +365,9 @@ def background_spec(rng: np.random.Generator, kind: str, size: tuple[int, int],
 
 def _gradient_axes(ab: NDArray, angle: NDArray, h: int, w: int) -> tuple[NDArray, NDArray]:
     """A linear gradient from colour ``ab[:, 0]`` to ``ab[:, 1]`` along direction ``angle``,
-    normalised to the canvas, as a row part ``(n, 3, 1, w)`` and a column part ``(n, 3, h, 1)``
-    (channels first) whose sum (plus the 0.5 for rounding, folded into the row) is the image:
-    the gradient is affine in x and y, so it costs one pass over the pixels instead of a dozen."""
+    normalised to the canvas, as a row part ``(n, 1, w, 3)`` and a column part ``(n, h, 1, 3)``
+    whose sum (plus the 0.5 for rounding, folded into the row) is the image: the gradient
+    is affine in x and y, so it costs one pass over the pixels instead of a dozen."""
     ab = np.asarray(ab, np.float32)
     a, d = ab[:, 0], ab[:, 1] - ab[:, 0]  # (n, 3)
     cos, sin = np.cos(angle).astype(np.float32), np.sin(angle).astype(np.float32)
@@ -375,8 +376,8 @@ def _gradient_axes(ab: NDArray, angle: NDArray, h: int, w: int) -> tuple[NDArray
     scale = (1.0 / np.maximum(span.astype(np.float64), 1e-6)).astype(np.float32)
     tx = (np.arange(w, dtype=np.float32)[None, :] * cos[:, None] - x0[:, None]) * scale[:, None]  # (n, w)
     ty = (np.arange(h, dtype=np.float32)[None, :] * sin[:, None] - y0[:, None]) * scale[:, None]  # (n, h)
-    row = (a + np.float32(0.5))[:, :, None, None] + d[:, :, None, None] * tx[:, None, None, :]
-    col = d[:, :, None, None] * ty[:, None, :, None]
+    row = (a + np.float32(0.5))[:, None, None, :] + d[:, None, None, :] * tx[:, None, :, None]
+    col = d[:, None, None, :] * ty[:, :, None, None]
     return row, col
 
 
@@ -397,38 +398,83 @@ def _upsample_weights(out: int, size: int) -> NDArray[np.float32]:
 
 
 def render_backgrounds(specs: list[tuple], size: tuple[int, int]) -> NDArray[np.uint8]:
-    """Backgrounds ``(n, H, W, 3)`` uint8 of :func:`background_spec` draws, one vectorized pass per kind.
+    """Backgrounds ``(n, H, W, 3)`` uint8 of :func:`background_spec` draws (see :func:`paint_backgrounds`).
 
-    Solid colours; linear gradients between two colours at an angle; noise: a smooth field of
-    normal cells enlarged bilinearly (as ``cv2.resize`` INTER_LINEAR does; one matrix product
-    per axis for the group) around a base colour.
+    Examples
+    --------
+    >>> render_backgrounds([("solid", np.array([1, 2, 3]))], (4, 2))[0, 1, 3].tolist()
+    [1, 2, 3]
+    """
+    n = len(specs)
+    kinds = [sp[0] for sp in specs]
+    ab = np.zeros((n, 2, 3), np.float32)
+    angle = np.zeros(n)
+    amplitude = np.zeros(n)
+    cells, textures = [], {}
+    for i, sp in enumerate(specs):
+        if sp[0] == "gradient":
+            ab[i], angle[i] = sp[1], sp[2]
+        elif sp[0] == "texture":
+            textures[i] = sp[1]
+        else:
+            ab[i, 0] = sp[1]
+            if sp[0] == "noise":
+                cells.append(sp[2])
+                amplitude[i] = sp[3]
+    return paint_backgrounds(kinds, ab, size, angle=angle, amplitude=amplitude,
+                             cells=np.array(cells, np.float32) if cells else None, textures=textures)
+
+
+def paint_backgrounds(kinds: list[str], ab: NDArray, size: tuple[int, int], *, angle: NDArray, amplitude: NDArray,
+                      cells: NDArray | None = None, textures: dict[int, NDArray] | None = None) -> NDArray[np.uint8]:
+    """Backgrounds ``(n, H, W, 3)`` uint8 of a group, one vectorized pass per kind.
+
+    ``kinds[i]`` is the kind of sample ``i``; ``ab`` ``(n, 2, 3)`` its colours (a solid or
+    noise background uses ``ab[i, 0]``, a gradient runs from ``ab[i, 0]`` to ``ab[i, 1]``
+    along direction ``angle[i]``); a noise background is a smooth field of the normal
+    ``cells`` (one ``(ch, cw, 3)`` grid per noise sample, in order) enlarged bilinearly (as
+    ``cv2.resize`` INTER_LINEAR does; one matrix product per axis for the group), times
+    ``amplitude[i]``, around its colour; a texture is given whole in ``textures[i]``.
+
+    Examples
+    --------
+    >>> out = paint_backgrounds(["gradient"], np.array([[[0, 0, 0], [255, 255, 255]]]), (8, 2),
+    ...                         angle=np.zeros(1), amplitude=np.zeros(1))
+    >>> out[0, 0, :, 0].tolist()
+    [0, 36, 73, 109, 146, 182, 219, 255]
     """
     w, h = size
-    out = np.empty((len(specs), h, w, 3), np.uint8)
-    kinds = [sp[0] for sp in specs]
-    for kind in set(kinds):
-        idx = [i for i, k in enumerate(kinds) if k == kind]
-        group = [specs[i] for i in idx]
+    n = len(kinds)
+    out = np.empty((n, h, w, 3), np.uint8)
+    groups: dict[str, list[int]] = {}
+    for i, k in enumerate(kinds):
+        groups.setdefault(k, []).append(i)
+    for kind, idx in groups.items():
         # (broadcasting a per-sample colour over a last axis of 3 runs element by element in
-        # NumPy: colours are laid out along whole rows first, or planes are computed per channel)
+        # NumPy: colours are laid out along whole rows first)
         if kind == "solid":
-            out[idx] = np.repeat(np.array([sp[1] for sp in group], np.uint8)[:, None, None, :], w, axis=2)
+            out[idx] = np.repeat(np.asarray(ab)[idx, 0].astype(np.uint8)[:, None, None, :], w, axis=2)
         elif kind == "gradient":
-            row, col = _gradient_axes(np.array([sp[1] for sp in group]), np.array([sp[2] for sp in group]), h, w)
-            out[idx] = (row + col).transpose(0, 2, 3, 1).astype(np.uint8)  # truncated
+            row, col = _gradient_axes(np.asarray(ab)[idx], np.asarray(angle)[idx], h, w)  # (g, 1, w, 3), (g, h, 1, 3)
+            g = len(idx)
+            total = np.repeat(col, w, axis=2).reshape(g, h, w * 3)
+            total += row.reshape(g, 1, w * 3)
+            out[idx] = total.reshape(g, h, w, 3)  # truncated to uint8, as astype would
         elif kind == "noise":
-            cells = np.array([sp[2] for sp in group], np.float32) * np.float32(38.0)  # (g, ch, cw, 3)
-            g, ch = cells.shape[:2]
+            grid = np.asarray(cells, np.float32) * np.float32(38.0)  # (g, ch, cw, 3)
+            g, ch = grid.shape[:2]
             wy = _upsample_weights(h, ch)
-            wx = _upsample_weights(w, cells.shape[2])
-            wide = (wx @ cells).reshape(g, ch, w * 3)  # along x, channels kept last: (g, ch, w, 3)
+            wx = _upsample_weights(w, grid.shape[2])
+            wide = (wx @ grid).reshape(g, ch, w * 3)  # along x, channels kept last: (g, ch, w, 3)
             smooth = (wy @ wide).reshape(g, h, w, 3)  # then along y, contiguous
-            smooth *= np.array([sp[3] for sp in group], np.float32)[:, None, None, None]
-            smooth += np.repeat(np.array([sp[1] for sp in group], np.float32)[:, None, None, :], w, axis=2)
+            smooth *= np.asarray(amplitude, np.float32)[idx][:, None, None, None]
+            smooth += np.repeat(np.asarray(ab, np.float32)[idx, 0][:, None, None, :], w, axis=2)
             np.clip(smooth, 0, 255, out=smooth)
             out[idx] = smooth  # truncated to uint8, as astype would
+        elif kind == "texture":
+            out[idx] = np.stack([(textures or {})[i] for i in idx])
         else:
-            out[idx] = np.stack([sp[1] for sp in group])
+            raise ValueError(f"background must be one of {BACKGROUNDS}, got {kind!r}")
     return out
 
 
