@@ -216,6 +216,13 @@ def _parse_keypoints(batch: Batch, layout: Layout, keypoints: Any, labels: Any, 
     per_points = _per_sample("keypoints", keypoints, n, batched)
     per_labels = _per_sample("keypoint_labels", labels, n, batched) if labels is not None else None
     pts, counts, label_lists = [], [], []
+    if per_labels is None and n > 1:  # the same number of points in every image: one conversion
+        try:
+            stacked = np.asarray(per_points, dtype=np.float64)
+        except (ValueError, TypeError):  # ragged (or not numbers: the loop below names the image)
+            stacked = None
+        if stacked is not None and stacked.ndim == 3 and stacked.shape[2] == 2:
+            pts, counts, per_points = [stacked.reshape(-1, 2)], [stacked.shape[1]] * n, []
     for i, raw in enumerate(per_points):
         arr = np.asarray(raw, dtype=np.float64) if len(raw) else np.zeros((0, 2))
         if arr.ndim != 2 or arr.shape[1] != 2:

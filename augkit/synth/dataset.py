@@ -203,6 +203,8 @@ def _record_json(s: dict[str, Any], path: str | None) -> str:
 
 
 _TAR_BLOCK = 512
+#: Write buffer of a tar shard (a sample is a few KB: one write call per ~200 of them).
+TAR_BUFFER_BYTES = 1 << 20
 _TAR_RECORD = 20 * _TAR_BLOCK  # tarfile's RECORDSIZE: archives are padded to a multiple of it
 
 
@@ -259,7 +261,8 @@ def _write_shard(gen: Any, out: str, fmt: str, shard: int, start: int, stop: int
     if fmt in ("webdataset", "lmdb"):
         final = root / ("staging" if fmt == "lmdb" else "") / f"shard-{shard:06d}.tar"
         tmp = final.with_name(final.name + tag)
-        with open(tmp, "wb") as tar:  # what tarfile writes (USTAR), without its per-member cost
+        # what tarfile writes (USTAR), without its per-member cost
+        with open(tmp, "wb", buffering=TAR_BUFFER_BYTES) as tar:
             written = 0
             for s, png in _samples(gen, start, stop):
                 _check_label(s["text"], s["index"], fmt)
