@@ -38,10 +38,10 @@ def _synth(args: argparse.Namespace) -> int:
 
         with Client(args.scheduler) as client:
             manifest = write_dataset(gen, args.out, args.count, format=args.format, shard_size=args.shard_size,
-                                     quiet=args.quiet, executor=client.get_executor())
+                                     quiet=args.quiet, executor=client.get_executor(), png_level=args.png_level)
     else:
         manifest = write_dataset(gen, args.out, args.count, format=args.format, workers=args.workers,
-                                 shard_size=args.shard_size, quiet=args.quiet)
+                                 shard_size=args.shard_size, quiet=args.quiet, png_level=args.png_level)
     print(f"wrote {manifest['count']:,} {args.mode} images to {args.out} ({args.format})")
     return 0
 
@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--charset", default=None, help="random strings over these characters (default: English words)")
     synth.add_argument("--pipeline", default=None, help="JSON pipeline (augkit.save) applied to every image")
     synth.add_argument("--shard-size", type=int, default=1000)
+    synth.add_argument("--png-level", type=int, choices=(0, 1, 2, 3), default=0,
+                       help="PNG compression, 0 fastest (default) to 3 smallest; pixels are the same")
     synth.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://host:port) to run shards on")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
     synth.set_defaults(func=_synth)

@@ -392,6 +392,24 @@ def test_a_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path):
         write_dataset(TextImageGenerator(seed=6), tmp_path / "resumed", 100, shard_size=20, quiet=True)
 
 
+def test_png_level_trades_size_for_speed_with_the_same_pixels(tmp_path):
+    gen = TextImageGenerator(mode="char", seed=2)
+    fast = write_dataset(gen, tmp_path / "fast", 40, format="webdataset", quiet=True)
+    small = write_dataset(gen, tmp_path / "small", 40, format="webdataset", quiet=True, png_level=3)
+    assert fast["png_encoder"].endswith("level 0") or fast["png_encoder"].startswith("zlib")
+    assert small["png_encoder"] != fast["png_encoder"]
+
+    def pngs(folder):
+        with tarfile.open(next((folder).glob("*.tar"))) as tar:
+            return [tar.extractfile(m).read() for m in tar.getmembers() if m.name.endswith(".png")]
+    a, b = pngs(tmp_path / "fast"), pngs(tmp_path / "small")
+    assert sum(map(len, b)) < sum(map(len, a))
+    for x, y in zip(a, b, strict=True):
+        assert np.array_equal(np.asarray(Image.open(io.BytesIO(x))), np.asarray(Image.open(io.BytesIO(y))))
+    with pytest.raises(ValueError, match="png_level must be one of"):
+        write_dataset(gen, tmp_path / "bad", 1, quiet=True, png_level=9)
+
+
 def test_folder_format_reads_back_with_its_users_parsers(tmp_path):
     gen = _gen()
     manifest = write_dataset(gen, tmp_path, 30, shard_size=16, quiet=True)
@@ -424,10 +442,13 @@ def test_png_encoder_round_trips_exactly_through_two_decoders(compressor, monkey
             x = rng.integers(0, 256, shape, dtype=np.uint8)
             x[..., :2] = 255  # runs, and wrap-around differences for the Up filter
             x[::2, :, ...] = np.minimum(x[::2, :, ...], 3)  # rows far apart: differences wrap modulo 256
-            data = dataset.encode_png(x)
-            assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), x)
-            y = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-            assert np.array_equal(y if x.ndim == 2 else y[..., ::-1], x)
+            for level in dataset.PNG_LEVELS:
+                data = dataset.encode_png(x, level)
+                assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), x)
+                y = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+                assert np.array_equal(y if x.ndim == 2 else y[..., ::-1], x)
+        with pytest.raises(ValueError, match=r"png_level must be one of \(0, 1, 2, 3\)"):
+            dataset.encode_png(x, 4)
         # many at once (as write_dataset encodes a chunk): the same bytes, whatever the grouping
         images = [rng.integers(0, 256, (7, 5 + k % 3, 3), dtype=np.uint8) for k in range(20)]
         images += [rng.integers(0, 256, (6, 10), dtype=np.uint8), images[0][:, ::-1]]  # grey; a strided view
