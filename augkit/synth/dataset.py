@@ -31,6 +31,7 @@ compressor and its level (:func:`png_encoder`; PNG bytes depend on them, pixels 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import struct
@@ -209,8 +210,9 @@ def _record_json(s: dict[str, Any], path: str | None) -> str:
     """The JSON object of one sample's labels (``file_name`` first when ``path`` is given), laid
     out as ``json.dumps`` lays it out; quads with two decimals (0.01 px)."""
     q = np.asarray(s["char_boxes"])
-    if np.isfinite(q).all():
-        quads = _quads_template(len(q)) % tuple(q.ravel().tolist())
+    values = q.ravel().tolist()
+    if all(map(math.isfinite, values)):
+        quads = _quads_template(len(q)) % tuple(values)
     else:  # a point a degenerate warp sent to infinity: as json.dumps writes it (NaN, Infinity)
         quads = json.dumps(np.round(q.astype(np.float64), 2).tolist())
     head = "" if path is None else f'"file_name": {_json_str(path)}, '

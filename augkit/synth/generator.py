@@ -11,6 +11,7 @@ size, the number of workers or the sharding.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -31,7 +32,7 @@ from .render import (
     choose_colors,
     composite_batch,
     glyph_set,
-    layout_text,
+    layout_lists,
     paint_backgrounds,
     render_mask,
     text_contrast_batch,
@@ -41,8 +42,6 @@ from .text import TextSource, WordList, as_text_source, uniform_index
 __all__ = ["MODES", "TextImageGenerator"]
 
 MODES = ("char", "word", "line")
-#: The corners of a box (x0, y0, x1, y1) as a quad, clockwise from the top left.
-_QUAD_CORNERS = np.array([0, 1, 2, 1, 2, 3, 0, 3])
 
 
 @lru_cache(maxsize=1024)
@@ -255,14 +254,14 @@ class TextImageGenerator:
                      plain: bool) -> _Draft:
         h = self.height
         glyphs = self._font_for_height(k, h * float(rng.uniform(*self.text_height_range)))
-        pens, boxes = layout_text(label, glyphs)
-        x0, x1 = float(boxes[:, 0].min()), float(boxes[:, 2].max())
+        pens, boxes = layout_lists(label, glyphs)
+        x0, x1 = min(b[0] for b in boxes), max(b[2] for b in boxes)
         left = 1 + uniform_index(rng, max(2, h // 4) - 1)
         right = 1 + uniform_index(rng, max(2, h // 4) - 1)
-        width = int(np.ceil((x1 - x0 + left + right) / WIDTH_STEP) * WIDTH_STEP)
+        width = int(math.ceil((x1 - x0 + left + right) / WIDTH_STEP) * WIDTH_STEP)
         slack = h - (glyphs.ascent + glyphs.descent)
         oy = round(slack / 2 + rng.uniform(-0.25, 0.25) * max(slack, 0))
-        origin = (left - int(np.floor(x0)), oy)
+        origin = (left - math.floor(x0), oy)
         return self._finish(rng, index, attempt, label, k, (width, h), label, glyphs, origin, pens, boxes, plain)
 
     def _render_char(self, rng: SampleDraws, index: int, attempt: int, label: str, k: int,
@@ -274,23 +273,22 @@ class TextImageGenerator:
             left, right = self._source.draw(rng, "char"), self._source.draw(rng, "char")
             if self.fonts.covers(k, left + right) and not (left + right).isspace():
                 drawn, target = left + label + right, 1
-        pens, boxes = layout_text(drawn, glyphs)
+        pens, boxes = layout_lists(drawn, glyphs)
         box = boxes[target]
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         jx, jy = rng.random(), rng.random()  # a shift of up to 8% of the patch each way
         origin = (round(pw / 2 - cx + (0.16 * jx - 0.08) * pw), round(ph / 2 - cy + (0.16 * jy - 0.08) * ph))
-        draft = self._finish(rng, index, attempt, label, k, (pw, ph), drawn, glyphs, origin, pens, boxes, plain)
-        draft.quads = draft.quads[target: target + 1]
-        return draft
+        return self._finish(rng, index, attempt, label, k, (pw, ph), drawn, glyphs, origin, pens, [box], plain)
 
     def _finish(self, rng: SampleDraws, index: int, attempt: int, label: str, k: int,
                 canvas: tuple[int, int], drawn: str, glyphs: Any, origin: tuple[int, int],
-                pens: NDArray, boxes: NDArray, plain: bool) -> _Draft:
+                pens: list[int], boxes: list[tuple[float, float, float, float]], plain: bool) -> _Draft:
+        """The draft of a laid-out text; ``boxes`` are those of the labelled characters."""
         mask = render_mask(drawn, glyphs, canvas, origin, pens)
-        quads = boxes.take(_QUAD_CORNERS, axis=1)
-        quads += np.array(origin * 4, np.float32)
-        draft = _Draft(index, attempt, rng._key, drawn, label, self._font_names[k], mask, quads.reshape(-1, 4, 2),
-                       plain)
+        ox, oy = origin
+        quads = np.array([(x0 + ox, y0 + oy, x1 + ox, y0 + oy, x1 + ox, y1 + oy, x0 + ox, y1 + oy)
+                          for x0, y0, x1, y1 in boxes], np.float32).reshape(-1, 4, 2)
+        draft = _Draft(index, attempt, rng._key, drawn, label, self._font_names[k], mask, quads, plain)
         if not plain and self._wrapped is not None and not self._row_draws:
             draft.params = self._wrapped.draw_params((canvas[1], canvas[0], 3), rng=rng.generator())
         return draft

@@ -31,6 +31,7 @@ __all__ = [
     "composite_batch",
     "draw_background",
     "glyph_set",
+    "layout_lists",
     "layout_text",
     "luminance",
     "paint_backgrounds",
@@ -183,6 +184,21 @@ def layout_text(text: str, glyphs: GlyphSet) -> tuple[NDArray[np.int64], NDArray
     >>> boxes.shape, bool(pens[1] < g.glyph("A")[0])   # kerning: V moves under A
     ((2, 4), True)
     """
+    pens, boxes = layout_lists(text, glyphs)
+    return np.array(pens, np.int64), np.array(boxes, np.float32).reshape(len(text), 4)
+
+
+def layout_lists(text: str, glyphs: GlyphSet) -> tuple[list[int], list[tuple[float, float, float, float]]]:
+    """:func:`layout_text` as Python lists (what the generator uses per sample: a few
+    characters, for which arrays cost more than they save).
+
+    Examples
+    --------
+    >>> from augkit.synth.fonts import FontBank
+    >>> pens, boxes = layout_lists("Hi", glyph_set(FontBank.builtin().paths[0], 20))
+    >>> len(pens), len(boxes[0])
+    (2, 4)
+    """
     pens: list[int] = []
     boxes: list[tuple[float, float, float, float]] = []
     x = 0.0
@@ -201,11 +217,11 @@ def layout_text(text: str, glyphs: GlyphSet) -> tuple[NDArray[np.int64], NDArray
             boxes.append((pen, 0, pen + advance, glyphs.ascent))
         x += advance
         prev = ch
-    return np.array(pens, np.int64), np.array(boxes, np.float32).reshape(len(text), 4)
+    return pens, boxes
 
 
 def render_mask(text: str, glyphs: GlyphSet, size: tuple[int, int], origin: tuple[int, int],
-                pens: NDArray | None = None) -> NDArray[np.uint8]:
+                pens: NDArray | list[int] | None = None) -> NDArray[np.uint8]:
     """Anti-aliased text coverage ``(H, W)`` uint8 with the string drawn at ``origin`` (whole pixels).
 
     Overlapping glyphs (scripts, italics, tight kerning) combine by maximum coverage.
@@ -220,11 +236,11 @@ def render_mask(text: str, glyphs: GlyphSet, size: tuple[int, int], origin: tupl
     w, h = size
     out = np.zeros((h, w), np.uint8)
     if pens is None:
-        pens, _ = layout_text(text, glyphs)
+        pens, _ = layout_lists(text, glyphs)
     ox, oy = int(origin[0]), int(origin[1])
     right = -1 << 30  # right edge of the ink pasted so far
     cache = glyphs._glyphs
-    for ch, pen in zip(text, pens.tolist(), strict=True):
+    for ch, pen in zip(text, pens if isinstance(pens, list) else pens.tolist(), strict=True):
         _, ink, left, top = cache.get(ch) or glyphs.glyph(ch)
         bh, bw = ink.shape
         if not bh:
