@@ -116,7 +116,18 @@ def band_levels_db(y: np.ndarray) -> tuple[float, float]:
     return 10 * np.log10(pxx[f > 3400].mean() / passband), 10 * np.log10(pxx[f < 300].mean() / passband)
 
 
-def test_phone_channel_removes_energy_outside_300_to_3400_hz():
+@pytest.fixture(params=["numpy", "opencv"])
+def route(request):
+    """Run the test on the NumPy/SciPy kernels, then on the OpenCV ones."""
+    from augkit.kernels.backend import use_backend
+
+    if request.param == "opencv":
+        pytest.importorskip("cv2")
+    with use_backend(request.param):
+        yield request.param
+
+
+def test_phone_channel_removes_energy_outside_300_to_3400_hz(route):
     white = np.random.default_rng(0).standard_normal((8, 1, 2 * RATE)).astype(np.float32) * 0.1
     out = A.BadCellphone(loss_rate_range=(0.05, 0.2))(audio=white, sample_rate=RATE, rng=0)["audio"]
     above, below = band_levels_db(out)
@@ -125,7 +136,7 @@ def test_phone_channel_removes_energy_outside_300_to_3400_hz():
     assert abs(raw_above) < 1 and abs(raw_below) < 1  # the measurement itself sees white noise as flat
 
 
-def test_phone_channel_keeps_the_speech_band_intact():
+def test_phone_channel_keeps_the_speech_band_intact(route):
     t = np.arange(RATE) / RATE
     tone = (0.3 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
     phone = A.BadCellphone(gain_db_range=(0, 0), loss_rate_range=(0, 0), laws=("mu",))
@@ -133,6 +144,50 @@ def test_phone_channel_keeps_the_speech_band_intact():
     core = slice(800, -800)
     assert np.sqrt(np.mean(out[core] ** 2)) == pytest.approx(0.3 / np.sqrt(2), rel=0.01)
     assert 10 * np.log10(np.mean((out - tone)[core] ** 2) / np.mean(tone[core] ** 2)) < -30  # mu-law noise only
+
+
+@pytest.mark.parametrize("from_hz, to_hz", [(16000, 8000), (8000, 16000), (44100, 8000), (16000, 16000)])
+@pytest.mark.parametrize("length", [1, 999, 16000, 40001, 100000])
+def test_band_limit_resample_routes_agree(from_hz, to_hz, length):
+    # OpenCV's packed real spectra against SciPy's rfft/irfft: single FFTs and overlapping blocks
+    pytest.importorskip("cv2")
+    from augkit.kernels.backend import use_backend
+    from augkit.kernels.phone import band_limit_resample
+
+    x = np.random.default_rng(length).standard_normal((2, 2, length)).astype(np.float32)
+    with use_backend("numpy"):
+        ref = band_limit_resample(x, from_hz, to_hz, (300.0, 3400.0), 100.0)
+    with use_backend("opencv"):
+        got = band_limit_resample(x, from_hz, to_hz, (300.0, 3400.0), 100.0)
+        again = band_limit_resample(x, from_hz, to_hz, (300.0, 3400.0), 100.0, work="test.out")
+    assert got.shape == ref.shape == (2, 2, -(-length * to_hz // from_hz))
+    np.testing.assert_allclose(got, ref, rtol=0, atol=2e-6 * max(1.0, float(np.abs(ref).max())))
+    assert np.array_equal(again, got)
+
+
+def test_in_place_companding_and_concealment_equal_the_copying_kernels():
+    from augkit.kernels.g711 import compand_audio, compand_in_place
+    from augkit.kernels.packets import conceal_lost_frames
+
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((4, 2, 800)) * 0.3).astype(np.float32)
+    x[0, 0, :5] = [2.0, -2.0, 1.0, -1.0, 0.0]  # saturation and the ends of the range
+    laws = ["mu", "a", "", "mu"]
+    y = x.copy()
+    compand_in_place(y, laws)
+    for i, law in enumerate(laws):
+        assert np.array_equal(y[i], compand_audio(x[i], law) if law else x[i])
+    same = x.copy()
+    compand_in_place(same, ["a"] * 4)
+    assert np.array_equal(same, compand_audio(x, "a"))
+    lost = rng.random((4, 10)) < 0.4
+    lost[1, :3] = True  # a burst at the start: nothing received yet
+    for mode in ("zero", "repeat"):
+        ref = conceal_lost_frames(x, lost, 80, mode)
+        z = x.copy()
+        out = conceal_lost_frames(z, lost, 80, mode, in_place=True)
+        assert np.array_equal(out, ref) and np.shares_memory(out, z)
+        assert np.array_equal(conceal_lost_frames(x[..., :790], lost, 80, mode, in_place=True), ref[..., :790])
 
 
 def test_bandpass_matches_scipy_butterworth():

@@ -55,12 +55,13 @@ def gilbert_elliott_losses(u: NDArray, loss_rate: NDArray, mean_burst_frames: ND
 
 
 def conceal_lost_frames(audio: NDArray, lost: NDArray, frame: int, mode: str = "zero",
-                        fade_per_frame: float = 0.5) -> NDArray[np.float32]:
+                        fade_per_frame: float = 0.5, *, in_place: bool = False) -> NDArray[np.float32]:
     """Replace lost frames of clips ``(n, C, T)``; frame ``f`` covers ``[f*frame, (f+1)*frame)``.
 
     ``"zero"`` silences a lost frame; ``"repeat"`` plays the last received frame again,
     scaled by ``fade_per_frame`` for each further frame of the same burst (silence when no
     frame was received yet). ``lost`` may hold more frames than the clips; extra ones are ignored.
+    ``in_place``: write into ``audio`` (float32, C-contiguous, owned by the caller) and return it.
 
     Examples
     --------
@@ -75,8 +76,11 @@ def conceal_lost_frames(audio: NDArray, lost: NDArray, frame: int, mode: str = "
     lost = np.asarray(lost, bool)[:, :frames]
     if lost.shape[1] < frames:
         lost = np.pad(lost, ((0, 0), (0, frames - lost.shape[1])))
-    padded = np.zeros((n, c, frames * frame), np.float32)
-    padded[:, :, :t] = audio
+    if in_place and t == frames * frame and audio.dtype == np.float32 and audio.flags.c_contiguous:
+        padded = audio
+    else:
+        padded = np.zeros((n, c, frames * frame), np.float32)
+        padded[:, :, :t] = audio
     view = padded.reshape(n, c, frames, frame)
     if mode == "zero":
         view[np.broadcast_to(lost[:, None, :], (n, c, frames))] = 0.0
@@ -86,6 +90,8 @@ def conceal_lost_frames(audio: NDArray, lost: NDArray, frame: int, mode: str = "
     rows, cols = np.nonzero(lost)
     src = last_ok[rows, cols]
     gain = np.where(src >= 0, fade_per_frame ** (cols - src - 1), 0.0).astype(np.float32)
-    out = view.copy()
+    # lost frames are written from received ones only (never from another lost frame), so the
+    # frames are read before any is written whether the copy is new or not
+    out = view if padded is audio else view.copy()
     out[rows, :, cols] = view[rows, :, np.maximum(src, 0)] * gain[:, None, None]
     return out.reshape(n, c, -1)[:, :, :t]
