@@ -52,62 +52,65 @@ def band_limit_resample(audio: NDArray, from_hz: int, to_hz: int, band_hz: tuple
     """
     up, down = resample_ratio(from_hz, to_hz)
     t = audio.shape[-1]
+    lead = audio.shape[:-1]
     out_len = int(resample_length(t, from_hz, to_hz))
     pad = -(-round(PAD_S * from_hz) // down) * down  # context, a whole number of output samples
     core = (BLOCK_FFT * down // max(up, down) - 2 * pad) // down * down  # the larger FFT ~ BLOCK_FFT
-    if core <= 0 or t <= 2 * core:
-        blocks, core, segments = 1, t, audio[..., None, :]
-        pad_out = 0
-    else:
-        blocks = -(-t // core)
-        padded = scratch.work_array("phone.padded", (*audio.shape[:-1], blocks * core + 2 * pad), np.float32)
-        padded[..., :pad] = 0.0
-        padded[..., pad + t:] = 0.0
-        padded[..., pad: pad + t] = audio
-        windows = np.lib.stride_tricks.sliding_window_view(padded, core + 2 * pad, axis=-1)
-        segments = windows[..., ::core, :][..., :blocks, :]
-        pad_out = pad * up // down
-    n_from, n_to = spectral_size(segments.shape[-1], from_hz, to_hz, 0 if blocks > 1 else pad)
+    if core <= 0 or t <= 2 * core:  # one block: the whole clip, zero-padded after its end
+        blocks, core, context, length, pad_out = 1, t, 0, t, 0
+    else:  # block b: samples [b * core - pad, (b + 1) * core + pad), zeros outside the clip
+        blocks, context, length, pad_out = -(-t // core), pad, core + 2 * pad, pad * up // down
+    n_from, n_to = spectral_size(length, from_hz, to_hz, 0 if blocks > 1 else pad)
     core_out = core * up // down if blocks > 1 else out_len
     gains = band_gains(n_from, from_hz, band_hz[0], band_hz[1], edge_hz)
     cv2 = backend.opencv()
     if cv2 is not None:
-        time = _cv2_band_resample(cv2, segments, n_from, n_to, gains)
+        seg = scratch.work_array("phone.seg", (*lead, blocks, n_from), np.float32)
+        for k in range(blocks):  # each block straight from the clip
+            a, b = k * core - context, k * core - context + length
+            a0, b0 = max(a, 0), min(b, t)
+            row = seg[..., k, :]
+            row[..., : a0 - a] = 0.0
+            row[..., a0 - a: b0 - a] = audio[..., a0:b0]
+            row[..., b0 - a:] = 0.0
+        time = _cv2_band_resample(cv2, seg.reshape(-1, n_from), n_from, n_to, gains).reshape(*lead, blocks, n_to)
     else:
         from scipy.fft import irfft, rfft
 
+        if blocks == 1:
+            segments = audio[..., None, :]
+        else:
+            padded = scratch.work_array("phone.padded", (*lead, blocks * core + 2 * pad), np.float32)
+            padded[..., :pad] = 0.0
+            padded[..., pad + t:] = 0.0
+            padded[..., pad: pad + t] = audio
+            windows = np.lib.stride_tricks.sliding_window_view(padded, length, axis=-1)
+            segments = windows[..., ::core, :][..., :blocks, :]
         spec = rfft(segments, n=n_from, axis=-1)
         bins = min(n_from, n_to) // 2 + 1
         spec = spec[..., :bins]
         spec *= gains[:bins]
         time = irfft(spec, n=n_to, axis=-1)
         time *= np.float32(n_to / n_from)
-    kept = time[..., pad_out: pad_out + core_out]
-    shape = (*audio.shape[:-1], out_len)
+    shape = (*lead, out_len)
     out = np.empty(shape, np.float32) if work is None else scratch.work_array(work, shape, np.float32)
-    whole = blocks * core_out
-    if whole == out_len:
-        out.reshape((*audio.shape[:-1], blocks, core_out))[...] = kept
-    else:  # the last block runs past the end
-        full = kept.reshape((*audio.shape[:-1], whole))
-        out[...] = full[..., :out_len]
+    for k in range(blocks):  # the middle of each block, straight into the output
+        a = k * core_out
+        width = min(core_out, out_len - a)
+        out[..., a: a + width] = time[..., k, pad_out: pad_out + width]
     return out
 
 
-def _cv2_band_resample(cv2: ModuleType, segments: NDArray, n_from: int, n_to: int, gains: NDArray) -> NDArray:
-    """Rows of ``segments`` (zero-padded to ``n_from``) through ``cv2.dft``, times ``gains`` per
-    bin, back through ``cv2.idft`` at ``n_to`` points, scaled as ``irfft(rfft(x) * g) * n_to / n_from``
-    (the scale folded into the gains); returns ``(*segments.shape[:-1], n_to)`` (a work array).
+def _cv2_band_resample(cv2: ModuleType, seg: NDArray, n_from: int, n_to: int, gains: NDArray) -> NDArray:
+    """Rows ``seg`` ``(rows, n_from)`` through ``cv2.dft``, times ``gains`` per bin, back through
+    ``cv2.idft`` at ``n_to`` points, scaled as ``irfft(rfft(x) * g) * n_to / n_from`` (the scale
+    folded into the gains); returns ``(rows, n_to)`` (a work array).
 
     OpenCV's packed real spectrum of ``N`` points is ``Re0, Re1, Im1, Re2, Im2, ...`` (ending
     ``Re(N/2)`` for even ``N``): the first ``m`` values of it are the packed spectrum of ``m``
     points up to bin ``m // 2``, so cutting a spectrum for a lower rate is a slice, and
     extending it for a higher one is zeros after it."""
-    lead, length = segments.shape[:-1], segments.shape[-1]
-    rows = int(np.prod(lead))
-    seg = scratch.work_array("phone.seg", (rows, n_from), np.float32)
-    seg.reshape((*lead, n_from))[..., :length] = segments
-    seg[:, length:] = 0.0
+    rows = seg.shape[0]
     spec = scratch.work_array("phone.spec", (rows, n_from), np.float32)
     _into(cv2.dft(seg, dst=spec, flags=cv2.DFT_ROWS), spec)
     m = min(n_from, n_to)
@@ -116,7 +119,7 @@ def _cv2_band_resample(cv2: ModuleType, segments: NDArray, n_from: int, n_to: in
     half[:, m:] = 0.0
     time = scratch.work_array("phone.time", (rows, n_to), np.float32)
     _into(cv2.idft(half, dst=time, flags=cv2.DFT_ROWS | cv2.DFT_REAL_OUTPUT), time)
-    return time.reshape((*lead, n_to))
+    return time
 
 
 def _into(result: NDArray, dst: NDArray) -> None:
