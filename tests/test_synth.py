@@ -338,6 +338,26 @@ def test_custom_transforms_without_row_draws_are_drawn_sample_by_sample():
         assert np.array_equal(gen[i]["image"], batch["image"][i])
 
 
+class _IntegerText(ak.synth.text.TextSource):
+    """A custom text source that calls a Generator method the pre-drawn floats do not cover."""
+
+    def draw(self, rng, mode):
+        return "".join("abcdefgh"[int(v)] for v in rng.integers(0, 8, size=3))
+
+
+@pytest.mark.parametrize("text", [_IntegerText(), ak.synth.RandomText(charset="xyz", length_range=(20, 30))])
+def test_draws_beyond_the_pre_drawn_floats_stay_a_function_of_seed_and_index(text):
+    # RandomText lines of 40-240 characters use many more than the 32 floats drawn ahead; the
+    # custom source calls Generator.integers: both come from the key's own Generator
+    gen = TextImageGenerator(mode="line" if isinstance(text, ak.synth.RandomText) else "word", text=text, seed=4)
+    batch = gen.batch(5, 6)
+    again = TextImageGenerator(mode=gen.mode, text=text, seed=4)
+    for j, i in enumerate(range(5, 11)):
+        s = again[i]
+        assert s["text"] == batch["text"][j] and np.array_equal(s["image"], batch["image"][j])
+    assert len({t for t in batch["text"]}) == 6
+
+
 @pytest.mark.parametrize("mode", ["char", "line"])
 def test_char_and_line_modes(mode):
     gen = TextImageGenerator(mode=mode, seed=0, size=(24, 24), height=24)
