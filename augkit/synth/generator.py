@@ -1,11 +1,12 @@
 """``TextImageGenerator``: brand-new OCR training images, deterministic per index.
 
-Sample ``i`` depends only on ``(seed, i)``: its text, font, size, colours and background
-are drawn from a PCG64 stream keyed by ``(seed, i, attempt)``; its distortion params come
-from a counter-based stream of that key too, drawn for a group of equally sized images in one
-vectorized pass (:class:`~augkit.kernels.streams.RowStreams`: each row equals its draw alone)
-and replayed on the group in one call. A dataset is therefore identical whatever the batch
-size, the number of workers or the sharding.
+Sample ``i`` depends only on ``(seed, i)``: every draw comes from counter-based streams keyed
+by ``(seed, i, attempt)`` (:mod:`augkit.synth.draws`), computed for a chunk or a group of
+samples in one vectorized pass where row ``i`` equals its draw alone: the layout's (text,
+font, size, position), the painting's (background, colours) and the distortion params
+(:class:`~augkit.kernels.streams.RowStreams`), which are replayed on a group of equally sized
+images in one call. A dataset is therefore identical whatever the batch size, the number of
+workers or the sharding.
 """
 
 from __future__ import annotations

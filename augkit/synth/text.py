@@ -1,7 +1,10 @@
 """Where the text of synthetic samples comes from: word lists, random strings, corpora.
 
-Every source draws with the ``numpy.random.Generator`` it is given, so a sample's text
-depends only on the generator's seed.
+Every source draws with the generator it is given, so a sample's text depends only on that
+generator's seed. The synthetic generator passes a sample's
+:class:`~augkit.synth.draws.SampleDraws`: ``random`` and ``uniform`` come from floats drawn
+ahead for the sample, and any other ``numpy.random.Generator`` method (for a custom source)
+from a ``Generator`` of the sample's key.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ CASES = ("lower", "title", "upper")
 
 
 class TextSource:
-    """Base class: ``draw(rng, mode)`` returns a string for a ``"char"``, ``"word"`` or ``"line"`` sample."""
+    """Base class: ``draw(rng, mode)`` returns a string for a ``"char"``, ``"word"`` or ``"line"``
+    sample; ``rng`` is a ``numpy.random.Generator`` or behaves like one."""
 
     def draw(self, rng: np.random.Generator, mode: str) -> str:
         raise NotImplementedError
