@@ -186,6 +186,26 @@ def test_contrast_gate_holds_under_contrast_loss_and_blur():
     assert max(batch["attempt"]) >= 1  # the gate did have to re-draw some
 
 
+def test_no_label_goes_out_with_characters_pushed_out_of_the_picture():
+    # a long line rotated by up to 8 degrees: its ends leave a 32 px band; such draws are redrawn
+    pipe = ak.Compose([ak.image.Rotate(degrees_range=(-8, 8), border_mode="edge")])
+    gen = TextImageGenerator(mode="line", seed=1, pipeline=pipe)
+    batch = gen.batch(0, 12)
+    redrawn = 0
+    for img, quads, attempt in zip(batch["image"], batch["char_boxes"], batch["attempt"], strict=True):
+        h, w = img.shape[:2]
+        centres = quads.mean(axis=1)
+        assert ((centres >= 0) & (centres < [w, h])).all()
+        redrawn += attempt > 0
+    assert redrawn >= 3  # the check did reject some draws
+    unchecked = gen._distort([gen._render(i, 0) for i in range(12)])  # first draws, as they came out
+    def out_of_picture(r):
+        centres = r["char_boxes"].mean(axis=1)
+        return not ((centres >= 0) & (centres < r["image"].shape[1::-1])).all()
+    outside = [out_of_picture(r) for r in unchecked]
+    assert sum(outside) >= 3 and all(not r["passed"] for r, o in zip(unchecked, outside, strict=True) if o)
+
+
 # Per-image references for the group painting: plain, one image at a time (OpenCV's resize for
 # the noise field, boolean masks and Python arithmetic for colours and contrast).
 _LIN = lambda c: c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4  # noqa: E731

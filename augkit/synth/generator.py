@@ -64,6 +64,23 @@ WIDTH_STEP = 8
 MAX_ATTEMPTS = 6
 
 
+def _characters_inside(quads: list[NDArray], width: int, height: int) -> NDArray[np.bool_]:
+    """Per sample: whether the centre of every one of its character quads lies in the image
+    (a distortion that pushes a labelled character out, e.g. a rotated long line whose ends
+    leave a 32 px band, would make the label untrue)."""
+    counts = [len(q) for q in quads]
+    centres = np.concatenate(quads).mean(axis=1) if sum(counts) else np.zeros((0, 2), np.float32)
+    with np.errstate(invalid="ignore"):  # (a point a degenerate warp sent to NaN is outside)
+        inside = ((centres[:, 0] >= 0) & (centres[:, 0] < width) & (centres[:, 1] >= 0)
+                  & (centres[:, 1] < height))
+    starts = np.cumsum([0, *counts[:-1]])
+    out = np.ones(len(quads), bool)
+    some = np.asarray(counts) > 0
+    if some.any():
+        out[some] = np.logical_and.reduceat(inside, starts[some])
+    return out
+
+
 @dataclass
 class _Draft:
     """One laid-out sample, not yet painted or distorted (internal).
@@ -343,6 +360,8 @@ class TextImageGenerator:
                 images, masks = res["image"], res["mask"]
                 quads = [kp.reshape(-1, 4, 2).astype(np.float32) for kp in res["keypoints"]]
             passed = text_contrast_batch(images, masks) >= floor
+            if not ds[0].plain:  # and every labelled character still in the picture
+                passed &= _characters_inside(quads, images.shape[2], images.shape[1])
             for j, d, img, m, q, ok in zip(members, ds, images, masks, quads, passed.tolist(), strict=True):
                 out[j] = {"image": img, "mask": m, "char_boxes": q, "draft": d, "passed": ok}
         return out
