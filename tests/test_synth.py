@@ -593,6 +593,16 @@ def test_cli_synth_writes_a_dataset(tmp_path):
                  "--shard-size", "5"]) == 0
     records = read_folder_labels(tmp_path)
     assert len(records) == 12 and all(len(r["text"]) == 1 for r in records)
+    assert main(["synth", "--mode", "char", "--count", "12", "--out", str(tmp_path / "small"), "--quiet",
+                 "--shard-size", "5", "--png-level", "2"]) == 0
+    manifest = json.loads((tmp_path / "small" / "manifest.json").read_text("utf-8"))
+    from augkit.synth.dataset import png_encoder
+
+    assert manifest["png_encoder"] == png_encoder(2)
+    small = read_folder_labels(tmp_path / "small")
+    for a, b in zip(records, small, strict=True):
+        assert np.array_equal(np.asarray(Image.open(tmp_path / a["file_name"])),
+                              np.asarray(Image.open(tmp_path / "small" / b["file_name"])))
 
 
 def test_a_built_wheel_carries_the_fonts_data_and_finds_them(tmp_path):
