@@ -107,10 +107,9 @@ def compand_audio(audio: NDArray, law: str = "mu") -> NDArray[np.float32]:
     >>> [round(float(v), 4) for v in compand_audio(np.array([0.0, 0.5, -0.01, 2.0], np.float32))]
     [0.0, 0.5116, -0.0099, 0.9803]
     """
-    idx = np.multiply(audio, np.float32(32768.0), dtype=np.float32)
-    idx += np.float32(32768.5)  # x * 32768 + 0.5, shifted to the table index
-    np.clip(idx, 0.0, 65535.0, out=idx)
-    return _float_table(law).take(idx.astype(np.int32))
+    out = np.array(audio, dtype=np.float32, order="C")  # (a copy: the input is never changed)
+    _compand_into(out, law)
+    return out
 
 
 def compand_in_place(audio: NDArray[np.float32], laws: list[str]) -> None:
@@ -134,11 +133,12 @@ def compand_in_place(audio: NDArray[np.float32], laws: list[str]) -> None:
 
 
 def _compand_into(x: NDArray[np.float32], law: str) -> None:
+    """The G.711 round trip of float32 ``x`` (C-contiguous), written back into it."""
     from . import scratch
 
     idx = scratch.work_array("g711.idx", x.shape, np.float32)
     np.multiply(x, np.float32(32768.0), out=idx)
-    idx += np.float32(32768.5)
+    idx += np.float32(32768.5)  # x * 32768 + 0.5, shifted to the table index
     np.clip(idx, 0.0, 65535.0, out=idx)
     ints = scratch.work_array("g711.int", x.shape, np.int32)
     np.copyto(ints, idx, casting="unsafe")  # truncation, as astype: the values are >= 0
