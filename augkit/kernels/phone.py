@@ -62,7 +62,6 @@ def band_limit_resample(audio: NDArray, from_hz: int, to_hz: int, band_hz: tuple
         blocks, context, length, pad_out = -(-t // core), pad, core + 2 * pad, pad * up // down
     n_from, n_to = spectral_size(length, from_hz, to_hz, 0 if blocks > 1 else pad)
     core_out = core * up // down if blocks > 1 else out_len
-    gains = band_gains(n_from, from_hz, band_hz[0], band_hz[1], edge_hz)
     cv2 = backend.opencv()
     if cv2 is not None:
         seg = scratch.work_array("phone.seg", (*lead, blocks, n_from), np.float32)
@@ -73,7 +72,8 @@ def band_limit_resample(audio: NDArray, from_hz: int, to_hz: int, band_hz: tuple
             row[..., : a0 - a] = 0.0
             row[..., a0 - a: b0 - a] = audio[..., a0:b0]
             row[..., b0 - a:] = 0.0
-        time = _cv2_band_resample(cv2, seg.reshape(-1, n_from), n_from, n_to, gains).reshape(*lead, blocks, n_to)
+        packed = _packed_gains(n_from, from_hz, float(band_hz[0]), float(band_hz[1]), float(edge_hz), min(n_from, n_to))
+        time = _cv2_band_resample(cv2, seg.reshape(-1, n_from), n_to, packed).reshape(*lead, blocks, n_to)
     else:
         from scipy.fft import irfft, rfft
 
@@ -89,7 +89,7 @@ def band_limit_resample(audio: NDArray, from_hz: int, to_hz: int, band_hz: tuple
         spec = rfft(segments, n=n_from, axis=-1)
         bins = min(n_from, n_to) // 2 + 1
         spec = spec[..., :bins]
-        spec *= gains[:bins]
+        spec *= band_gains(n_from, from_hz, band_hz[0], band_hz[1], edge_hz)[:bins]
         time = irfft(spec, n=n_to, axis=-1)
         time *= np.float32(n_to / n_from)
     shape = (*lead, out_len)
@@ -101,21 +101,22 @@ def band_limit_resample(audio: NDArray, from_hz: int, to_hz: int, band_hz: tuple
     return out
 
 
-def _cv2_band_resample(cv2: ModuleType, seg: NDArray, n_from: int, n_to: int, gains: NDArray) -> NDArray:
-    """Rows ``seg`` ``(rows, n_from)`` through ``cv2.dft``, times ``gains`` per bin, back through
-    ``cv2.idft`` at ``n_to`` points, scaled as ``irfft(rfft(x) * g) * n_to / n_from`` (the scale
-    folded into the gains); returns ``(rows, n_to)`` (a work array).
+def _cv2_band_resample(cv2: ModuleType, seg: NDArray, n_to: int, packed: NDArray) -> NDArray:
+    """Rows ``seg`` ``(rows, n_from)`` through ``cv2.dft``, times the per-bin gains laid out as a
+    packed spectrum (``packed``, :func:`_packed_gains`), back through ``cv2.idft`` at ``n_to``
+    points, scaled as ``irfft(rfft(x) * g) * n_to / n_from`` (the scale folded into the gains);
+    returns ``(rows, n_to)`` (a work array).
 
     OpenCV's packed real spectrum of ``N`` points is ``Re0, Re1, Im1, Re2, Im2, ...`` (ending
     ``Re(N/2)`` for even ``N``): the first ``m`` values of it are the packed spectrum of ``m``
     points up to bin ``m // 2``, so cutting a spectrum for a lower rate is a slice, and
     extending it for a higher one is zeros after it."""
-    rows = seg.shape[0]
+    rows, n_from = seg.shape
     spec = scratch.work_array("phone.spec", (rows, n_from), np.float32)
     _into(cv2.dft(seg, dst=spec, flags=cv2.DFT_ROWS), spec)
-    m = min(n_from, n_to)
+    m = len(packed)
     half = scratch.work_array("phone.half", (rows, n_to), np.float32)
-    np.multiply(spec[:, :m], _packed_gains(gains, m, n_from), out=half[:, :m])
+    np.multiply(spec[:, :m], packed, out=half[:, :m])
     half[:, m:] = 0.0
     time = scratch.work_array("phone.time", (rows, n_to), np.float32)
     _into(cv2.idft(half, dst=time, flags=cv2.DFT_ROWS | cv2.DFT_REAL_OUTPUT), time)
@@ -128,17 +129,14 @@ def _into(result: NDArray, dst: NDArray) -> None:
 
 
 @lru_cache(maxsize=32)
-def _packed_gains_cached(gains: bytes, m: int, n_from: int) -> NDArray[np.float32]:
-    g = np.frombuffer(gains, np.float32)
-    bins = (np.arange(m) + 1) // 2  # value j of a packed spectrum belongs to bin (j + 1) // 2
-    out = (g[bins] / np.float32(n_from)).astype(np.float32)
+def _packed_gains(n_from: int, sample_rate: int, low_hz: float, high_hz: float, edge_hz: float,
+                  m: int) -> NDArray[np.float32]:
+    """The band gains of an ``n_from``-point spectrum laid out like its first ``m`` packed
+    values (value ``j`` belongs to bin ``(j + 1) // 2``), over ``n_from`` (cached)."""
+    g = band_gains(n_from, sample_rate, low_hz, high_hz, edge_hz)
+    out = (g[(np.arange(m) + 1) // 2] / np.float32(n_from)).astype(np.float32)
     out.setflags(write=False)
     return out
-
-
-def _packed_gains(gains: NDArray, m: int, n_from: int) -> NDArray[np.float32]:
-    """Per-bin ``gains`` laid out like a packed spectrum of ``m`` values, over ``n_from``."""
-    return _packed_gains_cached(np.ascontiguousarray(gains, np.float32).tobytes(), m, n_from)
 
 
 def telephone_channel(
