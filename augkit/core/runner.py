@@ -168,21 +168,26 @@ class Runner:
     def _mirror(self, ops: list[Op]) -> None:
         """Apply a run of flips (image and mask) by exact index reversal."""
         b = self.batch
-        touched = ops[0].idx if len(ops) == 1 else np.unique(np.concatenate([op.idx for op in ops]))
-        fx = np.zeros(b.n, dtype=bool)
-        fy = np.zeros(b.n, dtype=bool)
-        for op in ops:
-            ox, oy = op.t.mirror_flags(op.params)
-            fx[op.idx] ^= ox[op.idx]
-            fy[op.idx] ^= oy[op.idx]
+        if len(ops) == 1:  # one flip (the usual case): its own flags, where it is active
+            touched = ops[0].idx
+            fx, fy = (np.asarray(f, dtype=bool) for f in ops[0].t.mirror_flags(ops[0].params))
+        else:
+            touched = np.unique(np.concatenate([op.idx for op in ops]))
+            fx = np.zeros(b.n, dtype=bool)
+            fy = np.zeros(b.n, dtype=bool)
+            for op in ops:
+                ox, oy = op.t.mirror_flags(op.params)
+                fx[op.idx] ^= ox[op.idx]
+                fy[op.idx] ^= oy[op.idx]
         whole = touched.size == b.n
         images = b.image if whole else _subset(b.image, touched, "runner.subset")
         masks = None if b.mask is None else (b.mask if whole else _subset(b.mask, touched, "runner.subset_mask"))
         # a subset's flipped images only pass through (they are copied into the batch): work arrays
-        new_images = flip_image(images, fx[touched], fy[touched],
-                                out=None if whole else _work_like(images, "runner.subset_out"))
+        if not whole:
+            fx, fy = fx[touched], fy[touched]
+        new_images = flip_image(images, fx, fy, out=None if whole else _work_like(images, "runner.subset_out"))
         new_masks = None if masks is None else flip_image(
-            masks, fx[touched], fy[touched], out=None if whole else _work_like(masks, "runner.subset_mask_out"))
+            masks, fx, fy, out=None if whole else _work_like(masks, "runner.subset_mask_out"))
         self._store(touched, new_images, new_masks)
 
     def _queue(self, t: GeometricTransform, params: Params, idx: NDArray) -> None:

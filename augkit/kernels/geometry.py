@@ -707,8 +707,14 @@ def flip_image(images: NDArray, flip_x: NDArray, flip_y: NDArray, *, out: NDArra
     """
     out = _output(out, images.shape, images.dtype)
     found = _cv2_for(images)
-    h, w, c = images.shape[1:]
-    code = np.asarray(flip_x, dtype=np.intp) * 2 + np.asarray(flip_y, dtype=np.intp)  # 0..3: (fx, fy)
+    n, h, w, c = images.shape
+    flip_x, flip_y = np.asarray(flip_x, dtype=bool), np.asarray(flip_y, dtype=bool)
+    if found is not None and n and not flip_y.any() and flip_x.all():  # the usual call: one OpenCV call
+        cv2, src = found
+        dst = out.view(np.uint8) if out.dtype == np.bool_ else out
+        cv2.flip(src.reshape(n * h, w, c), 1, dst=dst.reshape(n * h, w, c))
+        return out
+    code = flip_x.astype(np.intp) * 2 + flip_y  # 0..3: (fx, fy)
     for kind in sorted(set(code.tolist())):  # only the kinds present
         fx, fy = kind >= 2, kind % 2 == 1
         sel = np.arange(len(code)) if len(code) == 1 else (code == kind).nonzero()[0]
