@@ -10,7 +10,7 @@ from PIL import Image
 from scipy import ndimage
 
 import augkit as ak
-from augkit.kernels.degrade import _disk, morphology_footprint, motion_kernel
+from augkit.kernels.degrade import _disk, morphology_footprint, motion_kernel, motion_kernels
 from augkit.testing.conformance import make_batch
 
 I = ak.image
@@ -60,6 +60,17 @@ def test_motion_kernel_is_a_line_of_the_given_length_and_direction():
         assert abs(k.sum() - 1) < 1e-6 and proj.max() - proj.min() >= 7  # spans the length
         perp = np.abs(np.stack([xs - 4, ys - 4], axis=1) @ np.array([-d[1], d[0]]))
         assert perp.max() <= 0.75  # and stays on the line
+
+
+def test_motion_kernels_made_together_equal_each_made_alone():
+    angles = np.concatenate([np.random.default_rng(3).uniform(-180, 180, 40), [0, 30, 45, 90, -90, 135, 180]])
+    for length in (1, 2, 3, 7, 12):
+        together = motion_kernels(length, angles)
+        assert together.shape == (len(angles), length, length) and together.dtype == np.float32
+        for a, k in zip(angles.tolist(), together, strict=True):
+            alone = motion_kernels(length, np.array([a]))[0]
+            np.testing.assert_array_equal(k, alone)
+            assert abs(float(k.sum()) - 1.0) < 1e-6
 
 
 @pytest.mark.parametrize(("cls", "ref"), [(I.Erode, ndimage.grey_erosion), (I.Dilate, ndimage.grey_dilation)])

@@ -28,14 +28,19 @@ def crop_image(images: NDArray, x0: NDArray, y0: NDArray, out_hw: tuple[int, int
     [[9, 10, 11], [13, 14, 15]]
     """
     h, w = out_hw
-    x0 = np.asarray(x0, np.intp)
-    y0 = np.asarray(y0, np.intp)
-    if np.any(x0 < 0) or np.any(y0 < 0) or np.any(x0 + w > images.shape[2]) or np.any(y0 + h > images.shape[1]):
+    # corners as Python ints: on small batches a dozen NumPy reductions cost more than the copy
+    xs, ys = np.asarray(x0, np.intp).tolist(), np.asarray(y0, np.intp).tolist()
+    if len(xs) != images.shape[0] or len(ys) != images.shape[0]:
+        raise ValueError(f"x0 and y0 need one corner per image ({images.shape[0]}), got {len(xs)} and {len(ys)}")
+    if not xs:
+        return np.empty((0, h, w, *images.shape[3:]), images.dtype)
+    x_lo, x_hi, y_lo, y_hi = min(xs), max(xs), min(ys), max(ys)
+    if x_lo < 0 or y_lo < 0 or x_hi + w > images.shape[2] or y_hi + h > images.shape[1]:
         raise ValueError(f"crop windows of {h}x{w} leave the {images.shape[1]}x{images.shape[2]} images")
-    if np.all(x0 == x0[0]) and np.all(y0 == y0[0]):  # one window for all: a single slice copy
-        return images[:, y0[0]:y0[0] + h, x0[0]:x0[0] + w].copy()
+    if x_lo == x_hi and y_lo == y_hi:  # one window for all: a single slice copy
+        return images[:, y_lo:y_lo + h, x_lo:x_lo + w].copy()
     out = np.empty((images.shape[0], h, w, *images.shape[3:]), images.dtype)
-    for i, (x, y) in enumerate(zip(x0.tolist(), y0.tolist(), strict=True)):
+    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
         out[i] = images[i, y:y + h, x:x + w]
     return out
 

@@ -26,6 +26,7 @@ __all__ = [
     "morphology_image",
     "motion_blur_image",
     "motion_kernel",
+    "motion_kernels",
 ]
 
 
@@ -112,14 +113,32 @@ def motion_kernel(length: int, angle_deg: float) -> NDArray[np.float32]:
     >>> k.shape, round(float(k.sum()), 6), k[2].astype(float).round(2).tolist()
     ((5, 5), 1.0, [0.2, 0.2, 0.2, 0.2, 0.2])
     """
+    return motion_kernels(length, np.array([angle_deg], np.float64))[0]
+
+
+def motion_kernels(length: int, angles_deg: NDArray) -> NDArray[np.float32]:
+    """:func:`motion_kernel` of one ``length`` at several angles: ``(k, length, length)``,
+    computed together (each kernel exactly as by itself).
+
+    Examples
+    --------
+    >>> ks = motion_kernels(3, np.array([0.0, 90.0]))
+    >>> ks.shape, ks[0, 1].tolist() == ks[1, :, 1].tolist()
+    ((2, 3, 3), True)
+    """
     c = (length - 1) / 2.0
     m = 8 * length  # equal steps along the segment of length ``length``, each to its nearest pixel
     t = -length / 2.0 + (np.arange(m) + 0.5) * (length / m)
-    a = math.radians(angle_deg)
-    xi = np.clip(np.rint(c + t * math.cos(a)).astype(np.intp), 0, length - 1)
-    yi = np.clip(np.rint(c - t * math.sin(a)).astype(np.intp), 0, length - 1)
-    counts = np.bincount(yi * length + xi, minlength=length * length).reshape(length, length)
-    return (counts / m).astype(np.float32)
+    radians = [math.radians(a) for a in np.asarray(angles_deg, np.float64).tolist()]
+    cos = np.array([math.cos(a) for a in radians])[:, None]  # (the scalar math functions, as always)
+    sin = np.array([math.sin(a) for a in radians])[:, None]
+    xi = np.rint(c + t * cos).astype(np.intp)
+    yi = np.rint(c - t * sin).astype(np.intp)
+    np.clip(xi, 0, length - 1, out=xi)
+    np.clip(yi, 0, length - 1, out=yi)
+    flat = yi * length + xi + (np.arange(len(radians)) * (length * length))[:, None]
+    counts = np.bincount(flat.ravel(), minlength=len(radians) * length * length)
+    return (counts / m).astype(np.float32).reshape(len(radians), length, length)
 
 
 def _filter_batch(images: NDArray, kernels: Iterator[NDArray]) -> NDArray:
@@ -153,8 +172,17 @@ def motion_blur_image(images: NDArray, lengths: NDArray, angles_deg: NDArray) ->
     >>> out[0, 4, 2:7, 0].tolist(), int(out[0, 3, 4, 0])
     ([50, 50, 50, 50, 50], 0)
     """
-    pairs = zip(np.asarray(lengths).tolist(), np.asarray(angles_deg).tolist(), strict=True)
-    return _filter_batch(images, (motion_kernel(int(n), float(a)) for n, a in pairs))
+    lengths = np.asarray(lengths).astype(np.intp)
+    angles = np.asarray(angles_deg, np.float64)
+    if lengths.shape != angles.shape or lengths.shape != images.shape[:1]:
+        raise ValueError(f"lengths and angles_deg need one value per image ({images.shape[0]}), "
+                         f"got shapes {lengths.shape} and {angles.shape}")
+    kernels: list[NDArray] = [np.empty(0, np.float32)] * len(lengths)
+    for n in np.unique(lengths).tolist():  # each length's kernels at once
+        idx = np.flatnonzero(lengths == n)
+        for i, k in zip(idx.tolist(), motion_kernels(int(n), angles[idx]), strict=True):
+            kernels[i] = k
+    return _filter_batch(images, iter(kernels))
 
 
 @lru_cache(maxsize=64)
