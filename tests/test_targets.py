@@ -118,6 +118,26 @@ def test_grid_warp_identity_at_zero_limit():
     assert np.array_equal(out["image"], x) and np.allclose(out["keypoints"][0], [[3.5, 4.5]])
 
 
+@pytest.mark.parametrize(("height", "width"), [(32, 32), (64, 48), (5, 9), (1, 7), (2, 2)])
+@pytest.mark.parametrize("steps", [1, 3, 5, 8])
+def test_grid_warp_keeps_the_frame_so_no_fill_bleeds_in(each_backend, height, width, steps):
+    # edge nodes slide along the edge: every pixel reads from inside the image, so a flat image
+    # stays exactly flat (the fill, 0 here, never mixes into the outermost pixels)
+    x = np.full((4, height, width, 3), 200, np.uint8)
+    for limit in (0.1, 0.3, 0.49):
+        t = I.GridWarp(num_steps=steps, distort_limit=limit)
+        out = t(image=x, rng=steps, return_params=True)
+        assert np.array_equal(out["image"], x)
+        from augkit.core.transform import Meta
+
+        meta = Meta(n=4, height=height, width=width, channels=3, dtype=np.dtype(np.uint8))
+        sx, sy = t.field(out["params"]["children"][0], meta).source_on_grid(height, width)
+        eps = 1e-4
+        assert sx.min() >= -eps and sx.max() <= width - 1 + eps and sy.min() >= -eps and sy.max() <= height - 1 + eps
+        if steps > 1 and min(height, width) > 2 * steps:  # and the interior does move (one cell: corners only)
+            assert np.abs(sx - np.arange(width)).max() > 0.05
+
+
 def test_fast_grid_maps_equal_the_generic_field_evaluation():
     from augkit.kernels.fields import elastic_displacements, grid_node_displacements
 

@@ -29,8 +29,9 @@ class GridWarp(GeometricTransform):
     """Warp a ``num_steps x num_steps`` grid laid over the image by moving its nodes.
 
     Inner nodes move by up to ``distort_limit`` of a cell in x and y; nodes on the border
-    slide along it and the corners stay, so the image keeps its frame. Pixels are
-    interpolated smoothly between nodes.
+    slide along it and the corners stay, so the image keeps its frame: the outer nodes sit on
+    the outermost pixels' centres, every pixel reads from inside the image, and no border
+    fill bleeds into the edges. Pixels are interpolated smoothly between nodes.
 
     Parameters
     ----------

@@ -237,23 +237,28 @@ def grid_node_displacements(
 ) -> DisplacementField:
     """Field for a grid warp: ``offsets`` in cell units at each grid node.
 
+    The outer nodes sit on the centres of the outermost pixels (not on the canvas edge), so
+    that edge nodes which do not move across the edge keep those pixels exactly on it: every
+    pixel then reads from inside the image, and no border fill bleeds into the outer pixels.
+    Beyond the outer nodes the field is that of the nearest edge (constant).
+
     Parameters
     ----------
     offsets : ndarray of shape (n, steps + 1, steps + 1, 2)
         Node displacements as fractions of the cell size.
     height, width : int
-        Canvas size; the grid spans it exactly.
+        Canvas size; the grid spans the centres of its pixels.
 
     Examples
     --------
-    >>> f = grid_node_displacements(np.zeros((1, 3, 3, 2)), 8, 8)
-    >>> f.spacing
-    (4.0, 4.0)
+    >>> f = grid_node_displacements(np.zeros((1, 3, 3, 2)), 9, 9)
+    >>> f.origin, f.spacing
+    ((0.5, 0.5), (4.0, 4.0))
     """
     gh, gw = offsets.shape[1] - 1, offsets.shape[2] - 1
-    spacing = (width / gw, height / gh)
+    spacing = (max(width - 1, 1) / gw, max(height - 1, 1) / gh)
     nodes = np.asarray(offsets, dtype=np.float32) * np.array(spacing, np.float32)
-    return DisplacementField(nodes, (0.0, 0.0), spacing)
+    return DisplacementField(nodes, (0.5, 0.5), spacing)
 
 
 class RadialField:
