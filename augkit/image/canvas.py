@@ -400,7 +400,9 @@ class RandomResizedCrop(CanvasTransform):
         w, h = np.where(found, w, fw), np.where(found, h, fh)
         x0 = np.where(found, np.floor(u[:, 0] * (ww - w + 1)), (ww - fw) // 2).astype(np.int64)
         y0 = np.where(found, np.floor(u[:, 1] * (hh - h + 1)), (hh - fh) // 2).astype(np.int64)
-        return {"box": np.stack([x0, y0, x0 + w, y0 + h], axis=1).astype(np.float64)}
+        box = np.empty((n, 4))  # (filled column by column: np.stack costs ~20 us on a small call)
+        box[:, 0], box[:, 1], box[:, 2], box[:, 3] = x0, y0, x0 + w, y0 + h
+        return {"box": box}
 
     def matrices(self, params: Params, meta: Meta) -> NDArray:
         return region_matrices(params["box"], (self.height, self.width))

@@ -7,6 +7,8 @@ in cache; the NumPy path computes the same HSV model.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -105,6 +107,14 @@ NUMPY_CHUNK_PIXELS = 1 << 14
 CHUNK_PIXELS = 1 << 15
 
 
+@lru_cache(maxsize=64)
+def _caps(width: int) -> NDArray[np.float32]:
+    """Upper bounds of a row of ``width`` (H, S, V) triples (read-only; HSV2RGB wraps H >= 360 itself)."""
+    cap = np.tile(np.array([720.0, 1.0, 1.0], np.float32), width)
+    cap.flags.writeable = False
+    return cap
+
+
 def _jitter_opencv(cv2: object, images: NDArray, hue_shift: NDArray, saturation: NDArray, value: NDArray,
                    top: float) -> NDArray:
     n, height, width, c = images.shape
@@ -118,7 +128,7 @@ def _jitter_opencv(cv2: object, images: NDArray, hue_shift: NDArray, saturation:
     shift = np.zeros((n, 1, width, 3), np.float32)
     shift[..., 0] = ((np.asarray(hue_shift, np.float64) % 1.0) * 360.0).astype(np.float32).reshape(n, 1, 1)
     gain, shift = gain.reshape(n, 1, width * 3), shift.reshape(n, 1, width * 3)
-    cap = np.tile(np.array([720.0, 1.0, 1.0], np.float32), width)  # HSV2RGB wraps H >= 360 itself
+    cap = _caps(width)
     rgb_buf = np.empty((min(n, per) * height, width, 3), np.float32)  # reused by every chunk (no page faults)
     hsv_buf = np.empty_like(rgb_buf)
     for a in range(0, n, per):
