@@ -286,7 +286,9 @@ class CoarseDropout(PixelTransform):
         y0 = (rng.random((n, k)) * (meta.height - hh + 1)).astype(np.int64)
         x0 = (rng.random((n, k)) * (meta.width - ww + 1)).astype(np.int64)
         used = np.arange(k)[None, :] < count[:, None]
-        boxes = np.stack([y0, x0, np.where(used, y0 + hh, y0), x0 + ww], axis=-1)
+        boxes = np.empty((n, k, 4), np.int64)  # (filled plane by plane: np.stack costs ~20 us on a small call)
+        boxes[..., 0], boxes[..., 1], boxes[..., 3] = y0, x0, x0 + ww
+        boxes[..., 2] = np.where(used, y0 + hh, y0)
         params: Params = {"holes": boxes}
         if self.fill == "random":
             params["fill_color"] = rng.random((n, k, meta.channels))

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .degrade import _pil_resize
-from .geometry import _CV_BORDER, _cv2_for, _cv_fill, invert_matrices, warp_homography_image
+from .geometry import _CV_BORDER, _cv2_for, _cv_fill_of, invert_matrices, warp_homography_image
 
 __all__ = ["crop_image", "pad_image", "region_matrices", "resize_region_image"]
 
@@ -69,7 +69,7 @@ def pad_image(images: NDArray, pads: tuple[int, int, int, int], border_mode: str
         n, h, w, c = src.shape
         out = np.empty((n, h + top + bottom, w + left + right, c), src.dtype)
         mode = getattr(cv2, _CV_BORDER[border_mode])
-        value = _cv_fill(np.broadcast_to(np.asarray(fill, dtype=np.float64), (c,)))
+        value = _cv_fill_of(fill, c)  # (checks the shape of a per-channel fill)
         for i in range(n):
             s, d = (src[i, ..., 0], out[i, ..., 0]) if c == 1 else (src[i], out[i])
             cv2.copyMakeBorder(s, top, bottom, left, right, mode, d, value)  # (dst, value) positional: cheaper

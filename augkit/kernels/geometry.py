@@ -211,8 +211,10 @@ def homography_from_points(src: NDArray, dst: NDArray) -> NDArray[np.float64]:
     a[:, 1::2, 3], a[:, 1::2, 4], a[:, 1::2, 5] = x, y, 1.0
     a[:, 1::2, 6], a[:, 1::2, 7] = -x * v, -y * v
     b[:, 0::2], b[:, 1::2] = u, v
-    h = np.linalg.solve(a, b[..., None])[..., 0]
-    return np.concatenate([h, np.ones((n, 1))], axis=1).reshape(n, 3, 3)
+    out = np.empty((n, 9))  # (np.concatenate costs ~10 us on a small call)
+    out[:, :8] = np.linalg.solve(a, b[..., None])[..., 0]
+    out[:, 8] = 1.0
+    return out.reshape(n, 3, 3)
 
 
 def map_points(points: NDArray, matrices: NDArray) -> NDArray[np.float64]:
@@ -240,8 +242,10 @@ def map_points(points: NDArray, matrices: NDArray) -> NDArray[np.float64]:
     w = m[:, 2, 0] * x + m[:, 2, 1] * y + m[:, 2, 2]
     inv_w = 1.0 / np.where(np.abs(w) > 1e-12, w, np.nan)
     u = (m[:, 0, 0] * x + m[:, 0, 1] * y + m[:, 0, 2]) * inv_w
-    v = (m[:, 1, 0] * x + m[:, 1, 1] * y + m[:, 1, 2]) * inv_w
-    return np.stack([u, v], axis=1)
+    out = np.empty((len(u), 2))  # (np.stack costs ~10 us on a small call)
+    out[:, 0] = u
+    out[:, 1] = (m[:, 1, 0] * x + m[:, 1, 1] * y + m[:, 1, 2]) * inv_w
+    return out
 
 
 def homography_source_coords(
