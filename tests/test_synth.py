@@ -672,3 +672,21 @@ def test_group_draws_with_containers_equal_single_samples():
             s = gen[i]
             assert np.array_equal(s["image"], batch["image"][i]), (mode, i)
             np.testing.assert_array_equal(s["char_boxes"], batch["char_boxes"][i])
+
+
+def test_contact_sheet_shows_a_sample_wider_than_its_cell_whole():
+    from augkit.synth.sheet import contact_sheet
+
+    wide = np.full((32, 600, 3), 255, np.uint8)
+    wide[:, -20:] = (0, 0, 255)  # the end of a long line: must not be cut off the tile
+    narrow = np.full((32, 40, 3), 255, np.uint8)
+    narrow[:, :] = (0, 200, 0)
+    boxes = np.array([[[580.0, 4.0], [598.0, 4.0], [598.0, 28.0], [580.0, 28.0]]])
+    sheet = np.asarray(contact_sheet([{"image": wide, "char_boxes": boxes, "text": "x", "font": "f"},
+                                      {"image": narrow, "char_boxes": np.zeros((0, 4, 2)), "text": "y", "font": "f"}],
+                                     columns=2, width=300, scale=2))
+    cell = sheet[6:6 + 16, 6:6 + 300]  # the wide sample shrunk to 300 x 16 (half size)
+    assert (cell[8, 292:299] == (0, 0, 255)).all(axis=1).any()  # its last columns are shown
+    assert (sheet[6 + 16 + 14:6 + 64, 6:306] == 255).all()  # the shrunk height (label right beneath), not 64
+    green = sheet[6:6 + 64, 312:312 + 80]  # the narrow one enlarged twice, as before
+    assert (green == (0, 200, 0)).all()

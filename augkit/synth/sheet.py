@@ -30,12 +30,15 @@ def contact_sheet(samples: list[dict[str, Any]], *, scale: int = 2, columns: int
     draw = ImageDraw.Draw(sheet)
     for j, s in enumerate(samples):
         h, w = s["image"].shape[:2]
-        tile = Image.fromarray(s["image"]).resize((w * scale, h * scale), Image.Resampling.NEAREST)
+        # enlarged ``scale`` times; a sample wider than a cell (a long line) shrunk to fit it
+        # whole instead, so that the tile shows every character of the label beneath it
+        k = min(float(scale), width / w)
+        size = (max(1, round(w * k)), max(1, round(h * k)))
+        resample = Image.Resampling.NEAREST if k >= 1 else Image.Resampling.BOX
+        tile = Image.fromarray(s["image"]).resize(size, resample)
         td = ImageDraw.Draw(tile)
-        for quad in np.asarray(s["char_boxes"]) * scale:
+        for quad in np.asarray(s["char_boxes"]) * k:
             td.polygon([tuple(map(float, p)) for p in quad], outline=(255, 40, 40))
-        if tile.width > width:
-            tile = tile.crop((0, 0, width, tile.height))
         x0 = pad + (j % columns) * (width + pad)
         y0 = pad + (j // columns) * (cell_h + pad)
         sheet.paste(tile, (x0, y0))
