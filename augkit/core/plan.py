@@ -64,7 +64,11 @@ class GeometryPlan:
         # fields built for points, by (op, owners): boxes and keypoints of the same samples share
         # one (an elastic field is a Gaussian-smoothed per-pixel noise image: ~1 ms at 256x256)
         self._point_fields: dict[tuple[int, bytes], object] = {}
-        self.touched = ops[0].idx if len(ops) == 1 else np.unique(np.concatenate([op.idx for op in ops]))
+        if len(ops) == 1:
+            self.touched = ops[0].idx
+        else:  # an op that reaches the whole batch touches every sample (its idx is arange(n))
+            whole = next((op.idx for op in ops if op.idx.size == meta.n), None)
+            self.touched = whole if whole is not None else np.unique(np.concatenate([op.idx for op in ops]))
         k = len(self.touched)
         self.fields: list[list[tuple[int, NDArray]]] = []  # fields[r-1]: (op index, local samples) for F_r
         if len(ops) == 1:  # (what the loop below makes of one op, without its bookkeeping)
@@ -77,9 +81,25 @@ class GeometryPlan:
             return
         self.runs: list[NDArray] = [identity_matrices(k)]
         nf = np.zeros(k, dtype=np.intp)
+        level: int | None = 0  # the field count of every sample while they are all equal
+        everyone: NDArray | None = None
         for j, op in enumerate(ops):
-            local = np.searchsorted(self.touched, op.idx)
             m = op.t.matrices(*_sub(op.params, meta, op.idx))
+            if level is not None and op.idx.size == k:  # every sample, at one step (usual): as below,
+                if m is not None:  # without the index bookkeeping
+                    self.runs[level] = m @ self.runs[level]
+                else:
+                    while len(self.fields) <= level:
+                        self.fields.append([])
+                        self.runs.append(identity_matrices(k))
+                    everyone = np.arange(k) if everyone is None else everyone
+                    self.fields[level].append((j, everyone))
+                    nf += 1
+                    level += 1
+                continue
+            local = np.searchsorted(self.touched, op.idx)
+            if m is None:  # some samples only: their field counts part from the others'
+                level = None
             steps = nf[local]
             for r in sorted(set(steps.tolist())):
                 sel = steps == r
