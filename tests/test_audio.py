@@ -330,6 +330,26 @@ def test_gain_time_shift_mask_and_polarity_are_exact():
     np.testing.assert_array_equal(A.PolarityInversion()(audio=x, sample_rate=RATE)["audio"], -x)
 
 
+@pytest.mark.parametrize("rollover", [True, False])
+def test_time_shift_of_ragged_multichannel_clips_equals_a_roll(rollover):
+    rng = np.random.default_rng(4)
+    clips = [rng.standard_normal((2, n)).astype(np.float32) for n in (1, 7, 500, 1000, 333)]
+    out = A.TimeShift(shift_fraction_range=(-1.0, 1.0), rollover=rollover)(
+        audio=clips, sample_rate=RATE, rng=3, return_params=True)
+    shifts = out["params"]["children"][0]["shift"]
+    assert len(set(np.sign(shifts).tolist())) > 1  # both directions drawn
+    for clip, s, got in zip(clips, shifts.tolist(), out["audio"], strict=True):
+        n = clip.shape[-1]
+        if rollover:
+            want = np.roll(clip, s, axis=-1)
+        else:  # sample t reads t - s where that lies in the clip; silence elsewhere
+            want = np.zeros_like(clip)
+            for t in range(n):
+                if 0 <= t - s < n:
+                    want[:, t] = clip[:, t - s]
+        np.testing.assert_array_equal(got, want)
+
+
 def test_speed_perturb_scales_duration_and_pitch():
     t = np.arange(RATE) / RATE
     tone = np.sin(2 * np.pi * 440 * t).astype(np.float32)

@@ -135,16 +135,27 @@ class TimeShift(AudioTransform):
         return {"shift": shift}
 
     def apply_audio(self, audio: NDArray, params: Params, meta: AudioMeta) -> NDArray:
-        t = np.arange(audio.shape[2])[None, :]
-        lens = meta.lengths[:, None]
-        src = t - params["shift"][:, None]
-        valid = t < lens
-        if self.rollover:
-            src = src % lens
-        else:
-            valid &= (src >= 0) & (src < lens)
-        out = np.take_along_axis(audio, np.clip(src, 0, audio.shape[2] - 1)[:, None, :], axis=2)
-        out *= valid[:, None, :]
+        # two slice copies per clip, silence written only where nothing is copied (a gather through
+        # per-sample index arrays cost ~40x a Gain; zeroing the whole output first, one more pass)
+        out = np.empty_like(audio)
+        for i, (shift, length) in enumerate(zip(np.asarray(params["shift"]).tolist(), meta.lengths.tolist(),
+                                                strict=True)):
+            out[i, :, length:] = 0.0  # beyond the clip's length
+            if length == 0:
+                continue
+            src, dst = audio[i, :, :length], out[i, :, :length]
+            if self.rollover:
+                k = int(shift) % length
+                dst[:, k:] = src[:, :length - k]
+                dst[:, :k] = src[:, length - k:]
+            elif 0 <= shift < length:
+                dst[:, shift:] = src[:, :length - shift]
+                dst[:, :shift] = 0.0
+            elif -length < shift < 0:
+                dst[:, :length + shift] = src[:, -shift:]
+                dst[:, length + shift:] = 0.0
+            else:  # shifted out entirely
+                dst[...] = 0.0
         return out
 
 
