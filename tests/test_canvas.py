@@ -104,6 +104,41 @@ def test_random_resized_crop_falls_back_to_a_centre_crop():
     assert res["params"]["children"][0]["box"].tolist() == [[0.0, 13.0, 30.0, 16.0]] * 3  # 30 wide, 3 high
 
 
+@pytest.mark.parametrize("hw, scale_range, ratio_range", [
+    ((30, 30), (0.08, 1.0), (3 / 4, 4 / 3)),     # the defaults: nearly always the first candidate
+    ((7, 50), (0.3, 1.0), (0.2, 5.0)),          # thin image, wide ratio range: many misses
+    ((30, 30), (0.5, 1.0), (10.0, 12.0)),       # never fits: the fallback (ratio above the image's)
+    ((40, 9), (0.9, 1.0), (2.0, 3.0)),          # never fits: the fallback (ratio below the image's)
+    ((3, 3), (0.01, 0.2), (0.5, 2.0)),          # candidates of zero pixels
+])
+def test_random_resized_crop_small_batch_loop_equals_the_vectorized_picks(hw, scale_range, ratio_range):
+    # Small batches check their candidates in a Python loop; it must pick what the vectorized
+    # version picks from the same draws, sample by sample (ties of w/h at .5 included).
+    from augkit.image.canvas import RESIZED_CROP_TRIES, _resized_crop_boxes, _resized_crop_boxes_loop
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    area = hw[0] * hw[1] * rng.uniform(*scale_range, size=(n, RESIZED_CROP_TRIES))
+    ratio = np.exp(rng.uniform(np.log(ratio_range[0]), np.log(ratio_range[1]), size=(n, RESIZED_CROP_TRIES)))
+    ratio[:50] = 1.0  # exact halves: w = h = sqrt(area) with area = (k + 0.5)^2
+    area[:50] = (np.arange(50)[:, None] % 4 + 0.5) ** 2
+    u = rng.random((n, 2))
+    loop = _resized_crop_boxes_loop(area, ratio, u, hw, ratio_range)
+    vec = _resized_crop_boxes(area, ratio, u, hw, ratio_range)
+    assert loop.dtype == vec.dtype == np.float64 and loop.shape == vec.shape == (n, 4)
+    np.testing.assert_array_equal(loop, vec)
+    # and through sample(): a small batch (the loop) gets the vectorized picks of its own draws
+    t = I.RandomResizedCrop(height=5, width=5, scale_range=scale_range, ratio_range=ratio_range)
+    meta = ak.core.transform.Meta(n=9, height=hw[0], width=hw[1], channels=1, dtype=np.dtype(np.uint8))
+    for seed in range(5):
+        got = t.sample(np.random.default_rng(seed), meta)["box"]
+        r = np.random.default_rng(seed)
+        draws = (hw[0] * hw[1] * r.uniform(*scale_range, size=(9, RESIZED_CROP_TRIES)),
+                 np.exp(r.uniform(np.log(ratio_range[0]), np.log(ratio_range[1]), size=(9, RESIZED_CROP_TRIES))),
+                 r.random((9, 2)))
+        np.testing.assert_array_equal(got, _resized_crop_boxes(*draws, hw, ratio_range))
+
+
 def test_random_resized_crop_pixels_are_the_resized_region():
     x = photo_batch(n=3, h=60, w=60)
     res = I.RandomResizedCrop(height=20, width=20, interpolation="area")(image=x, rng=1, return_params=True)

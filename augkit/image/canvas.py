@@ -8,6 +8,7 @@ dropped or flagged by the pipeline's rules.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -327,6 +328,60 @@ class LongestMaxSize(CanvasTransform):
 
 #: Candidate regions drawn per sample before falling back to a centre crop (as torchvision).
 RESIZED_CROP_TRIES = 10
+#: Up to this many samples, the candidates are checked in a Python loop (the same arithmetic as
+#: the vectorized version, which costs about 80 us of NumPy calls however small the batch).
+RESIZED_CROP_LOOP_MAX = 16
+
+
+def _resized_crop_fallback(hw: tuple[int, int], ratio_range: tuple[float, float]) -> tuple[int, int]:
+    """The crop when no candidate fits: the largest centred one with the ratio clamped to the range."""
+    hh, ww = hw
+    in_ratio = ww / hh
+    if ratio_range[0] <= in_ratio <= ratio_range[1]:
+        return ww, hh
+    if in_ratio < ratio_range[0]:
+        return ww, round(ww / ratio_range[0])
+    return round(hh * ratio_range[1]), hh
+
+
+def _resized_crop_boxes(area: NDArray, ratio: NDArray, u: NDArray, hw: tuple[int, int],
+                        ratio_range: tuple[float, float]) -> NDArray[np.float64]:
+    """Boxes ``(n, 4)`` of :class:`RandomResizedCrop` from its draws: candidate areas and ratios
+    ``(n, tries)``, and the position fractions ``u`` ``(n, 2)`` (the first candidate that fits)."""
+    hh, ww = hw
+    w = np.rint(np.sqrt(area * ratio)).astype(np.int64)
+    h = np.rint(np.sqrt(area / ratio)).astype(np.int64)
+    ok = (w > 0) & (w <= ww) & (h > 0) & (h <= hh)
+    first = np.argmax(ok, axis=1)
+    rows = np.arange(len(area))
+    w, h = w[rows, first], h[rows, first]
+    found = ok[rows, first]
+    fw, fh = _resized_crop_fallback(hw, ratio_range)
+    w, h = np.where(found, w, fw), np.where(found, h, fh)
+    x0 = np.where(found, np.floor(u[:, 0] * (ww - w + 1)), (ww - fw) // 2).astype(np.int64)
+    y0 = np.where(found, np.floor(u[:, 1] * (hh - h + 1)), (hh - fh) // 2).astype(np.int64)
+    box = np.empty((len(area), 4))  # (filled column by column: np.stack costs ~20 us on a small call)
+    box[:, 0], box[:, 1], box[:, 2], box[:, 3] = x0, y0, x0 + w, y0 + h
+    return box
+
+
+def _resized_crop_boxes_loop(area: NDArray, ratio: NDArray, u: NDArray, hw: tuple[int, int],
+                             ratio_range: tuple[float, float]) -> NDArray[np.float64]:
+    """:func:`_resized_crop_boxes` sample by sample in Python floats (IEEE products, quotients
+    and square roots, halves rounded to even: the same boxes), for small batches."""
+    hh, ww = hw
+    rows = []
+    for area_row, ratio_row, (ux, uy) in zip(area.tolist(), ratio.tolist(), u.tolist(), strict=True):
+        for a, r in zip(area_row, ratio_row, strict=True):
+            w, h = round(math.sqrt(a * r)), round(math.sqrt(a / r))
+            if 0 < w <= ww and 0 < h <= hh:
+                x0, y0 = math.floor(ux * (ww - w + 1)), math.floor(uy * (hh - h + 1))
+                break
+        else:
+            w, h = _resized_crop_fallback(hw, ratio_range)
+            x0, y0 = (ww - w) // 2, (hh - h) // 2
+        rows.append((x0, y0, x0 + w, y0 + h))
+    return np.array(rows, dtype=np.float64).reshape(len(rows), 4)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -383,26 +438,9 @@ class RandomResizedCrop(CanvasTransform):
         area = hh * ww * rng.uniform(*self.scale_range, size=(n, k))
         log_lo, log_hi = np.log(self.ratio_range[0]), np.log(self.ratio_range[1])
         ratio = np.exp(rng.uniform(log_lo, log_hi, size=(n, k)))
-        w = np.rint(np.sqrt(area * ratio)).astype(np.int64)
-        h = np.rint(np.sqrt(area / ratio)).astype(np.int64)
-        ok = (w > 0) & (w <= ww) & (h > 0) & (h <= hh)
-        first = np.argmax(ok, axis=1)
-        rows = np.arange(n)
-        w, h = w[rows, first], h[rows, first]
-        found = ok[rows, first]
         u = rng.random((n, 2))
-        # fallback (no candidate fits): the largest centre crop with the ratio clamped to the range
-        in_ratio = ww / hh
-        fw = ww if self.ratio_range[0] <= in_ratio <= self.ratio_range[1] else (
-            ww if in_ratio < self.ratio_range[0] else round(hh * self.ratio_range[1]))
-        fh = hh if self.ratio_range[0] <= in_ratio <= self.ratio_range[1] else (
-            round(ww / self.ratio_range[0]) if in_ratio < self.ratio_range[0] else hh)
-        w, h = np.where(found, w, fw), np.where(found, h, fh)
-        x0 = np.where(found, np.floor(u[:, 0] * (ww - w + 1)), (ww - fw) // 2).astype(np.int64)
-        y0 = np.where(found, np.floor(u[:, 1] * (hh - h + 1)), (hh - fh) // 2).astype(np.int64)
-        box = np.empty((n, 4))  # (filled column by column: np.stack costs ~20 us on a small call)
-        box[:, 0], box[:, 1], box[:, 2], box[:, 3] = x0, y0, x0 + w, y0 + h
-        return {"box": box}
+        pick = _resized_crop_boxes_loop if n <= RESIZED_CROP_LOOP_MAX else _resized_crop_boxes
+        return {"box": pick(area, ratio, u, (hh, ww), self.ratio_range)}
 
     def matrices(self, params: Params, meta: Meta) -> NDArray:
         return region_matrices(params["box"], (self.height, self.width))
