@@ -87,11 +87,12 @@ def rows(am, noises: Path, rooms: Path) -> dict[str, tuple[object, Callable]]:
             am.BandPassFilter(min_center_freq=1850, max_center_freq=1850, min_bandwidth_fraction=3100 / 1850,
                               max_bandwidth_fraction=3100 / 1850, min_rolloff=24, max_rolloff=24, p=1)),
         "Reverb(impulses) / ApplyImpulseResponse": (A.Reverb(impulses=irs), am.ApplyImpulseResponse(rooms, p=1)),
-        "TimeMask / TimeMask": (A.TimeMask(width_fraction_range=(0.01, 0.2)),
-                                am.TimeMask(min_band_part=0.01, max_band_part=0.2, fade_duration=0.0, p=1)),
-        "TimeShift / Shift": (A.TimeShift(shift_fraction_range=(-0.5, 0.5)),  # (no fade on either side)
+        # (both libraries' default 5 ms fades at the cuts)
+        "TimeMask / TimeMask": (A.TimeMask(width_fraction_range=(0.01, 0.2), fade_s=0.005),
+                                am.TimeMask(min_band_part=0.01, max_band_part=0.2, fade_duration=0.005, p=1)),
+        "TimeShift / Shift": (A.TimeShift(shift_fraction_range=(-0.5, 0.5), fade_s=0.005),
                               am.Shift(min_shift=-0.5, max_shift=0.5, shift_unit="fraction", rollover=True,
-                                       fade_duration=0.0, p=1)),
+                                       fade_duration=0.005, p=1)),
     }
 
 

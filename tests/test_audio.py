@@ -317,11 +317,11 @@ def test_synthetic_room_decays_by_60_db_in_rt60():
 def test_gain_time_shift_mask_and_polarity_are_exact():
     x = np.random.default_rng(9).standard_normal((2, 1, 1000)).astype(np.float32)
     np.testing.assert_allclose(A.Gain(gain_db_range=(20, 20))(audio=x, sample_rate=RATE)["audio"], x * 10, rtol=1e-6)
-    out = A.TimeShift()(audio=x, sample_rate=RATE, rng=0, return_params=True)
+    out = A.TimeShift(fade_s=0)(audio=x, sample_rate=RATE, rng=0, return_params=True)
     shifts = out["params"]["children"][0]["shift"]
     for i in range(2):
         np.testing.assert_array_equal(out["audio"][i], np.roll(x[i], shifts[i], axis=-1))
-    out = A.TimeMask(width_fraction_range=(0.1, 0.1))(audio=x, sample_rate=RATE, rng=0, return_params=True)
+    out = A.TimeMask(width_fraction_range=(0.1, 0.1), fade_s=0)(audio=x, sample_rate=RATE, rng=0, return_params=True)
     start = out["params"]["children"][0]["start"]
     for i in range(2):
         want = x[i].copy()
@@ -334,7 +334,7 @@ def test_gain_time_shift_mask_and_polarity_are_exact():
 def test_time_shift_of_ragged_multichannel_clips_equals_a_roll(rollover):
     rng = np.random.default_rng(4)
     clips = [rng.standard_normal((2, n)).astype(np.float32) for n in (1, 7, 500, 1000, 333)]
-    out = A.TimeShift(shift_fraction_range=(-1.0, 1.0), rollover=rollover)(
+    out = A.TimeShift(shift_fraction_range=(-1.0, 1.0), rollover=rollover, fade_s=0)(
         audio=clips, sample_rate=RATE, rng=3, return_params=True)
     shifts = out["params"]["children"][0]["shift"]
     assert len(set(np.sign(shifts).tolist())) > 1  # both directions drawn
@@ -348,6 +348,88 @@ def test_time_shift_of_ragged_multichannel_clips_equals_a_roll(rollover):
                 if 0 <= t - s < n:
                     want[:, t] = clip[:, t - s]
         np.testing.assert_array_equal(got, want)
+
+
+def _click_db(y: np.ndarray, at: int) -> float:
+    """Energy above 4 kHz (dB) in a Hann-windowed 32 ms window centred on sample ``at``."""
+    at = min(max(at, 256), len(y) - 256)
+    spec = np.abs(np.fft.rfft(y[at - 256: at + 256] * np.hanning(512))) ** 2
+    return float(10 * np.log10(spec[np.fft.rfftfreq(512, 1 / RATE) > 4000].sum() + 1e-30))
+
+
+@pytest.mark.parametrize("make, cuts", [
+    (lambda fade: A.TimeMask(width_fraction_range=(0.2, 0.2), fade_s=fade),
+     lambda p: [p["start"], p["start"] + p["width"]]),
+    (lambda fade: A.TimeShift(shift_fraction_range=(0.31, 0.31), fade_s=fade), lambda p: [p["shift"]]),
+    (lambda fade: A.TimeShift(shift_fraction_range=(0.31, 0.31), rollover=False, fade_s=fade),
+     lambda p: [p["shift"]]),
+    (lambda fade: A.TimeShift(shift_fraction_range=(-0.31, -0.31), rollover=False, fade_s=fade),
+     lambda p: [RATE + p["shift"]]),
+])
+def test_time_edits_fade_their_cuts_instead_of_clicking(make, cuts):
+    # A hard cut through a tone is a click: broadband energy that no real recording has there.
+    tone = (0.5 * np.cos(2 * np.pi * 441.3 * np.arange(RATE) / RATE + 0.7)).astype(np.float32)
+    hard = make(0.0)(audio=tone, sample_rate=RATE, rng=1, return_params=True)
+    soft = make(0.005)(audio=tone, sample_rate=RATE, rng=1)["audio"]  # the default fade
+    for at in cuts({k: int(v[0]) for k, v in hard["params"]["children"][0].items() if k != "active"}):
+        assert _click_db(tone, at) < -70
+        assert _click_db(hard["audio"], at) > 0                     # the click, with hard cuts
+        assert _click_db(soft, at) < min(-40, _click_db(hard["audio"], at) - 40)
+
+
+def _rise(m: int) -> np.ndarray:
+    """A raised-cosine ramp of ``m`` samples from ~0 to ~1 (written as 1/2 - cos/2: the reference)."""
+    return 0.5 - 0.5 * np.cos(np.pi * (np.arange(m) + 0.5) / m)
+
+
+@pytest.mark.parametrize("rollover", [True, False])
+def test_time_shift_fades_equal_a_roll_times_its_envelope(rollover):
+    rng = np.random.default_rng(4)
+    clips = [rng.standard_normal((2, n)).astype(np.float32) for n in (1, 7, 90, 500, 1000, 333)]
+    fade = 40  # samples (2.5 ms at 16 kHz): longer than some clips and some shifts
+    out = A.TimeShift(shift_fraction_range=(-1.0, 1.0), rollover=rollover, fade_s=fade / RATE)(
+        audio=clips, sample_rate=RATE, rng=3, return_params=True)
+    shifts = out["params"]["children"][0]["shift"].tolist()
+    for clip, s, got in zip(clips, shifts, out["audio"], strict=True):
+        n = clip.shape[-1]
+        env = np.ones(n)
+        if rollover:
+            want = np.roll(clip, s, axis=-1)
+            k = s % n
+            if k:  # the old end meets the old start at k: fade out before, in after
+                m = min(fade, k)
+                env[k - m:k] = _rise(fade)[::-1][fade - m:]
+                m = min(fade, n - k)
+                env[k:k + m] = _rise(fade)[:m]
+        else:
+            want = np.zeros_like(clip)
+            for t in range(n):
+                if 0 <= t - s < n:
+                    want[:, t] = clip[:, t - s]
+            if 0 < s < n:
+                m = min(fade, n - s)
+                env[s:s + m] = _rise(fade)[:m]
+            elif -n < s < 0:
+                m = min(fade, n + s)
+                env[n + s - m:n + s] = _rise(fade)[::-1][fade - m:]
+        np.testing.assert_allclose(got, want * env, rtol=1e-6, atol=1e-7)
+
+
+def test_time_mask_fades_inside_the_span():
+    x = np.random.default_rng(5).standard_normal((40, 2, 600)).astype(np.float32)
+    fade = 30
+    out = A.TimeMask(width_fraction_range=(0.0, 0.4), fade_s=fade / RATE)(
+        audio=x, sample_rate=RATE, rng=2, return_params=True)
+    p = out["params"]["children"][0]
+    assert (p["width"] < 2 * fade).any() and (p["width"] > 2 * fade).any()  # narrow spans fade less
+    for i, (start, width) in enumerate(zip(p["start"].tolist(), p["width"].tolist(), strict=True)):
+        env = np.ones(600)
+        env[start:start + width] = 0.0
+        m = min(fade, width // 2)
+        if m:
+            env[start:start + m] = _rise(m)[::-1]
+            env[start + width - m:start + width] = _rise(m)
+        np.testing.assert_allclose(out["audio"][i], x[i] * env, rtol=1e-6, atol=1e-7)
 
 
 def test_speed_perturb_scales_duration_and_pitch():
