@@ -294,14 +294,41 @@ def test_repeat_concealment_plays_the_last_received_frame():
     np.testing.assert_array_equal(frames_out[~lost], frames_in[~lost])
 
 
-def test_reverb_with_a_measured_impulse_is_a_convolution_at_the_same_level():
+@pytest.mark.parametrize("align", [True, False])
+def test_reverb_with_a_measured_impulse_is_a_convolution_at_the_same_level(align):
     x = np.random.default_rng(7).standard_normal(3000).astype(np.float32)
     h = np.random.default_rng(8).standard_normal(400) * np.exp(-np.arange(400) / 60.0)
     bank = A.ImpulseBank.from_arrays([h], sample_rate=RATE)
-    y = A.Reverb(impulses=bank)(audio=x, sample_rate=RATE)["audio"]
-    ref = np.convolve(x, h.astype(np.float32))[:3000]
+    y = A.Reverb(impulses=bank, align_direct_path=align)(audio=x, sample_rate=RATE)["audio"]
+    delay = int(np.argmax(np.abs(h))) if align else 0
+    assert not align or delay > 0  # (this response's largest sample is not its first)
+    ref = np.convolve(x, h.astype(np.float32))[delay:delay + 3000]
     ref *= np.sqrt(np.mean(x.astype(np.float64) ** 2) / np.mean(ref**2))
     np.testing.assert_allclose(y, ref, atol=1e-4)
+
+
+def test_reverb_keeps_the_timing_of_speech_behind_a_measured_delay():
+    # A measured response: 60 ms of travel time and latency (a weak early arrival in it), then
+    # the direct path and a room. Aligned on the direct path, the output keeps the clip's
+    # timing (a click at 100 ms stays at 100 ms) and its end; unaligned, it comes 60 ms late.
+    from augkit.kernels.reverb import synthetic_room_impulse
+
+    room = synthetic_room_impulse(np.random.default_rng(0), 0.3, 6.0, RATE)
+    lead = round(0.06 * RATE)
+    h = np.concatenate([np.zeros(lead), room]).astype(np.float32)
+    h[lead // 2] = 0.05  # before the direct path: a pre-echo once aligned
+    bank = A.ImpulseBank.from_arrays([h], sample_rate=RATE)
+    assert bank.direct_path == (lead,)
+    x = np.zeros((1, RATE // 2), np.float32)
+    x[0, 1600] = 1.0                      # a click at 100 ms
+    x[0, -10:] = 0.5                      # and something at the very end
+    aligned = A.Reverb(impulses=bank)(audio=x, sample_rate=RATE)["audio"][0]
+    late = A.Reverb(impulses=bank, align_direct_path=False)(audio=x, sample_rate=RATE)["audio"][0]
+    assert np.argmax(np.abs(aligned)) == 1600 and np.argmax(np.abs(late)) == 1600 + lead
+    assert abs(aligned[1600 - lead // 2]) > 0   # the early arrival, before the click
+    assert np.abs(aligned[-10:]).min() > 0 and np.abs(late[-lead:]).max() > 0
+    ref = np.convolve(x[0], h)[lead:lead + RATE // 2]
+    np.testing.assert_allclose(aligned, ref * np.sqrt(np.mean(x**2) / np.mean(ref**2)), atol=1e-5)
 
 
 def test_synthetic_room_decays_by_60_db_in_rt60():

@@ -241,11 +241,19 @@ class NoiseBank(_SoundBank):
 class ImpulseBank(_SoundBank):
     """Room impulse responses for :class:`~augkit.audio.Reverb` (mono, one rate).
 
+    ``direct_path`` holds each response's direct-path position: the index of its largest
+    magnitude (found once, when the bank is built).
+
     Examples
     --------
-    >>> ImpulseBank.from_arrays([np.r_[1.0, 0.5, 0.25]], sample_rate=16000)
-    ImpulseBank(1 sounds, 0.0 s at 16000 Hz)
+    >>> bank = ImpulseBank.from_arrays([np.r_[0.0, 0.0, 1.0, 0.5, 0.25]], sample_rate=16000)
+    >>> bank, bank.direct_path
+    (ImpulseBank(1 sounds, 0.0 s at 16000 Hz), (2,))
     """
+
+    def __init__(self, sounds: Sequence[NDArray], sample_rate: int, *, paths: Sequence[str] | None = None) -> None:
+        super().__init__(sounds, sample_rate, paths=paths)
+        self.direct_path: tuple[int, ...] = tuple(int(np.argmax(np.abs(s))) if len(s) else 0 for s in self.sounds)
 
 
 def _prefix_squares(s: NDArray) -> NDArray[np.float64]:

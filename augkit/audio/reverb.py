@@ -26,6 +26,13 @@ class Reverb(AudioTransform):
     direct-to-reverberant ratio ``drr_db``. The output is scaled back to the clip's power
     and cut to its length (the tail is dropped).
 
+    Measured responses usually start with the sound's travel time and the recording
+    latency before their direct path (milliseconds to a tenth of a second). With
+    ``align_direct_path`` (the default) the output is advanced by the direct path's position
+    (the response's largest magnitude), so the reverberant clip keeps the dry clip's timing
+    and no speech is pushed past its end, as Kaldi's ``wav-reverberate --shift-output``
+    does; synthetic rooms start with their direct path.
+
     Parameters
     ----------
     impulses : ImpulseBank or None
@@ -35,6 +42,9 @@ class Reverb(AudioTransform):
         Direct-to-reverberant energy ratio of synthetic rooms, in dB.
     max_ir_s : float
         Longest synthetic impulse response, in seconds.
+    align_direct_path : bool
+        Advance the output by each measured response's direct-path delay (default), or keep
+        the delay (the clip comes out later by that much, its end cut off).
 
     Examples
     --------
@@ -49,6 +59,7 @@ class Reverb(AudioTransform):
     rt60_s_range: tuple[float, float] = (0.2, 0.8)
     drr_db_range: tuple[float, float] = (0.0, 10.0)
     max_ir_s: float = 1.0
+    align_direct_path: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -57,6 +68,8 @@ class Reverb(AudioTransform):
         self._set("rt60_s_range", check_range("rt60_s_range", self.rt60_s_range, low=0.01, high=10.0))
         self._set("drr_db_range", check_range("drr_db_range", self.drr_db_range, low=-30.0, high=40.0))
         self._set("max_ir_s", check_number("max_ir_s", self.max_ir_s, low=0.01, high=10.0))
+        if not isinstance(self.align_direct_path, bool):
+            raise TypeError(f"align_direct_path must be True or False, got {self.align_direct_path!r}")
 
     def sample(self, rng: np.random.Generator, meta: AudioMeta) -> Params:
         n = meta.n
@@ -81,7 +94,10 @@ class Reverb(AudioTransform):
         ]
 
     def apply_audio(self, audio: NDArray, params: Params, meta: AudioMeta) -> NDArray:
-        wet = convolve_clips(audio, self._impulses(params, meta))
+        delays = None
+        if self.impulses is not None and self.align_direct_path:
+            delays = [self.impulses.direct_path[k] for k in params["impulse_index"].tolist()]
+        wet = convolve_clips(audio, self._impulses(params, meta), delays)
         wet *= np.arange(audio.shape[2])[None, None, :] < meta.lengths[:, None, None]
         before, after = mean_power(audio, meta.lengths), mean_power(wet, meta.lengths)
         ok = (before > 0) & (after > 0)

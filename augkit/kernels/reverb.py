@@ -32,13 +32,19 @@ def synthetic_room_impulse(rng: np.random.Generator, rt60_s: float, drr_db: floa
     return tail.astype(np.float32)
 
 
-def convolve_clips(audio: NDArray, impulses: list[NDArray]) -> NDArray[np.float32]:
-    """Convolve clip ``i`` ``(C, T)`` with ``impulses[i]``; the first ``T`` samples of each.
+def convolve_clips(audio: NDArray, impulses: list[NDArray], delays: list[int] | None = None) -> NDArray[np.float32]:
+    """Convolve clip ``i`` ``(C, T)`` with ``impulses[i]``; ``T`` samples of each from ``delays[i]`` on.
+
+    ``delays[i]`` (default 0) advances the output by that many samples: with the position of
+    the impulse response's direct path, the reverberant clip keeps the dry clip's timing (what
+    came before the direct path becomes a pre-echo, as in the room).
 
     Examples
     --------
     >>> x = np.zeros((1, 1, 5), np.float32); x[..., 0] = 1
     >>> convolve_clips(x, [np.array([1.0, 0.5], np.float32)]).round(3).tolist()
+    [[[1.0, 0.5, 0.0, 0.0, 0.0]]]
+    >>> (convolve_clips(x, [np.array([0.0, 0.0, 1.0, 0.5], np.float32)], delays=[2]).round(3) + 0.0).tolist()
     [[[1.0, 0.5, 0.0, 0.0, 0.0]]]
     """
     from scipy.fft import irfft, next_fast_len, rfft
@@ -49,5 +55,10 @@ def convolve_clips(audio: NDArray, impulses: list[NDArray]) -> NDArray[np.float3
     bank = np.zeros((n, 1, longest), np.float32)
     for i, h in enumerate(impulses):
         bank[i, 0, : len(h)] = h
-    spec = rfft(audio, n=size, axis=-1) * rfft(bank, n=size, axis=-1)
-    return irfft(spec, n=size, axis=-1)[..., :t].astype(np.float32)
+    full = irfft(rfft(audio, n=size, axis=-1) * rfft(bank, n=size, axis=-1), n=size, axis=-1)
+    if delays is None or not any(delays):
+        return full[..., :t].astype(np.float32)
+    out = np.empty(audio.shape, np.float32)
+    for i, d in enumerate(delays):  # d < len(impulses[i]) <= longest, so d + t <= size
+        out[i] = full[i, :, d:d + t]
+    return out
