@@ -52,8 +52,9 @@ def demo_pipelines() -> dict[str, Compose]:
             aki.Erode(radius_px_range=(1, 2), p=0.3), aki.CoarseDropout(holes_range=(1, 3), fill="random"),
             aki.Downscale(scale_range=(0.25, 0.5), p=0.3), aki.Defocus(radius_px_range=(1, 3), p=0.3),
         ]),
-        "noise / salt & pepper / equalize / dilate": Compose([
-            aki.GaussianNoise(std_range=(0.03, 0.1), p=0.6), aki.SaltPepper(amount_range=(0.01, 0.05), p=0.4),
+        "sensor noise / noise / salt & pepper / equalize / dilate": Compose([
+            aki.SensorNoise(white_photons_range=(20, 300), read_noise_range=(0.0, 0.004), p=0.6),
+            aki.GaussianNoise(std_range=(0.03, 0.1), p=0.3), aki.SaltPepper(amount_range=(0.01, 0.05), p=0.4),
             aki.Equalize(p=0.5), aki.Dilate(radius_px_range=(1, 2), p=0.3),
         ]),
         "optical distortion / piecewise affine": Compose([

@@ -71,6 +71,9 @@ def rows(A) -> dict[str, tuple[Callable, Callable] | Callable]:
         "GaussianBlur": (I.GaussianBlur(sigma_range=(0.5, 2.0)),
                          A.GaussianBlur(blur_limit=0, sigma_limit=(0.5, 2.0), p=1)),
         "GaussianNoise": (I.GaussianNoise(std_range=(0.01, 0.05)), A.GaussNoise(std_range=(0.01, 0.05), p=1)),
+        # (photons = 1 / albumentations' scale; no read noise, which ShotNoise does not model)
+        "SensorNoise": (I.SensorNoise(white_photons_range=(100, 2000), read_noise_range=(0, 0)),
+                        A.ShotNoise(scale_range=(1 / 2000, 1 / 100), p=1)),
         "SaltPepper": (I.SaltPepper(amount_range=(0.01, 0.06), salt_ratio_range=(0.4, 0.6)),
                        A.SaltAndPepper(amount=(0.01, 0.06), salt_vs_pepper=(0.4, 0.6), p=1)),
         "JpegCompression": (I.JpegCompression(quality_range=(30, 90)),

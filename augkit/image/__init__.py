@@ -6,7 +6,7 @@ Geometric: :class:`Rotate`, :class:`Scale`, :class:`Affine`, :class:`Perspective
 Photometric: :class:`ColorJitter`, :class:`Contrast`, :class:`Brightness`, :class:`Gamma`, :class:`Invert`,
 :class:`ToGray`, :class:`Posterize`, :class:`Equalize`, :class:`CLAHE`. Blur: :class:`GaussianBlur`,
 :class:`MotionBlur`, :class:`Defocus`. Noise and degradations: :class:`Downscale`,
-:class:`GaussianNoise`, :class:`SaltPepper`,
+:class:`SensorNoise` (camera grain), :class:`GaussianNoise`, :class:`SaltPepper`,
 :class:`JpegCompression`, :class:`Erode`, :class:`Dilate` (stroke thickness),
 :class:`CoarseDropout` (occlusion). Crops and sizes (the canvas changes; targets follow): :class:`Crop`,
 :class:`CenterCrop`, :class:`RandomCrop`, :class:`Pad`, :class:`Resize`,
@@ -18,7 +18,7 @@ from .color import CLAHE, Brightness, ColorJitter, Contrast, Equalize, Gamma, In
 from .degrade import CoarseDropout, Defocus, Dilate, Downscale, Erode, JpegCompression, MotionBlur
 from .filters import GaussianBlur
 from .geometric import Affine, HorizontalFlip, Perspective, Rotate, Scale, VerticalFlip
-from .noise import GaussianNoise, SaltPepper
+from .noise import GaussianNoise, SaltPepper, SensorNoise
 from .warps import ElasticWarp, GridWarp, OpticalDistortion, PiecewiseAffine
 
 __all__ = [
@@ -56,6 +56,7 @@ __all__ = [
     "Rotate",
     "SaltPepper",
     "Scale",
+    "SensorNoise",
     "ToGray",
     "VerticalFlip",
 ]

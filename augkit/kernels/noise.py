@@ -11,7 +11,8 @@ from .color import color_channels
 from .geometry import _cv2_for
 from .streams import random_bits
 
-__all__ = ["gaussian_noise_image", "normal_table", "salt_pepper_image"]
+__all__ = ["gaussian_noise_image", "linear_to_srgb", "normal_table", "salt_pepper_image", "sensor_noise_image",
+           "srgb_to_linear"]
 
 #: Entries of the inverse-CDF table that Gaussian image noise is drawn from.
 NORMAL_TABLE_SIZE = 1 << 16
@@ -122,4 +123,100 @@ def salt_pepper_image(images: NDArray, amounts: NDArray, salt_ratios: NDArray, s
         view = out[a:b, ..., :color]
         view[salt] = full
         view[pepper] = 0
+    return out
+
+
+def srgb_to_linear(values: NDArray) -> NDArray:
+    """Linear light of sRGB-encoded values in [0, 1] (IEC 61966-2-1), float64 or float32 as given.
+
+    Examples
+    --------
+    >>> srgb_to_linear(np.array([0.0, 0.5, 1.0])).round(4).tolist()
+    [0.0, 0.214, 1.0]
+    """
+    v = np.asarray(values)
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(v.dtype, copy=False)
+
+
+def linear_to_srgb(values: NDArray) -> NDArray:
+    """sRGB encoding of linear values in [0, 1] (the inverse of :func:`srgb_to_linear`).
+
+    Examples
+    --------
+    >>> linear_to_srgb(np.array([0.0, 0.214041, 1.0])).round(4).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    v = np.asarray(values)
+    return np.where(v <= 0.0031308, v * 12.92, 1.055 * np.maximum(v, 0.0031308) ** (1 / 2.4) - 0.055).astype(
+        v.dtype, copy=False)
+
+
+#: Steps of linear light at which uint8 results are encoded (a table of 65,536 levels: at worst
+#: 0.03 of a grey level from the exact encoding, near black where the sRGB curve is steepest).
+SENSOR_LINEAR_STEPS = 65535
+
+
+@cache
+def _srgb_tables() -> tuple[NDArray[np.float32], NDArray[np.uint8]]:
+    """uint8 level -> linear light (float32), and linear step -> uint8 level (rounded)."""
+    decode = srgb_to_linear(np.arange(256) / 255.0).astype(np.float32)
+    encode = np.rint(linear_to_srgb(np.arange(SENSOR_LINEAR_STEPS + 1) / SENSOR_LINEAR_STEPS) * 255.0)
+    decode.flags.writeable = False
+    encode = encode.astype(np.uint8)
+    encode.flags.writeable = False
+    return decode, encode
+
+
+def sensor_noise_image(images: NDArray, white_photons: NDArray, read_stds: NDArray, seeds: NDArray, *,
+                       per_channel: bool = True) -> NDArray:
+    """Camera noise on sRGB images: photon shot noise plus read noise, added in linear light.
+
+    Image ``i``'s colour channels are decoded to linear light ``x``; a pixel collects
+    ``x * white_photons[i]`` photons on average, so its shot noise has variance
+    ``x / white_photons[i]`` in intensity units (a Poisson count, drawn here as a Gaussian of
+    that mean and variance: close to Poisson above ~10 photons); read noise adds a constant
+    variance ``read_stds[i] ** 2``. The result is clipped to [0, 1] (the sensor's black and
+    white) and encoded again. Noise draws as :func:`gaussian_noise_image` (image ``i``'s own
+    stream from ``seeds[i]``); ``per_channel=False`` uses one draw per pixel for all its colour
+    channels (each still scaled by its own variance). Alpha is kept.
+
+    Examples
+    --------
+    >>> x = np.full((1, 64, 64, 1), 0.5, np.float32)
+    >>> out = sensor_noise_image(x, np.array([200.0]), np.array([0.0]), np.array([7]))
+    >>> lin = srgb_to_linear(out)                     # linear light 0.214 on average, std sqrt(0.214 / 200)
+    >>> round(float(lin.mean()), 2), round(float(lin.std()), 3)
+    (0.21, 0.033)
+    """
+    n, h, w, c = images.shape
+    color = color_channels(c)
+    cc = color if per_channel else 1
+    out = np.empty_like(images)
+    inv_photons = (1.0 / np.asarray(white_photons, np.float64)).astype(np.float32)
+    read_var = np.square(np.asarray(read_stds, np.float64)).astype(np.float32)
+    seeds = np.asarray(seeds)
+    table = normal_table()
+    decode, encode = _srgb_tables()
+    count = h * w * cc
+    per = max(1, min(n, NOISE_CHUNK_PIXELS // (h * w)))
+    for a in range(0, n, per):
+        b = min(n, a + per)
+        src = images[a:b, ..., :color]
+        linear = decode.take(src, mode="clip") if images.dtype == np.uint8 else srgb_to_linear(
+            src.astype(np.float32))
+        draws = random_bits(seeds[a:b], -(-count // 4)).view(np.uint16)[:, :count]
+        noise = table.take(draws, mode="clip").reshape(b - a, h, w, cc)
+        std = linear * inv_photons[a:b, None, None, None]
+        std += read_var[a:b, None, None, None]
+        np.sqrt(std, out=std)
+        std *= noise  # (broadcast over the colour channels when the draws are shared)
+        linear += std
+        np.clip(linear, 0.0, 1.0, out=linear)
+        if images.dtype == np.uint8:
+            linear *= np.float32(SENSOR_LINEAR_STEPS)
+            out[a:b, ..., :color] = encode.take(np.rint(linear, out=linear).astype(np.uint16), mode="clip")
+        else:
+            out[a:b, ..., :color] = linear_to_srgb(linear)
+    if color < c:
+        out[..., color:] = images[..., color:]
     return out
