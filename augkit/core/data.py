@@ -256,16 +256,25 @@ def parse_inputs(
     keypoint_labels: Any = None,
     label: Any = None,
 ) -> tuple[Batch, Layout]:
-    """Validate the call's data and pack it into a :class:`Batch` (inputs are not copied)."""
+    """Validate the call's data and pack it into a :class:`Batch`.
+
+    Arrays are used as they are when C-contiguous; any other layout (a channels-last view of a
+    ``(C, H, W)`` tensor, a Fortran-ordered or strided array) is copied into one first: kernels
+    hand images to OpenCV and write through reshaped views, which need rows of whole pixels.
+    """
     images, layout = _parse_image(image)
     if images.shape[1] == 0 or images.shape[2] == 0 or images.shape[3] == 0:
         raise ValueError(f"image has an empty dimension: {images.shape}")
     _check_float_range("image", images)
     batched = layout.kind in ("batch", "list")
     batch = Batch(image=images)
+    if not images.flags.c_contiguous:
+        batch.image, batch.image_owned = np.ascontiguousarray(images), True
     n, hw = images.shape[0], images.shape[1:3]
     if mask is not None:
         batch.mask = _parse_mask(mask, n, hw, batched, layout)
+        if not batch.mask.flags.c_contiguous:
+            batch.mask, batch.mask_owned = np.ascontiguousarray(batch.mask), True
     if bbox_labels is not None and bboxes is None:
         raise ValueError("bbox_labels were given without bboxes")
     if keypoint_labels is not None and keypoints is None:

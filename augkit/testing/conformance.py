@@ -24,6 +24,7 @@ from ..core.transform import CanvasTransform, Meta, Transform, take_params
 __all__ = [
     "check_batch_equals_per_sample",
     "check_dtypes_and_shapes",
+    "check_memory_layouts",
     "check_no_mutation",
     "check_p_zero_is_identity",
     "check_round_trips",
@@ -211,6 +212,40 @@ def check_no_mutation(t: Transform) -> None:
         assert all(np.array_equal(a, b) for a, b in zip(got, kept, strict=True)), f"input {kind} modified"
 
 
+def check_memory_layouts(t: Transform) -> None:
+    """Images and masks in any memory layout give the output of their C-contiguous copies.
+
+    The layouts users hand over: a channels-last view of a ``(N, C, H, W)`` array (what
+    ``tensor.permute(0, 2, 3, 1).numpy()`` gives), a Fortran-ordered array, a mirrored and a
+    strided view. Inputs are left unchanged.
+
+    Raises ``AssertionError`` naming the transform and what differs; returns nothing on success.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> check_memory_layouts(ak.image.GaussianBlur())
+    """
+    x = make_batch(n=3, height=24, width=20)
+    n, h, w = x.shape[:3]
+    mask = _targets(n, h, w)["mask"]
+    tall, tall_mask = make_batch(n=3, height=48, width=20, seed=1), np.repeat(mask, 2, axis=1)
+    layouts = {
+        "channels-last view of (N, C, H, W)": (np.ascontiguousarray(x.transpose(0, 3, 1, 2)).transpose(0, 2, 3, 1),
+                                               np.ascontiguousarray(mask.transpose(0, 2, 1)).transpose(0, 2, 1)),
+        "Fortran order": (np.asfortranarray(x), np.asfortranarray(mask)),
+        "mirrored view": (x[:, :, ::-1], mask[:, :, ::-1]),
+        "every other row": (tall[:, ::2], tall_mask[:, ::2]),
+    }
+    name = type(t).__name__
+    for what, (image, msk) in layouts.items():
+        keep = image.copy()
+        want = t(image=np.ascontiguousarray(image), mask=np.ascontiguousarray(msk), rng=0)
+        got = t(image=image, mask=msk, rng=0)
+        _equal_outputs(got, want, f"{name} on a {what}")
+        assert np.array_equal(image, keep), f"{name} modified its input ({what})"
+
+
 def check_round_trips(t: Transform) -> None:
     """``to_dict``/``from_dict`` and pickle give an equal transform with identical output.
 
@@ -246,4 +281,5 @@ def check_transform(t: Transform) -> None:
     check_seed_determinism(t)
     check_dtypes_and_shapes(t)
     check_no_mutation(t)
+    check_memory_layouts(t)
     check_round_trips(t)
