@@ -94,7 +94,8 @@ def _parse_image(image: Any) -> tuple[NDArray, Layout]:
     Image = sys.modules.get("PIL.Image")  # (a PIL image means PIL is imported; no import per call)
     if Image is not None and isinstance(image, Image.Image):
         if image.mode not in PIL_MODES:
-            raise ValueError(f"image: PIL mode {image.mode!r} is not supported; expected one of {sorted(PIL_MODES)}")
+            raise ValueError(f"image: PIL mode {image.mode!r} is not supported; expected one of {sorted(PIL_MODES)} "
+                             "(convert it first, e.g. image.convert('RGB'))")
         arr = np.asarray(image)
         arr = arr.astype(np.float32) if image.mode == "F" else arr
         layout = Layout("pil", single_ndim=arr.ndim, pil_mode=image.mode)
