@@ -11,6 +11,7 @@ from .transform import (
     PixelTransform,
     Transform,
     registry,
+    stack_params,
     take_params,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "load",
     "registry",
     "save",
+    "stack_params",
     "take_params",
     "to_dict",
 ]
