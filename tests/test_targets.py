@@ -191,3 +191,80 @@ def test_soft_masks_use_fill_mask_outside_and_refuse_label_dtypes():
         ak.Compose([], mask_interpolation="bilinear")
     again = ak.from_dict(ak.to_dict(pipe))
     assert again.mask_interpolation == "image"
+
+
+FACE = {"keypoints": [[10.5, 5.5], [30.5, 6.5], [20.0, 15.0]], "keypoint_labels": ["left_eye", "right_eye", "nose"]}
+EYES = [("left_eye", "right_eye")]
+
+
+def test_keypoint_flip_pairs_swap_the_mirrored_parts():
+    # A face mirrored left-right: the point at the old right eye is now where a left eye is.
+    x = np.zeros((20, 40, 3), np.uint8)
+    out = ak.Compose([I.HorizontalFlip(p=1)], keypoint_flip_pairs=EYES)(image=x, **FACE)
+    assert out["keypoint_labels"] == ["left_eye", "right_eye", "nose"]  # rows keep their labels ...
+    np.testing.assert_allclose(out["keypoints"], [[40 - 30.5, 6.5], [40 - 10.5, 5.5], [20.0, 15.0]])  # ... new points
+    plain = ak.Compose([I.HorizontalFlip(p=1)])(image=x, **FACE)  # without pairs: mirrored, not swapped
+    np.testing.assert_allclose(plain["keypoints"], [[40 - 10.5, 5.5], [40 - 30.5, 6.5], [20.0, 15.0]])
+    vertical = ak.Compose([I.VerticalFlip(p=1)], keypoint_flip_pairs=EYES)(image=x, **FACE)
+    np.testing.assert_allclose(vertical["keypoints"], [[30.5, 20 - 6.5], [10.5, 20 - 5.5], [20.0, 5.0]])
+
+
+@pytest.mark.parametrize("flips", [[I.HorizontalFlip(p=1), I.VerticalFlip(p=1)],   # a half turn: no mirror
+                                   [I.HorizontalFlip(p=1), I.Rotate(degrees_range=(10, 10)), I.HorizontalFlip(p=1)]])
+def test_keypoint_flip_pairs_leave_an_even_number_of_flips_alone(flips):
+    x = np.zeros((20, 40, 3), np.uint8)
+    with_pairs = ak.Compose(flips, keypoint_flip_pairs=EYES)(image=x, rng=0, **FACE)
+    without = ak.Compose(flips)(image=x, rng=0, **FACE)
+    np.testing.assert_array_equal(with_pairs["keypoints"], without["keypoints"])
+
+
+def test_keypoint_flip_pairs_follow_each_sample_and_instance():
+    # Two faces per image (the k-th left eye pairs with the k-th right eye), flips drawn per
+    # sample with p = 0.5 inside a chain, keypoints outside the canvas flagged: the output with
+    # pairs is the output without them, with each pair's rows (and visibility) exchanged in the
+    # samples that were flipped.
+    n = 12
+    x = np.zeros((n, 30, 40, 3), np.uint8)
+    pts = [[5.0, 5.0], [15.0, 5.0], [25.0, 8.0], [35.0, 8.0], [-3.0, 20.0], [10.0, 20.0]]
+    labels = ["left_eye", "right_eye", "left_eye", "right_eye", "left_ear", "right_ear"]
+    chain = [I.Rotate(degrees_range=(-10, 10)), ak.OneOf([I.HorizontalFlip(p=0.5), I.Scale()])]
+    pairs = [("left_ear", "right_ear"), ("left_eye", "right_eye")]
+    kw = dict(image=x, keypoints=[pts] * n, keypoint_labels=[labels] * n, rng=4, return_params=True)
+    got = ak.Compose(chain, keypoint_flip_pairs=pairs, keypoints_outside="flag")(**kw)
+    plain = ak.Compose(chain, keypoints_outside="flag")(**kw)
+    one_of = plain["params"]["children"][1]
+    flipped = one_of["children"][0]["active"] & one_of["children"][0]["flip"]
+    assert 0 < flipped.sum() < n
+    swap = [1, 0, 3, 2, 5, 4]
+    for i in range(n):
+        order = swap if flipped[i] else list(range(6))
+        np.testing.assert_array_equal(got["keypoints"][i], plain["keypoints"][i][order])
+        np.testing.assert_array_equal(got["keypoints_visible"][i], plain["keypoints_visible"][i][order])
+        assert got["keypoint_labels"][i] == labels
+    assert not got["keypoints_visible"][0][4] or not got["keypoints_visible"][0][5]  # the outside ear
+    pipe = ak.Compose(chain, keypoint_flip_pairs=pairs, keypoints_outside="flag")
+    again = pipe.replay(got["params"], image=x, keypoints=[pts] * n, keypoint_labels=[labels] * n)
+    for a, b in zip(again["keypoints"], got["keypoints"], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_keypoint_flip_pairs_errors():
+    x = np.zeros((20, 40, 3), np.uint8)
+    pipe = ak.Compose([I.HorizontalFlip(p=1)], keypoint_flip_pairs=EYES)
+    with pytest.raises(ValueError, match="1 keypoints labelled 'left_eye' and 0 labelled 'right_eye'"):
+        pipe(image=x, keypoints=[[1, 1]], keypoint_labels=["left_eye"])
+    with pytest.raises(ValueError, match="pass keypoint_labels="):
+        pipe(image=x, keypoints=[[1, 1], [2, 2]])
+    assert pipe(image=x)["image"].shape == x.shape  # no keypoints: nothing to pair
+    for bad, err in ((["left_eye"], ValueError), ([("a", "a")], ValueError), ([("a", "b"), ("b", "c")], ValueError),
+                     ("ab", TypeError), ([("a", ["b"])], TypeError)):
+        with pytest.raises(err, match="keypoint_flip_pairs"):
+            ak.Compose([I.HorizontalFlip()], keypoint_flip_pairs=bad)
+
+
+def test_keypoint_flip_pairs_survive_serialization():
+    import pickle
+
+    pipe = ak.Compose([I.HorizontalFlip(p=1)], keypoint_flip_pairs=[["left_eye", "right_eye"], (1, 2)])
+    assert pipe.keypoint_flip_pairs == (("left_eye", "right_eye"), (1, 2))
+    assert ak.from_dict(ak.to_dict(pipe)) == pipe == pickle.loads(pickle.dumps(pipe))

@@ -304,6 +304,37 @@ def _split(values: NDArray, sample: NDArray, n: int) -> list[NDArray]:
     return [values[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
 
 
+def swap_mirrored_keypoints(batch: Batch, layout: Layout, mirrored: NDArray, pairs: tuple[tuple, ...]) -> None:
+    """In each sample whose geometry is a mirror image, exchange the positions (and visibility) of
+    the keypoints labelled ``a`` and ``b`` of every pair: row ``i`` keeps its label and gets the
+    point that now plays that part. The k-th ``a`` pairs with the k-th ``b`` (one per instance)."""
+    if layout.keypoint_counts is None or not mirrored.any():
+        return
+    if layout.keypoint_labels is None:
+        raise ValueError("keypoint_flip_pairs pairs keypoints by their labels: pass keypoint_labels= with keypoints=")
+    starts = np.concatenate([[0], np.cumsum(layout.keypoint_counts)]).astype(np.intp)
+    batched = layout.kind in ("batch", "list")
+    rows_a: list[int] = []
+    rows_b: list[int] = []
+    for i in np.flatnonzero(mirrored).tolist():
+        where: dict[Any, list[int]] = {}
+        for k, label in enumerate(layout.keypoint_labels[i]):
+            where.setdefault(label, []).append(int(starts[i]) + k)
+        for a, b in pairs:
+            ka, kb = where.get(a, []), where.get(b, [])
+            if len(ka) != len(kb):
+                name = f"keypoint_labels[{i}]" if batched else "keypoint_labels"
+                raise ValueError(f"{name} has {len(ka)} keypoints labelled {a!r} and {len(kb)} labelled {b!r}; "
+                                 "keypoint_flip_pairs swaps them one to one (the k-th with the k-th)")
+            rows_a += ka
+            rows_b += kb
+    if rows_a:
+        points, inside = batch.points.copy(), batch.point_inside.copy()
+        points[rows_a], points[rows_b] = batch.points[rows_b], batch.points[rows_a]
+        inside[rows_a], inside[rows_b] = batch.point_inside[rows_b], batch.point_inside[rows_a]
+        batch.points, batch.point_inside = points, inside
+
+
 def build_outputs(
     batch: Batch,
     layout: Layout,

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from ..kernels.streams import RowStreams, child_streams
 from .audio_runner import parse_audio
-from .data import KEYPOINT_POLICIES, build_outputs, parse_inputs
+from .data import KEYPOINT_POLICIES, build_outputs, parse_inputs, swap_mirrored_keypoints
 from .runner import Runner
 from .transform import CanvasTransform, Meta, Params, Transform
 from .validate import check_choice, check_int, check_int_range, check_number, check_weights
@@ -37,6 +37,27 @@ def _check_transforms(name: str, transforms: Any) -> tuple[Transform, ...]:
         if not isinstance(t, Transform):
             raise TypeError(f"{name}[{i}] must be an augkit transform, got {type(t).__name__}")
     return tuple(transforms)
+
+
+def _check_flip_pairs(pairs: Any) -> tuple[tuple[Any, Any], ...]:
+    """``keypoint_flip_pairs`` as a tuple of 2-tuples of distinct hashable labels, each label in one pair."""
+    if isinstance(pairs, (str, bytes)) or not isinstance(pairs, (list, tuple)):
+        raise TypeError(f"keypoint_flip_pairs must be a list of (label, label) pairs, got {pairs!r}")
+    out, seen = [], set()
+    for i, pair in enumerate(pairs):
+        if isinstance(pair, (str, bytes)) or not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ValueError(f"keypoint_flip_pairs[{i}] must be a (label, label) pair, got {pair!r}")
+        a, b = pair
+        try:
+            hash(a), hash(b)
+        except TypeError:
+            raise TypeError(f"keypoint_flip_pairs[{i}] must hold hashable labels, got {pair!r}") from None
+        if a == b or a in seen or b in seen:
+            raise ValueError(f"keypoint_flip_pairs[{i}] = {pair!r}: each label may appear in one pair, "
+                             "paired with a different label")
+        seen.update((a, b))
+        out.append((a, b))
+    return tuple(out)
 
 
 def _all_true(shape: int | tuple[int, ...]) -> NDArray[np.bool_]:
@@ -190,12 +211,20 @@ class Compose(_Container):
         ``"nearest"`` (label masks: values are never blended) or ``"image"``: masks are
         resampled exactly like the image (each transform's interpolation; ``fill_mask``
         outside), for soft masks such as alpha mattes or text coverage (uint8 or float).
+    keypoint_flip_pairs : sequence of (label, label), optional
+        Keypoint labels that name mirror-image parts, e.g. ``[("left_eye", "right_eye")]``.
+        A flip turns a left eye into the right eye of the mirrored face: in every sample that
+        an odd number of flips (``HorizontalFlip``, ``VerticalFlip``) reached, the keypoints of
+        each pair exchange positions and visibility, so that each output row keeps its label
+        and holds the point that now plays that part (fixed-order keypoint arrays stay in
+        order). With several instances in an image, the k-th ``a`` pairs with the k-th ``b``.
+        Needs ``keypoint_labels=`` in calls with keypoints.
 
     Notes
     -----
-    ``seed``, ``bbox_min_visibility``, ``bbox_min_area``, ``keypoints_outside`` and
-    ``mask_interpolation`` are read from the pipeline that is called; a ``Compose`` nested
-    inside another only groups transforms (with its own ``p``).
+    ``seed``, ``bbox_min_visibility``, ``bbox_min_area``, ``keypoints_outside``,
+    ``mask_interpolation`` and ``keypoint_flip_pairs`` are read from the pipeline that is
+    called; a ``Compose`` nested inside another only groups transforms (with its own ``p``).
 
     Examples
     --------
@@ -214,6 +243,7 @@ class Compose(_Container):
     bbox_min_area: float = 0.0
     keypoints_outside: str = "drop"
     mask_interpolation: str = "nearest"
+    keypoint_flip_pairs: tuple[tuple[Any, Any], ...] | None = None
     _stream: _Stream = field(default_factory=_Stream, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -227,6 +257,8 @@ class Compose(_Container):
         self._set("bbox_min_area", check_number("bbox_min_area", self.bbox_min_area, low=0.0))
         check_choice("keypoints_outside", self.keypoints_outside, KEYPOINT_POLICIES)
         check_choice("mask_interpolation", self.mask_interpolation, MASK_INTERPOLATIONS)
+        if self.keypoint_flip_pairs is not None:
+            self._set("keypoint_flip_pairs", _check_flip_pairs(self.keypoint_flip_pairs))
 
     def __call__(
         self,
@@ -368,6 +400,8 @@ class Compose(_Container):
     def _finish(self, runner: Any, layout: Any, params: Params, return_params: bool) -> dict[str, Any]:
         if isinstance(runner, Runner):
             runner.flush()
+            if self.keypoint_flip_pairs:
+                swap_mirrored_keypoints(runner.batch, layout, runner.mirrored, self.keypoint_flip_pairs)
             out = build_outputs(runner.batch, layout, min_visibility=self.bbox_min_visibility,
                                 min_area=self.bbox_min_area, keypoints_outside=self.keypoints_outside)
         else:

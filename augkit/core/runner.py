@@ -56,6 +56,8 @@ class Runner:
             dtype=batch.image.dtype, labels=batch.labels,
         )
         self.pending: list[Op] = []
+        #: Samples whose geometry so far is a mirror image (an odd number of flips applied).
+        self.mirrored = np.zeros(batch.n, dtype=bool)
 
     # --- leaves -------------------------------------------------------------------------
     def leaf(self, t: Transform, rng: np.random.Generator | None, params: Params | None, reach: NDArray) -> Params:
@@ -67,6 +69,9 @@ class Runner:
         if idx.size == 0:
             return params
         if isinstance(t, GeometricTransform):
+            if t.mirrors:
+                fx, fy = (np.asarray(f, dtype=bool) for f in t.mirror_flags(params))
+                self.mirrored[idx] ^= (fx ^ fy)[idx]
             self._queue(t, params, idx)
         elif isinstance(t, PixelTransform):
             self.flush(idx)

@@ -214,6 +214,12 @@ class HorizontalFlip(GeometricTransform):
     p : float
         Probability per sample (default 0.5).
 
+    Notes
+    -----
+    Keypoints of left and right parts (eyes, hands) trade roles in a mirror image:
+    ``Compose(keypoint_flip_pairs=[("left_eye", "right_eye")])`` swaps them where a sample
+    was flipped (an odd number of times).
+
     Examples
     --------
     >>> import augkit as ak
