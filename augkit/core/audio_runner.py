@@ -7,6 +7,7 @@ different lengths is padded; the outputs are shaped like the inputs.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +49,7 @@ def _check_finite(name: str, audio: NDArray) -> NDArray | None:
     # one read-only pass: a NaN/inf sample makes its row's sum of squares non-finite
     flat = audio.reshape(1, -1) if audio.ndim < 3 else audio.reshape(audio.shape[0], -1)
     sums = row_sum_squares(flat)
-    if np.isfinite(sums).all():
+    if math.isfinite(sums.sum()):  # (non-negative terms: a finite total means every sum is finite)
         return sums.astype(np.float64)
     if not np.isfinite(audio).all():  # (else huge but finite samples overflowed the squares)
         bad = np.argwhere(~np.isfinite(audio))[0]
@@ -57,6 +58,8 @@ def _check_finite(name: str, audio: NDArray) -> NDArray | None:
 
 
 def _check_rate(sample_rate: Any) -> int:
+    if type(sample_rate) is int and sample_rate > 0:  # (the usual call: no ABC check)
+        return sample_rate
     if sample_rate is None:
         raise TypeError("sample_rate (Hz) is required with audio=, e.g. sample_rate=16000")
     if not isinstance(sample_rate, numbers.Integral) or isinstance(sample_rate, bool) or sample_rate <= 0:
@@ -175,22 +178,23 @@ class AudioRunner:
         sub_meta = meta if whole else meta.take(idx)
         clips = self.audio if whole else self.audio[idx]
         new_lens = np.asarray(t.output_lengths(sub, sub_meta), np.int64)
+        longest = int(new_lens.max())
         result = t.apply_audio(clips, sub, sub_meta)
         name = type(t).__name__
         self.sum_squares = None  # the audio changes
         self._meta = None
         if result.dtype != np.float32 or result.ndim != 3 or result.shape[:2] != clips.shape[:2]:
             raise RuntimeError(f"{name}.apply_audio must return float32 (n, C, T) clips, got {result.shape}")
-        if result.shape[2] < new_lens.max():
-            raise RuntimeError(f"{name}.apply_audio returned {result.shape[2]} samples, lengths need {new_lens.max()}")
+        if result.shape[2] < longest:
+            raise RuntimeError(f"{name}.apply_audio returned {result.shape[2]} samples, lengths need {longest}")
         if whole:
             if self.owned and not np.may_share_memory(result, self.audio):
                 scratch.recycle(self.audio)  # made by this call and replaced: reusable by a later step
-            self.audio = result[:, :, : int(new_lens.max())]
+            self.audio = result[:, :, :longest]
             self.owned = not np.may_share_memory(result, clips)
             self.lengths = new_lens
         else:
-            t_new = max(int(np.delete(self.lengths, idx).max(initial=0)), int(new_lens.max()))
+            t_new = max(int(np.delete(self.lengths, idx).max(initial=0)), longest)
             if t_new != self.audio.shape[2] or not self.owned:
                 grown = np.zeros((meta.n, meta.channels, t_new), np.float32)
                 keep = min(t_new, self.audio.shape[2])
@@ -201,7 +205,7 @@ class AudioRunner:
             self.audio[idx, :, :width] = result[:, :, :width]
             self.lengths = self.lengths.copy()
             self.lengths[idx] = new_lens
-        if (self.lengths < self.audio.shape[2]).any():
+        if int(self.lengths.min()) < self.audio.shape[2]:
             if not self.owned:
                 self.audio, self.owned = self.audio.copy(), True
             _zero_tails(self.audio, self.lengths)
