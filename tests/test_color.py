@@ -250,3 +250,52 @@ def test_channel_sums_on_both_backends(each_backend, shape, dtype):
         np.testing.assert_array_equal(got, want)  # exact
     else:
         np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def _srgb_decode(v):
+    v = np.asarray(v, np.float64)
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+
+@pytest.mark.parametrize("h, w", [(17, 31), (24, 24), (9, 40)])
+def test_illumination_multiplies_linear_light_by_the_gradient_and_vignette(h, w):
+    # Flat float images (several grey levels); the output, decoded to linear light, must be the
+    # input's light times the gain written out here from the documented formula.
+    n = 8
+    levels = np.linspace(0.1, 0.6, n, dtype=np.float32)
+    x = np.broadcast_to(levels[:, None, None, None], (n, h, w, 3)).copy()
+    t = I.Illumination(gradient_range=(0.1, 1.2), vignette_range=(0.0, 0.7))
+    out = t(image=x, rng=5, return_params=True)
+    p = out["params"]["children"][0]
+    cx, cy = np.arange(w) + 0.5 - w / 2, np.arange(h) + 0.5 - h / 2
+    for i in range(n):
+        th = np.deg2rad(p["angle_degrees"][i])
+        d = (np.cos(th) * cx[None, :] - np.sin(th) * cy[:, None]) / (abs(np.cos(th)) * w + abs(np.sin(th)) * h)
+        r2 = (cx[None, :] / (w / 2)) ** 2 / 2 + (cy[:, None] / (h / 2)) ** 2 / 2
+        gain = (1 + p["gradient"][i] * d) * (1 - p["vignette"][i] * r2)
+        want = np.minimum(_srgb_decode(levels[i]) * gain, 1.0)
+        np.testing.assert_allclose(_srgb_decode(out["image"][i]), np.repeat(want[..., None], 3, axis=2),
+                                   rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("angle, brighter", [(0, "right"), (90, "top"), (180, "left"), (270, "bottom")])
+def test_illumination_comes_from_the_given_side(angle, brighter):
+    x = np.full((21, 21, 3), 100, np.uint8)
+    t = I.Illumination(gradient_range=(0.6, 0.6), vignette_range=(0, 0), angle_degrees_range=(angle, angle))
+    out = t(image=x)["image"][..., 0].astype(int)
+    sides = {"right": out[:, -1], "left": out[:, 0], "top": out[0], "bottom": out[-1]}
+    opposite = {"right": "left", "left": "right", "top": "bottom", "bottom": "top"}[brighter]
+    assert sides[brighter].min() > 100 > sides[opposite].max()
+    assert out[10, 10] == 100  # the centre pixel keeps its light
+
+
+def test_illumination_uint8_tables_agree_with_the_float_formula_and_keep_alpha():
+    x = np.concatenate([make_batch(n=4, height=20, width=26), np.full((4, 20, 26, 1), 7, np.uint8)], axis=3)
+    x[0, :, :, :3] = 255  # white saturates where the light grows
+    t = I.Illumination(gradient_range=(0.5, 1.5), vignette_range=(0.0, 0.8))
+    out = t(image=x, rng=2, return_params=True)
+    as_float = t.replay(out["params"], x.astype(np.float32) / np.float32(255))["image"]
+    diff = np.abs(out["image"][..., :3].astype(int) - np.rint(as_float[..., :3] * 255).astype(int))
+    assert diff.max() <= 1 and (diff == 0).mean() > 0.99
+    assert (out["image"][..., 3] == 7).all()
+    assert out["image"][0].max() == 255 and (out["image"][0, ..., :3] == 255).mean() > 0.2

@@ -36,6 +36,7 @@ EXAMPLE_ARGS = {
     "Equalize": lambda: I.Equalize(p=0.8),
     "GaussianBlur": lambda: I.GaussianBlur(sigma_range=(0.3, 2.5)),
     "GaussianNoise": lambda: I.GaussianNoise(std_range=(0.02, 0.2)),
+    "Illumination": lambda: I.Illumination(gradient_range=(0.2, 1.0), vignette_range=(0.1, 0.6)),
     "SensorNoise": lambda: I.SensorNoise(white_photons_range=(20, 500), read_noise_range=(0.0, 0.01)),
     "SaltPepper": lambda: I.SaltPepper(amount_range=(0.05, 0.3)),
     "JpegCompression": lambda: I.JpegCompression(quality_range=(10, 90)),

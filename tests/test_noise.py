@@ -91,7 +91,7 @@ def test_salt_pepper_pixels_follow_their_16_bit_draws():
 
 
 def test_srgb_transfer_functions_match_the_standard():
-    from augkit.kernels.noise import linear_to_srgb, srgb_to_linear
+    from augkit.kernels.color import linear_to_srgb, srgb_to_linear
 
     # IEC 61966-2-1 values (sRGB 0.5 -> 0.2140 linear; the linear segment below 0.04045)
     np.testing.assert_allclose(srgb_to_linear(np.array([0.0, 0.04045, 0.5, 1.0])),
@@ -106,7 +106,7 @@ def test_sensor_noise_has_the_poisson_gaussian_variance_in_linear_light(level, p
     # Flat float images: decoded back to linear light, the noise must have the mean of the
     # signal and the variance of a photon count (x / photons, in intensity units) plus read
     # noise; a Poisson simulation with NumPy gives the same moments.
-    from augkit.kernels.noise import srgb_to_linear
+    from augkit.kernels.color import srgb_to_linear
 
     x = np.full((6, 64, 64, 3), level, np.float32)
     t = I.SensorNoise(white_photons_range=(photons, photons), read_noise_range=(read, read))
@@ -121,7 +121,7 @@ def test_sensor_noise_has_the_poisson_gaussian_variance_in_linear_light(level, p
 
 
 def test_sensor_noise_grows_with_the_light_and_read_noise_fills_the_shadows():
-    from augkit.kernels.noise import srgb_to_linear
+    from augkit.kernels.color import srgb_to_linear
 
     levels = np.array([0, 10, 60, 150, 240], np.uint8)
     tones = np.repeat(levels, 64)[None, :, None].repeat(128, axis=0)

@@ -4,7 +4,8 @@ Geometric: :class:`Rotate`, :class:`Scale`, :class:`Affine`, :class:`Perspective
 :class:`HorizontalFlip`, :class:`VerticalFlip`, :class:`GridWarp`, :class:`ElasticWarp`,
 :class:`OpticalDistortion`, :class:`PiecewiseAffine`.
 Photometric: :class:`ColorJitter`, :class:`Contrast`, :class:`Brightness`, :class:`Gamma`, :class:`Invert`,
-:class:`ToGray`, :class:`Posterize`, :class:`Equalize`, :class:`CLAHE`. Blur: :class:`GaussianBlur`,
+:class:`ToGray`, :class:`Posterize`, :class:`Equalize`, :class:`CLAHE`,
+:class:`Illumination` (uneven lighting). Blur: :class:`GaussianBlur`,
 :class:`MotionBlur`, :class:`Defocus`. Noise and degradations: :class:`Downscale`,
 :class:`SensorNoise` (camera grain), :class:`GaussianNoise`, :class:`SaltPepper`,
 :class:`JpegCompression`, :class:`Erode`, :class:`Dilate` (stroke thickness),
@@ -14,7 +15,7 @@ Photometric: :class:`ColorJitter`, :class:`Contrast`, :class:`Brightness`, :clas
 """
 
 from .canvas import CenterCrop, Crop, LongestMaxSize, Pad, RandomCrop, RandomResizedCrop, Resize
-from .color import CLAHE, Brightness, ColorJitter, Contrast, Equalize, Gamma, Invert, Posterize, ToGray
+from .color import CLAHE, Brightness, ColorJitter, Contrast, Equalize, Gamma, Illumination, Invert, Posterize, ToGray
 from .degrade import CoarseDropout, Defocus, Dilate, Downscale, Erode, JpegCompression, MotionBlur
 from .filters import GaussianBlur
 from .geometric import Affine, HorizontalFlip, Perspective, Rotate, Scale, VerticalFlip
@@ -41,6 +42,7 @@ __all__ = [
     "GaussianNoise",
     "GridWarp",
     "HorizontalFlip",
+    "Illumination",
     "Invert",
     "JpegCompression",
     "LongestMaxSize",

@@ -1,5 +1,5 @@
 """Photometric transforms (one parameter per sample): contrast, brightness, gamma, invert,
-grey, posterize, equalize, CLAHE, colour jitter."""
+grey, posterize, equalize, CLAHE, colour jitter, uneven illumination."""
 
 from __future__ import annotations
 
@@ -16,13 +16,15 @@ from ..kernels.color import (
     adjust_contrast_image,
     adjust_gamma_image,
     equalize_image,
+    illuminate_image,
     invert_image,
     posterize_image,
     to_gray_image,
 )
 from ..kernels.hsv import jitter_hsv_image
 
-__all__ = ["CLAHE", "Brightness", "ColorJitter", "Contrast", "Equalize", "Gamma", "Invert", "Posterize", "ToGray"]
+__all__ = ["CLAHE", "Brightness", "ColorJitter", "Contrast", "Equalize", "Gamma", "Illumination", "Invert", "Posterize",
+           "ToGray"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -279,3 +281,55 @@ class ColorJitter(PixelTransform):
 
     def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
         return jitter_hsv_image(images, params["hue_degrees"] / 360.0, params["saturation"], params["value"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Illumination(PixelTransform):
+    """Uneven lighting: more light from one side, and less towards the corners.
+
+    A page under a desk lamp, a face by a window, a photo through a cheap lens: the light
+    falling on the scene changes smoothly across the frame. Each sample's light is multiplied,
+    in linear light (sRGB decoded, then encoded again; saturating at white), by
+    ``(1 + gradient * d) * (1 - vignette * r2)``, where ``d`` runs from -1/2 on the far side
+    to +1/2 on the side the light comes from (a direction drawn uniformly) and ``r2`` from 0
+    at the centre to 1 in the corners. The centre keeps its brightness.
+
+    Parameters
+    ----------
+    gradient_range : (float, float)
+        Light difference between the lit and the far side, as a fraction of the centre's
+        light (0.4: 1.2x on the lit side, 0.8x on the far side), drawn per sample, in [0, 1.9].
+    vignette_range : (float, float)
+        Fraction of the centre's light lost in the corners, drawn per sample, in [0, 1].
+    angle_degrees_range : (float, float)
+        Direction the light comes from, counter-clockwise from the right as displayed.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> flat = np.full((16, 32), 100, np.uint8)
+    >>> t = ak.image.Illumination(gradient_range=(0.8, 0.8), vignette_range=(0, 0), angle_degrees_range=(0, 0))
+    >>> row = t(image=flat)["image"][8]
+    >>> int(row[0]) < 100 < int(row[-1])           # lit from the right
+    True
+    """
+
+    gradient_range: tuple[float, float] = (0.0, 0.6)
+    vignette_range: tuple[float, float] = (0.0, 0.4)
+    angle_degrees_range: tuple[float, float] = (0.0, 360.0)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("gradient_range", check_range("gradient_range", self.gradient_range, low=0.0, high=1.9))
+        self._set("vignette_range", check_range("vignette_range", self.vignette_range, low=0.0, high=1.0))
+        self._set("angle_degrees_range", check_range("angle_degrees_range", self.angle_degrees_range,
+                                                     low=-360.0, high=360.0))
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        n = meta.n
+        return {"gradient": rng.uniform(*self.gradient_range, size=n),
+                "vignette": rng.uniform(*self.vignette_range, size=n),
+                "angle_degrees": rng.uniform(*self.angle_degrees_range, size=n)}
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        return illuminate_image(images, params["gradient"], params["angle_degrees"], params["vignette"])

@@ -7,12 +7,11 @@ from functools import cache
 import numpy as np
 from numpy.typing import NDArray
 
-from .color import color_channels
+from .color import color_channels, encode_linear_uint8, linear_to_srgb, srgb_tables, srgb_to_linear
 from .geometry import _cv2_for
 from .streams import random_bits
 
-__all__ = ["gaussian_noise_image", "linear_to_srgb", "normal_table", "salt_pepper_image", "sensor_noise_image",
-           "srgb_to_linear"]
+__all__ = ["gaussian_noise_image", "normal_table", "salt_pepper_image", "sensor_noise_image"]
 
 #: Entries of the inverse-CDF table that Gaussian image noise is drawn from.
 NORMAL_TABLE_SIZE = 1 << 16
@@ -126,47 +125,6 @@ def salt_pepper_image(images: NDArray, amounts: NDArray, salt_ratios: NDArray, s
     return out
 
 
-def srgb_to_linear(values: NDArray) -> NDArray:
-    """Linear light of sRGB-encoded values in [0, 1] (IEC 61966-2-1), float64 or float32 as given.
-
-    Examples
-    --------
-    >>> srgb_to_linear(np.array([0.0, 0.5, 1.0])).round(4).tolist()
-    [0.0, 0.214, 1.0]
-    """
-    v = np.asarray(values)
-    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(v.dtype, copy=False)
-
-
-def linear_to_srgb(values: NDArray) -> NDArray:
-    """sRGB encoding of linear values in [0, 1] (the inverse of :func:`srgb_to_linear`).
-
-    Examples
-    --------
-    >>> linear_to_srgb(np.array([0.0, 0.214041, 1.0])).round(4).tolist()
-    [0.0, 0.5, 1.0]
-    """
-    v = np.asarray(values)
-    return np.where(v <= 0.0031308, v * 12.92, 1.055 * np.maximum(v, 0.0031308) ** (1 / 2.4) - 0.055).astype(
-        v.dtype, copy=False)
-
-
-#: Steps of linear light at which uint8 results are encoded (a table of 65,536 levels: at worst
-#: 0.03 of a grey level from the exact encoding, near black where the sRGB curve is steepest).
-SENSOR_LINEAR_STEPS = 65535
-
-
-@cache
-def _srgb_tables() -> tuple[NDArray[np.float32], NDArray[np.uint8]]:
-    """uint8 level -> linear light (float32), and linear step -> uint8 level (rounded)."""
-    decode = srgb_to_linear(np.arange(256) / 255.0).astype(np.float32)
-    encode = np.rint(linear_to_srgb(np.arange(SENSOR_LINEAR_STEPS + 1) / SENSOR_LINEAR_STEPS) * 255.0)
-    decode.flags.writeable = False
-    encode = encode.astype(np.uint8)
-    encode.flags.writeable = False
-    return decode, encode
-
-
 def sensor_noise_image(images: NDArray, white_photons: NDArray, read_stds: NDArray, seeds: NDArray, *,
                        per_channel: bool = True) -> NDArray:
     """Camera noise on sRGB images: photon shot noise plus read noise, added in linear light.
@@ -196,7 +154,7 @@ def sensor_noise_image(images: NDArray, white_photons: NDArray, read_stds: NDArr
     read_var = np.square(np.asarray(read_stds, np.float64)).astype(np.float32)
     seeds = np.asarray(seeds)
     table = normal_table()
-    decode, encode = _srgb_tables()
+    decode = srgb_tables()[0]
     count = h * w * cc
     per = max(1, min(n, NOISE_CHUNK_PIXELS // (h * w)))
     for a in range(0, n, per):
@@ -213,8 +171,7 @@ def sensor_noise_image(images: NDArray, white_photons: NDArray, read_stds: NDArr
         linear += std
         np.clip(linear, 0.0, 1.0, out=linear)
         if images.dtype == np.uint8:
-            linear *= np.float32(SENSOR_LINEAR_STEPS)
-            out[a:b, ..., :color] = encode.take(np.rint(linear, out=linear).astype(np.uint16), mode="clip")
+            out[a:b, ..., :color] = encode_linear_uint8(linear)
         else:
             out[a:b, ..., :color] = linear_to_srgb(linear)
     if color < c:

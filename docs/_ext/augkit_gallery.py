@@ -60,6 +60,7 @@ IMAGE_ENTRIES = {
     "GaussianNoise": "ak.image.GaussianNoise(std_range=(0.05, 0.15))",
     "GridWarp": "ak.image.GridWarp(num_steps=5, distort_limit=0.4)",
     "HorizontalFlip": "ak.image.HorizontalFlip(p=0.5)",
+    "Illumination": "ak.image.Illumination(gradient_range=(0.8, 1.2), vignette_range=(0.3, 0.6))",
     "Invert": "ak.image.Invert()",
     "JpegCompression": "ak.image.JpegCompression(quality_range=(3, 20))",
     "MotionBlur": "ak.image.MotionBlur(length_px_range=(9, 25))",
