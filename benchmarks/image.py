@@ -84,8 +84,9 @@ def rows(A) -> dict[str, tuple[Callable, Callable] | Callable]:
         "ColorJitter": (I.ColorJitter(hue_degrees_range=(-10, 10), saturation_range=(0.7, 1.3), value_range=(0.8, 1.2)),
                         A.ColorJitter(brightness=(0.8, 1.2), contrast=(1, 1), saturation=(0.7, 1.3),
                                       hue=(-10 / 360, 10 / 360), p=1)),
-        "Illumination": (I.Illumination(gradient_range=(0.0, 0.6), vignette_range=(0.0, 0.0)),  # a linear falloff
-                         A.Illumination(mode="linear", intensity_range=(0.0, 0.3), effect_type="both", p=1)),
+        # a linear falloff: albumentations' gain runs from 1 - i to 1 + i, augkit's from 1 - g/2 to 1 + g/2
+        "Illumination": (I.Illumination(gradient_range=(0.02, 0.4), vignette_range=(0.0, 0.0)),
+                         A.Illumination(mode="linear", intensity_range=(0.01, 0.2), effect_type="both", p=1)),
         "CLAHE": (I.CLAHE(clip_limit_range=(1.0, 4.0)), A.CLAHE(clip_limit=(1.0, 4.0), tile_grid_size=(8, 8), p=1)),
         "Defocus": (I.Defocus(radius_px_range=(1, 3)), A.Defocus(radius=(1, 3), alias_blur=(0.1, 0.1), p=1)),
         "Downscale": (I.Downscale(scale_range=(0.25, 0.5), downscale="nearest", upscale="nearest"),

@@ -252,17 +252,12 @@ def test_channel_sums_on_both_backends(each_backend, shape, dtype):
         np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
-def _srgb_decode(v):
-    v = np.asarray(v, np.float64)
-    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
-
-
 @pytest.mark.parametrize("h, w", [(17, 31), (24, 24), (9, 40)])
-def test_illumination_multiplies_linear_light_by_the_gradient_and_vignette(h, w):
-    # Flat float images (several grey levels); the output, decoded to linear light, must be the
-    # input's light times the gain written out here from the documented formula.
+def test_illumination_multiplies_the_light_by_the_gradient_and_vignette(h, w):
+    # Flat float images (several grey levels): light (the value to the power 2.2) times the gain
+    # written out here from the documented formula, saturating at white.
     n = 8
-    levels = np.linspace(0.1, 0.6, n, dtype=np.float32)
+    levels = np.linspace(0.1, 0.9, n, dtype=np.float32)
     x = np.broadcast_to(levels[:, None, None, None], (n, h, w, 3)).copy()
     t = I.Illumination(gradient_range=(0.1, 1.2), vignette_range=(0.0, 0.7))
     out = t(image=x, rng=5, return_params=True)
@@ -273,9 +268,9 @@ def test_illumination_multiplies_linear_light_by_the_gradient_and_vignette(h, w)
         d = (np.cos(th) * cx[None, :] - np.sin(th) * cy[:, None]) / (abs(np.cos(th)) * w + abs(np.sin(th)) * h)
         r2 = (cx[None, :] / (w / 2)) ** 2 / 2 + (cy[:, None] / (h / 2)) ** 2 / 2
         gain = (1 + p["gradient"][i] * d) * (1 - p["vignette"][i] * r2)
-        want = np.minimum(_srgb_decode(levels[i]) * gain, 1.0)
-        np.testing.assert_allclose(_srgb_decode(out["image"][i]), np.repeat(want[..., None], 3, axis=2),
-                                   rtol=2e-5, atol=1e-6)
+        want = np.minimum((float(levels[i]) ** 2.2 * gain) ** (1 / 2.2), 1.0)
+        np.testing.assert_allclose(out["image"][i], np.repeat(want[..., None], 3, axis=2), rtol=3e-6, atol=1e-6)
+    assert (out["image"] < levels[:, None, None, None]).any() and (out["image"] > levels[:, None, None, None]).any()
 
 
 @pytest.mark.parametrize("angle, brighter", [(0, "right"), (90, "top"), (180, "left"), (270, "bottom")])

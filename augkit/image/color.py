@@ -288,11 +288,12 @@ class Illumination(PixelTransform):
     """Uneven lighting: more light from one side, and less towards the corners.
 
     A page under a desk lamp, a face by a window, a photo through a cheap lens: the light
-    falling on the scene changes smoothly across the frame. Each sample's light is multiplied,
-    in linear light (sRGB decoded, then encoded again; saturating at white), by
-    ``(1 + gradient * d) * (1 - vignette * r2)``, where ``d`` runs from -1/2 on the far side
-    to +1/2 on the side the light comes from (a direction drawn uniformly) and ``r2`` from 0
-    at the centre to 1 in the corners. The centre keeps its brightness.
+    falling on the scene changes smoothly across the frame. Each sample's light is multiplied
+    by ``(1 + gradient * d) * (1 - vignette * r2)``, where ``d`` runs from -1/2 on the far
+    side to +1/2 on the side the light comes from (a direction drawn uniformly) and ``r2``
+    from 0 at the centre to 1 in the corners. The centre keeps its brightness. Light is taken
+    as the encoded value to the power 2.2 (the usual approximation of the sRGB curve), so the
+    encoded values are multiplied by that gain to the power 1/2.2, saturating at white.
 
     Parameters
     ----------
