@@ -56,7 +56,8 @@ class Runner:
             dtype=batch.image.dtype, labels=batch.labels,
         )
         self.pending: list[Op] = []
-        #: Samples whose geometry so far is a mirror image (an odd number of flips applied).
+        #: Samples whose geometry so far is a mirror image (an odd number of flips applied; kept
+        #: when the call has keypoints).
         self.mirrored = np.zeros(batch.n, dtype=bool)
 
     # --- leaves -------------------------------------------------------------------------
@@ -69,7 +70,7 @@ class Runner:
         if idx.size == 0:
             return params
         if isinstance(t, GeometricTransform):
-            if t.mirrors:
+            if t.mirrors and self.batch.points.size:  # (read by keypoint_flip_pairs only)
                 fx, fy = (np.asarray(f, dtype=bool) for f in t.mirror_flags(params))
                 self.mirrored[idx] ^= (fx ^ fy)[idx]
             self._queue(t, params, idx)
