@@ -268,3 +268,18 @@ def test_keypoint_flip_pairs_survive_serialization():
     pipe = ak.Compose([I.HorizontalFlip(p=1)], keypoint_flip_pairs=[["left_eye", "right_eye"], (1, 2)])
     assert pipe.keypoint_flip_pairs == (("left_eye", "right_eye"), (1, 2))
     assert ak.from_dict(ak.to_dict(pipe)) == pipe == pickle.loads(pickle.dumps(pipe))
+
+
+def test_batch_targets_may_be_arrays_with_one_row_per_image():
+    x = np.zeros((3, 20, 24, 3), np.uint8)
+    points = np.random.default_rng(0).uniform(2, 18, (3, 4, 2))
+    boxes = np.tile(np.array([[2.0, 3.0, 12.0, 15.0], [5.0, 5.0, 9.0, 9.0]]), (3, 1, 1))
+    labels = np.array([[1, 2], [3, 4], [5, 6]])
+    t = I.Rotate(degrees_range=(-20, 20))
+    arrays = t(image=x, keypoints=points, bboxes=boxes, bbox_labels=labels, rng=1)
+    lists = t(image=x, keypoints=list(points), bboxes=list(boxes), bbox_labels=labels.tolist(), rng=1)
+    for key in ("keypoints", "bboxes"):
+        assert all(np.array_equal(a, b) for a, b in zip(arrays[key], lists[key], strict=True))
+    assert [[int(v) for v in row] for row in arrays["bbox_labels"]] == lists["bbox_labels"]
+    with pytest.raises(ValueError, match="an array of 3 rows"):
+        t(image=x, keypoints=points[:2])

@@ -149,9 +149,12 @@ def _parse_mask(mask: Any, n: int, hw: tuple[int, int], batched: bool, layout: L
 def _per_sample(name: str, value: Any, n: int, batched: bool) -> list:
     if not batched:
         return [value]
+    if isinstance(value, np.ndarray) and value.ndim >= 2 and len(value) == n:  # e.g. (N, M, 2) keypoints
+        return list(value)
     if not isinstance(value, (list, tuple)) or len(value) != n:
         got = f"a {type(value).__name__} of length {len(value)}" if hasattr(value, "__len__") else repr(value)
-        raise ValueError(f"{name}: for a batch of {n} images pass a list with one entry per image, got {got}")
+        raise ValueError(f"{name}: for a batch of {n} images pass a list with one entry per image (or an array "
+                         f"of {n} rows), got {got}")
     return list(value)
 
 
