@@ -130,3 +130,14 @@ def test_duplicate_registration_from_another_module_is_rejected():
         @dataclass(frozen=True, kw_only=True)
         class Rotate(PixelTransform):  # deliberately clashes with augkit.image.Rotate
             pass
+
+
+def test_a_torch_tensor_gets_a_hint_and_its_permuted_view_works():
+    torch = pytest.importorskip("torch")
+    chw = torch.arange(3 * 8 * 10, dtype=torch.uint8).reshape(3, 8, 10)
+    with pytest.raises(TypeError, match=r"permute\(1, 2, 0\)\.numpy\(\)"):
+        ak.image.Rotate()(image=chw)
+    view = chw.permute(1, 2, 0).numpy()  # channels last, not C-contiguous
+    assert not view.flags.c_contiguous
+    rotate = ak.image.Rotate(degrees_range=(10, 10))
+    np.testing.assert_array_equal(rotate(image=view)["image"], rotate(image=np.ascontiguousarray(view))["image"])

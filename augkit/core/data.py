@@ -73,7 +73,12 @@ class Layout:
 
 def _as_image_array(name: str, value: Any) -> NDArray:
     if not isinstance(value, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array or a PIL image, got {type(value).__name__}")
+        hint = ""
+        if type(value).__module__.split(".")[0] == "torch":
+            hint = " (a torch tensor: pass tensor.permute(1, 2, 0).numpy() for a (C, H, W) image, channels last)"
+        elif hasattr(value, "__array__"):
+            hint = " (convert it with np.asarray first)"
+        raise TypeError(f"{name} must be a numpy array or a PIL image, got {type(value).__name__}{hint}")
     if value.dtype not in IMAGE_DTYPES:
         raise TypeError(f"{name} must have dtype uint8 or float32, got {value.dtype}")
     return value
