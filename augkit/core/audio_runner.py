@@ -35,7 +35,8 @@ class AudioLayout:
 
 def _as_clip(name: str, value: Any) -> NDArray:
     if not isinstance(value, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array of samples, got {type(value).__name__}")
+        hint = " (a torch tensor: pass tensor.numpy())" if type(value).__module__.split(".")[0] == "torch" else ""
+        raise TypeError(f"{name} must be a numpy array of samples, got {type(value).__name__}{hint}")
     if value.dtype not in AUDIO_DTYPES:
         raise TypeError(
             f"{name} must be float32 or float64 samples (full scale = 1.0), got dtype {value.dtype}; "
