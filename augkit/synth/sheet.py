@@ -58,7 +58,8 @@ def run_synth_demo(out_dir: str | os.PathLike, *, seed: int = 0) -> Path:
         OneOf([aki.Perspective(distortion_range=(0.02, 0.06), **edge),
                aki.GridWarp(num_steps=4, distort_limit=0.15, **edge)], p=0.6),
         aki.GaussianBlur(sigma_range=(0.2, 0.9), p=0.5),
-        aki.GaussianNoise(std_range=(0.0, 0.04), p=0.5),
+        aki.Illumination(gradient_range=(0.0, 0.8), vignette_range=(0.0, 0.3), p=0.5),  # a lamp, a cheap lens
+        aki.SensorNoise(white_photons_range=(50, 1000), p=0.5),                        # a phone camera's grain
     ])
     words = TextImageGenerator(mode="word", height=32, pipeline=pipe, seed=seed)
     chars = TextImageGenerator(mode="char", size=(32, 32), pipeline=pipe, seed=seed)
