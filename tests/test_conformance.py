@@ -82,6 +82,7 @@ CHECKS = [
     C.check_p_zero_is_identity,
     C.check_seed_determinism,
     C.check_dtypes_and_shapes,
+    C.check_float_range,
     C.check_no_mutation,
     C.check_memory_layouts,
     C.check_round_trips,

@@ -143,7 +143,8 @@ def motion_kernels(length: int, angles_deg: NDArray) -> NDArray[np.float32]:
 
 def _filter_batch(images: NDArray, kernels: Iterator[NDArray]) -> NDArray:
     """Correlate image ``i`` (of ``(n, H, W, C)``) with ``kernels``' ``i``-th kernel, mirror border
-    (reflect-101), sums in float32; uint8 results rounded half to even and saturated."""
+    (reflect-101), sums in float32; uint8 results rounded half to even and saturated, float ones
+    kept in [0, 1]."""
     out = np.empty_like(images)
     c = images.shape[-1]
     cv2 = opencv() if c <= 4 else None
@@ -152,13 +153,20 @@ def _filter_batch(images: NDArray, kernels: Iterator[NDArray]) -> NDArray:
             src, dst = (images[i, ..., 0], out[i, ..., 0]) if c == 1 else (images[i], out[i])
             # float sums either way; uint8 rounded half to even and saturated on the way out
             cv2.filter2D(src, -1, kernel, dst, (-1, -1), 0.0, cv2.BORDER_REFLECT_101)  # (anchor, delta, border)
-        return out
+        return _within_unit(out)
     from scipy import ndimage
 
     for i, kernel in enumerate(kernels):
         src = images[i].astype(np.float32)
         res = np.stack([ndimage.correlate(src[..., ch], kernel, mode="mirror") for ch in range(c)], axis=-1)
         out[i] = np.clip(np.rint(res), 0, 255) if images.dtype == np.uint8 else res
+    return _within_unit(out)
+
+
+def _within_unit(out: NDArray) -> NDArray:
+    """Float results in [0, 1], in place (float sums of a normalized kernel can overshoot by an ulp)."""
+    if out.dtype != np.uint8:
+        np.clip(out, 0.0, 1.0, out=out)
     return out
 
 

@@ -26,7 +26,7 @@ def gaussian_blur_image(images: NDArray, sigmas: NDArray) -> NDArray:
 
     Mirror border without repeating the edge pixel (OpenCV's ``BORDER_REFLECT_101``,
     SciPy's ``"mirror"``); every channel is blurred, alpha included. Accumulation is in
-    float32 on both paths; uint8 results are rounded.
+    float32 on both paths; uint8 results are rounded, float results kept in [0, 1].
 
     Examples
     --------
@@ -52,4 +52,6 @@ def gaussian_blur_image(images: NDArray, sigmas: NDArray) -> NDArray:
             smooth = ndimage.gaussian_filter(images[i].astype(np.float32), sigma=(sigma, sigma, 0), mode="mirror",
                                              truncate=(k // 2) / sigma)
             out[i] = np.clip(np.rint(smooth), 0, 255) if images.dtype == np.uint8 else smooth
+    if out.dtype != np.uint8:  # float sums of a normalized kernel can overshoot 1 (or 0) by an ulp
+        np.clip(out, 0.0, 1.0, out=out)
     return out

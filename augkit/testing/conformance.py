@@ -24,6 +24,7 @@ from ..core.transform import CanvasTransform, Meta, Transform, take_params
 __all__ = [
     "check_batch_equals_per_sample",
     "check_dtypes_and_shapes",
+    "check_float_range",
     "check_memory_layouts",
     "check_no_mutation",
     "check_p_zero_is_identity",
@@ -212,6 +213,34 @@ def check_no_mutation(t: Transform) -> None:
         assert all(np.array_equal(a, b) for a, b in zip(got, kept, strict=True)), f"input {kind} modified"
 
 
+def check_float_range(t: Transform) -> None:
+    """float32 images come back finite and within [0, 1] (the range a float image must hold to be
+    passed in again), for flat black and white images, a checkerboard and noise.
+
+    Raises ``AssertionError`` naming the transform and what differs; returns nothing on success.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> check_float_range(ak.image.GaussianBlur())
+    """
+    rng = np.random.default_rng(0)
+    board = (np.indices((24, 20)).sum(axis=0) % 2).astype(np.float32)
+    images = {
+        "white": np.ones((3, 24, 20, 3), np.float32),
+        "black": np.zeros((3, 24, 20, 3), np.float32),
+        "checkerboard": np.repeat(board[None, ..., None], 3, axis=0).repeat(3, axis=3),
+        "noise": rng.random((3, 24, 20, 3), dtype=np.float32),
+    }
+    for what, x in images.items():
+        for seed in range(3):
+            out = t(image=x, rng=seed)["image"]
+            assert out.dtype == np.float32, f"{type(t).__name__} turned float32 into {out.dtype}"
+            ok = bool(np.isfinite(out).all()) and float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+            assert ok, (f"{type(t).__name__} on a {what} float image gave values in "
+                        f"[{float(np.nanmin(out))!r}, {float(np.nanmax(out))!r}], outside [0, 1]")
+
+
 def check_memory_layouts(t: Transform) -> None:
     """Images and masks in any memory layout give the output of their C-contiguous copies.
 
@@ -280,6 +309,7 @@ def check_transform(t: Transform) -> None:
     check_p_zero_is_identity(t)
     check_seed_determinism(t)
     check_dtypes_and_shapes(t)
+    check_float_range(t)
     check_no_mutation(t)
     check_memory_layouts(t)
     check_round_trips(t)
