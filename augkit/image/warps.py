@@ -123,7 +123,10 @@ class OpticalDistortion(GeometricTransform):
     Parameters
     ----------
     distortion_range : (float, float)
-        Interval of ``k``, within [-1, 1].
+        Interval of ``k``, within [-1, 1]. Below ``k = -1/3`` the polynomial turns back inside
+        the canvas: the corners show a mirrored band of the periphery (no lens does that), and
+        a box near a corner is widened to cover both its images; ``k >= -1/3`` stays a plain
+        pincushion.
 
     Examples
     --------
