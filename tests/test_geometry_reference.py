@@ -234,7 +234,9 @@ def test_optical_distortion_matches_the_analytic_radial_map(k):
     out = I.OpticalDistortion(distortion_range=(k, k))(image=smooth)["image"][0, ..., 0]
     yy, xx = np.mgrid[0:h, 0:w] + 0.5
     r2 = ((xx - w / 2) ** 2 + (yy - h / 2) ** 2) / ((w / 2) ** 2 + (h / 2) ** 2)
-    src_x, src_y = w / 2 + (xx - w / 2) * (1 + k * r2) - 0.5, h / 2 + (yy - h / 2) * (1 + k * r2) - 0.5
+    factor = 1 + k * r2
+    factor = np.where(1 + 3 * k * r2 < 0, 4.0, factor)  # beyond a pincushion's fold: read far outside
+    src_x, src_y = w / 2 + (xx - w / 2) * factor - 0.5, h / 2 + (yy - h / 2) * factor - 0.5
     ref = ndimage.map_coordinates(smooth[0, ..., 0], [src_y, src_x], order=1, mode="constant", cval=0.0)
     inside = (src_x > 1) & (src_x < w - 2) & (src_y > 1) & (src_y < h - 2)
     assert np.abs(out - ref)[inside].max() < 0.02                    # a smooth image: sub-pixel error only
@@ -252,12 +254,43 @@ def test_optical_distortion_moves_keypoints_to_where_their_pixels_go():
 
 
 def test_strong_pincushion_drops_what_it_cannot_show():
-    # k = -0.9 folds at rho = D / sqrt(2.7): source points beyond rho (1 + k rho^2) are shown nowhere.
+    # k = -0.9 folds at rho = D / sqrt(2.7) (17.2 px here, inside the 40x40 canvas): source points
+    # beyond rho (1 + k rho^2) are shown nowhere, and output pixels beyond the fold are filled
+    # (the polynomial would show a mirrored copy of the periphery there, which no lens does).
     out = I.OpticalDistortion(distortion_range=(-0.9, -0.9))(
-        image=np.zeros((40, 40), np.uint8), keypoints=[[0.5, 0.5], [20.0, 25.0]], bboxes=[[0, 0, 40, 40]],
-        bbox_format="pascal_voc")
+        image=np.full((40, 40), 200, np.uint8), mask=np.ones((40, 40), np.uint8),
+        keypoints=[[0.5, 0.5], [20.0, 25.0]], bboxes=[[0, 0, 40, 40]], bbox_format="pascal_voc")
     assert len(out["keypoints"]) == 1 and np.all(np.isfinite(out["keypoints"]))
-    assert np.allclose(out["bboxes"], [[0, 0, 40, 40]])        # its content still fills the view
+    fold = np.hypot(20, 20) / np.sqrt(2.7)
+    yy, xx = np.mgrid[0:40, 0:40] + 0.5
+    beyond = np.hypot(xx - 20, yy - 20) > fold + 0.5
+    within = np.hypot(xx - 20, yy - 20) < fold - 0.5
+    assert (out["image"][beyond] == 0).all() and (out["mask"][beyond] == 0).all()
+    assert (out["image"][within] == 200).all() and (out["mask"][within] == 1).all()
+    # the whole image's box now ends where the lens's view does: the fold circle
+    np.testing.assert_allclose(out["bboxes"], [[20 - fold, 20 - fold, 20 + fold, 20 + fold]], atol=1e-6)
+
+
+def test_optical_distortion_boxes_cover_what_the_lens_shows_of_their_object():
+    # The box of a rectangle, after the warp, against the warped mask of the same rectangle: it
+    # covers the mask (to the pixel), and is within a few pixels of it even where a strong
+    # pincushion cuts the object off at the fold.
+    t = I.OpticalDistortion(distortion_range=(-0.6, 0.5))
+    rng = np.random.default_rng(5)
+    loose = []
+    for trial in range(150):
+        x0, y0 = int(rng.integers(0, 20)), int(rng.integers(0, 16))
+        x1, y1 = min(x0 + int(rng.integers(8, 30)), 56), min(y0 + int(rng.integers(8, 28)), 48)
+        mask = np.zeros((48, 56), np.uint8)
+        mask[y0:y1, x0:x1] = 1
+        out = t(image=np.zeros((48, 56), np.uint8), mask=mask, bboxes=[[x0, y0, x1, y1]], rng=trial)
+        ys, xs = np.nonzero(out["mask"])
+        if not len(xs):
+            continue
+        bx, mb = out["bboxes"][0], (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+        assert max(bx[0] - mb[0], bx[1] - mb[1], mb[2] - bx[2], mb[3] - bx[3]) <= 1.0
+        loose.append(max(mb[0] - bx[0], mb[1] - bx[1], bx[2] - mb[2], bx[3] - mb[3]))
+    assert np.percentile(loose, 90) <= 2.0
 
 
 def test_piecewise_affine_is_affine_on_each_triangle():

@@ -216,8 +216,12 @@ class GeometryPlan:
         return pure, fx, fy
 
     # --- points ----------------------------------------------------------------------------
-    def forward(self, pts: NDArray, local: NDArray) -> NDArray:
-        """Push points (continuous coordinates) of touched-local samples ``local`` through."""
+    def forward(self, pts: NDArray, local: NDArray, *, outline: bool = False) -> NDArray:
+        """Push points (continuous coordinates) of touched-local samples ``local`` through.
+
+        ``outline``: the points outline boxes (a field's unseen points go to the edge of what it
+        shows, not far outside as keypoints do)."""
+        unseen = "edge" if outline else "outside"
         pts = map_points(pts, self.runs[0][local])
         for r in range(1, len(self.runs)):
             for j, members in self.fields[r - 1]:
@@ -229,7 +233,7 @@ class GeometryPlan:
                 field = self._point_fields.get(key)
                 if field is None:
                     field = self._point_fields[key] = self._field(j, owners)
-                fx, fy = field.forward(pts[rows, 0], pts[rows, 1], which)
+                fx, fy = field.forward(pts[rows, 0], pts[rows, 1], which, unseen=unseen)
                 pts[rows, 0], pts[rows, 1] = fx, fy
             pts = map_points(pts, self.runs[r][local])
         return pts

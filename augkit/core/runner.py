@@ -311,7 +311,7 @@ class Runner:
                 continue
             outline = box_outline_points(b.boxes[sel[group]], per_edge)
             k = outline.shape[1]
-            mapped = plan.forward(outline.reshape(-1, 2), np.repeat(local[group], k)).reshape(-1, k, 2)
+            mapped = plan.forward(outline.reshape(-1, 2), np.repeat(local[group], k), outline=True).reshape(-1, k, 2)
             boxes[group] = boxes_from_points(mapped)
         bad = ~np.all(np.isfinite(boxes), axis=1)
         boxes[bad] = 0.0

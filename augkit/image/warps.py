@@ -123,10 +123,10 @@ class OpticalDistortion(GeometricTransform):
     Parameters
     ----------
     distortion_range : (float, float)
-        Interval of ``k``, within [-1, 1]. Below ``k = -1/3`` the polynomial turns back inside
-        the canvas: the corners show a mirrored band of the periphery (no lens does that), and
-        a box near a corner is widened to cover both its images; ``k >= -1/3`` stays a plain
-        pincushion.
+        Interval of ``k``, within [-1, 1]. Below ``k = -1/3`` the polynomial would turn back
+        inside the canvas (a mirrored band of the periphery in the corners, which no lens
+        shows): the output beyond that fold is filled instead, as barrel distortion's corners,
+        and boxes end at the fold where it cuts their object off.
 
     Examples
     --------

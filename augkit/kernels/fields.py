@@ -111,14 +111,16 @@ class DisplacementField:
         return x + dx, y + dy
 
     def forward(
-        self, x: NDArray, y: NDArray, sample: NDArray, *, iterations: int = 50, tol: float = 1e-5
+        self, x: NDArray, y: NDArray, sample: NDArray, *, iterations: int = 50, tol: float = 1e-5,
+        unseen: str = "outside",
     ) -> tuple[NDArray, NDArray]:
         """Where source points ``(x, y)`` land: solve ``source(p) == (x, y)`` for ``p``.
 
         Newton's method with a finite-difference Jacobian of ``source`` (it converges in a few
         steps even for strong warps, where the plain fixed-point iteration crawls). A Newton step
         is kept only where it lowers the residual; elsewhere (folds, the clamped canvas edge) the
-        step is the fixed-point one.
+        step is the fixed-point one. ``unseen`` is :class:`RadialField`'s option (a displacement
+        field has no closed-form edge of what it shows: the iteration's end point is kept).
         """
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         sample = np.asarray(sample)
@@ -261,12 +263,23 @@ def grid_node_displacements(
     return DisplacementField(nodes, (0.5, 0.5), spacing)
 
 
+#: Below this factor ``1 + k r**2`` (``k < -1/3`` only) the radial polynomial has turned back: the
+#: output points beyond the fold read far outside the image instead (``c + 4 (p - c)``, at least
+#: 2.3 half-diagonals out), so the lens shows nothing there, as barrel distortion's corners.
+RADIAL_FOLD_FACTOR = 2.0 / 3.0
+#: The factor given to output points beyond the fold.
+RADIAL_UNSEEN_FACTOR = 4.0
+
+
 class RadialField:
     """Inverse field of a radial lens distortion, evaluated exactly (no node grid).
 
     Output point ``p`` reads ``c + (p - c) * (1 + k r**2)``, ``c`` the image centre and ``r`` the
     distance from it over half the diagonal (1 at the corners): ``k > 0`` is barrel distortion,
-    ``k < 0`` pincushion. Same interface as :class:`DisplacementField`.
+    ``k < 0`` pincushion. Where ``k < -1/3`` folds the polynomial back inside the canvas
+    (``1 + 3 k r**2 < 0``, i.e. the factor below 2/3), output points read far outside the image
+    (they are filled) instead of a mirrored copy of the periphery. Same interface as
+    :class:`DisplacementField`.
 
     Examples
     --------
@@ -287,6 +300,8 @@ class RadialField:
         """``(dx, dy)`` read at points ``(x, y)`` of samples ``sample`` (continuous coordinates)."""
         dx, dy = np.asarray(x, np.float64) - self.cx, np.asarray(y, np.float64) - self.cy
         gain = self.ks[np.asarray(sample, np.intp)] * (dx * dx + dy * dy) * self.inv_d2
+        if (self.ks < -1.0 / 3.0).any():  # beyond the fold: far outside
+            gain = np.where(gain < RADIAL_FOLD_FACTOR - 1.0, RADIAL_UNSEEN_FACTOR - 1.0, gain)
         return dx * gain, dy * gain
 
     def source(self, x: NDArray, y: NDArray, sample: NDArray) -> tuple[NDArray, NDArray]:
@@ -307,6 +322,8 @@ class RadialField:
         n = len(self.ks)
         scale = (self.ks.astype(np.float32) * np.float32(self.inv_d2))[:, None] * r2
         scale += 1
+        if (self.ks < -1.0 / 3.0).any():  # beyond the fold: far outside
+            scale[scale < np.float32(RADIAL_FOLD_FACTOR)] = np.float32(RADIAL_UNSEEN_FACTOR)
         x, y = (np.empty((n, height, width), np.float32), np.empty((n, height, width), np.float32)) if out is None \
             else out
         for plane, d, centre in ((x, dx, self.cx), (y, dy, self.cy)):
@@ -316,13 +333,16 @@ class RadialField:
                 plane[...] = flat.reshape(plane.shape)
         return x, y
 
-    def forward(self, x: NDArray, y: NDArray, sample: NDArray, *, iterations: int = 30) -> tuple[NDArray, NDArray]:
+    def forward(self, x: NDArray, y: NDArray, sample: NDArray, *, iterations: int = 30,
+                unseen: str = "outside") -> tuple[NDArray, NDArray]:
         """Where source points ``(x, y)`` land: along each ray, Newton on ``rho (1 + k rho**2 / D**2) = s``.
 
-        With ``k < 0`` the map folds at ``rho = D / sqrt(-3 k)``; source points beyond what it
-        reaches there are shown nowhere: they are placed on their ray at twice the half-diagonal,
-        outside the canvas, so keypoints are flagged as outside and box outlines are clipped to
-        the canvas (a box around the whole image still covers it).
+        With ``k < 0`` the map folds at ``rho = D / sqrt(-3 k)`` (inside the canvas when
+        ``k < -1/3``, beyond which the output is filled); source points beyond what it reaches
+        there are shown nowhere. ``unseen="outside"`` (keypoints) places them on their ray at
+        twice the half-diagonal, outside the canvas, so that they are flagged as outside;
+        ``unseen="edge"`` (box outlines) places them on their ray at the fold, the edge of what
+        the lens shows, so that a box ends where its object's image is cut off.
         """
         dx, dy = np.asarray(x, np.float64) - self.cx, np.asarray(y, np.float64) - self.cy
         s = np.hypot(dx, dy)
@@ -336,7 +356,8 @@ class RadialField:
             if np.all(np.abs(step) < 1e-9):
                 break
         ratio = np.divide(rho, s, out=np.ones_like(s), where=s > 0)
-        ratio = np.where(s <= reach, ratio, 2.0 / np.sqrt(self.inv_d2) / np.maximum(s, 1e-12))
+        if unseen == "outside":  # (else beyond the reach rho has stopped at the fold, rho_max)
+            ratio = np.where(s <= reach, ratio, 2.0 / np.sqrt(self.inv_d2) / np.maximum(s, 1e-12))
         return self.cx + dx * ratio, self.cy + dy * ratio
 
 
