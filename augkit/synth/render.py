@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..kernels.color import srgb_to_linear
 from .fonts import _layout_engine
 from .tables import font_tables
 from .text import uniform_indices
@@ -264,8 +265,7 @@ def render_mask(text: str, glyphs: GlyphSet, size: tuple[int, int], origin: tupl
     return out
 
 
-_LINEAR = ((np.arange(256) / 255.0 + 0.055) / 1.055) ** 2.4
-_LINEAR[: 11] = np.arange(11) / 255.0 / 12.92  # sRGB: linear segment up to 0.04045 (10.3 / 255)
+_LINEAR = srgb_to_linear(np.arange(256) / 255.0)  # linear light of the 256 sRGB levels
 _WEIGHTS = np.array([0.2126, 0.7152, 0.0722])
 
 
@@ -277,9 +277,7 @@ def luminance(rgb: NDArray) -> NDArray[np.float64]:
     >>> luminance(np.array([[255, 255, 255], [0, 0, 0]])).tolist()
     [1.0, 0.0]
     """
-    c = np.asarray(rgb, np.float64) / 255.0
-    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    return lin @ _WEIGHTS
+    return srgb_to_linear(np.asarray(rgb, np.float64) / 255.0) @ _WEIGHTS
 
 
 def _contrast(la: NDArray | float, lb: NDArray | float) -> NDArray:
