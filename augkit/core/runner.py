@@ -39,6 +39,9 @@ __all__ = ["Runner"]
 SOFT_MASK_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32), np.dtype(np.float64))
 #: Points sampled per box edge when a chain contains a non-linear warp.
 EDGE_POINTS_NONLINEAR = 16
+#: ``Runner.mirrored`` of a call without keypoints (nothing reads it; read-only).
+_NOT_TRACKED = np.zeros(0, dtype=bool)
+_NOT_TRACKED.flags.writeable = False
 
 
 class Runner:
@@ -57,8 +60,8 @@ class Runner:
         )
         self.pending: list[Op] = []
         #: Samples whose geometry so far is a mirror image (an odd number of flips applied; kept
-        #: when the call has keypoints).
-        self.mirrored = np.zeros(batch.n, dtype=bool)
+        #: only when the call has keypoints, else an empty array).
+        self.mirrored = np.zeros(batch.n, dtype=bool) if batch.points.size else _NOT_TRACKED
 
     # --- leaves -------------------------------------------------------------------------
     def leaf(self, t: Transform, rng: np.random.Generator | None, params: Params | None, reach: NDArray) -> Params:
