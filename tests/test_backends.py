@@ -10,10 +10,11 @@ import pytest
 import augkit as ak
 from augkit.kernels.backend import get_backend, set_backend, use_backend
 from augkit.kernels.color import apply_lut_image
-from augkit.kernels.geometry import flip_image, homography_source_coords, remap_image, warp_homography_image
+from augkit.kernels.geometry import homography_source_coords, remap_image, warp_homography_image
+from augkit.kernels.permute import flip_image, permute_image, quarter_turn_flags
 from augkit.testing.conformance import make_batch
 
-from .test_conformance import EXAMPLE_ARGS
+from .test_conformance import EXAMPLE_ARGS, SQUARE
 
 cv2 = pytest.importorskip("cv2")
 I = ak.image
@@ -38,7 +39,8 @@ def _sharp_batch(n=4, h=40, w=36, c=3, dtype=np.uint8):
 @pytest.mark.parametrize("name", sorted(EXAMPLE_ARGS))
 def test_transform_paths_agree(name, dtype):
     t = EXAMPLE_ARGS[name]()
-    for x in (make_batch(n=5, height=33, width=29, dtype=dtype), _sharp_batch(dtype=dtype)):
+    (h1, w1), (h2, w2) = ((31, 31), (36, 36)) if name in SQUARE else ((33, 29), (40, 36))
+    for x in (make_batch(n=5, height=h1, width=w1, dtype=dtype), _sharp_batch(h=h2, w=w2, dtype=dtype)):
         n, h, w = x.shape[:3]
         mask = (np.random.default_rng(0).random((n, h, w)) > 0.5).astype(np.uint8)
         boxes = [np.array([[w * 0.2, h * 0.3, w * 0.7, h * 0.8]])] * n
@@ -245,6 +247,28 @@ def test_masks_of_any_dtype_agree():
         with use_backend("opencv"):
             fast = remap_image(m, xs, ys, interpolation="nearest", fill=1)
         assert ref.dtype == fast.dtype == m.dtype and np.array_equal(ref, fast), dtype
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.bool_])
+@pytest.mark.parametrize("c", [1, 3, 4, 6])
+def test_permutation_kernel_agrees_with_numpy_rot90(c, dtype):
+    """All eight symmetries of a square, per sample in one batch, on both backends."""
+    x = _sharp_batch(n=8, h=9, w=9, c=c, dtype=np.float32 if dtype == np.float32 else np.uint8)
+    x = x > 127 if dtype == np.bool_ else x
+    turns = np.array([0, 1, 2, 3, 0, 1, 2, 3])
+    tr, fx, fy = quarter_turn_flags(turns)
+    tr = tr ^ (np.arange(8) >= 4)  # the other four of the eight: the transpose flag flipped
+    want = []
+    for i in range(8):  # the flags as defined: transpose first, then the flips
+        img = x[i].transpose(1, 0, 2) if tr[i] else x[i]
+        want.append(img[::-1 if fy[i] else 1, ::-1 if fx[i] else 1])
+    for backend in ("numpy", "opencv"):
+        with use_backend(backend):
+            got = permute_image(x, tr, fx, fy)
+        assert got.dtype == x.dtype and np.array_equal(got, np.stack(want)), backend
+    for k in range(4):  # the quarter-turn flags are np.rot90's turns
+        got = permute_image(x[:1], *quarter_turn_flags(np.array([k])))
+        assert np.array_equal(got[0], np.rot90(x[0], k)), k
 
 
 def test_flip_and_lut_kernels_agree():

@@ -25,6 +25,8 @@ EXAMPLE_ARGS = {
     "Perspective": lambda: I.Perspective(distortion_range=(0.05, 0.2), border_mode="reflect"),
     "HorizontalFlip": lambda: I.HorizontalFlip(p=0.5),
     "VerticalFlip": lambda: I.VerticalFlip(p=1.0),
+    "RandomRotate90": lambda: I.RandomRotate90(p=0.8),
+    "Transpose": lambda: I.Transpose(p=0.5),
     "GridWarp": lambda: I.GridWarp(num_steps=4, distort_limit=0.4, border_mode="edge"),
     "ElasticWarp": lambda: I.ElasticWarp(alpha=20.0, sigma=4.0),
     "Contrast": lambda: I.Contrast(factor_range=(0.3, 1.8)),
@@ -65,6 +67,15 @@ EXAMPLE_ARGS = {
 }
 
 
+#: Transforms that need square images: their checks run on 24x24 images (else 24x20).
+SQUARE = {"RandomRotate90", "Transpose"}
+
+
+def size_of(name: str) -> tuple[int, int]:
+    """The test image size for EXAMPLE_ARGS[name]: square where it needs one."""
+    return (24, 24) if name in SQUARE else C.SIZE
+
+
 def augkit_transforms() -> list[str]:
     return sorted(name for name, cls in registry().items()
                   if cls.__module__.startswith("augkit.") and not name.startswith("audio."))
@@ -92,12 +103,14 @@ CHECKS = [
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
 @pytest.mark.parametrize("name", sorted(EXAMPLE_ARGS))
 def test_conformance(name, check):
-    check(EXAMPLE_ARGS[name]())
+    check(EXAMPLE_ARGS[name](), size=size_of(name))
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLE_ARGS))
 def test_float_batch_equals_per_sample(name):
-    C.check_batch_equals_per_sample(EXAMPLE_ARGS[name](), C.make_batch(n=3, channels=1, dtype=np.float32))
+    h, w = size_of(name)
+    C.check_batch_equals_per_sample(EXAMPLE_ARGS[name](), C.make_batch(n=3, height=h, width=w, channels=1,
+                                                                        dtype=np.float32))
 
 
 #: Transforms that draw nothing (VerticalFlip(p=1), fixed crops, pads and resizes).
@@ -108,7 +121,8 @@ RANDOM = sorted(set(EXAMPLE_ARGS) - DETERMINISTIC)
 @pytest.mark.parametrize("name", RANDOM)
 def test_parameters_are_independent_per_sample(name):
     """Identical images in a batch come out different: each sample has its own draw."""
-    x = np.repeat(C.make_batch(n=1), 32, axis=0)  # p=0.8 alone: all 32 active has odds 1e-3
+    h, w = size_of(name)
+    x = np.repeat(C.make_batch(n=1, height=h, width=w), 32, axis=0)  # p=0.8 alone: all 32 active has odds 1e-3
     out = EXAMPLE_ARGS[name]()(image=x, rng=0)["image"]
     distinct = {out[i].tobytes() for i in range(len(out))}
     assert len(distinct) > 1
@@ -116,6 +130,27 @@ def test_parameters_are_independent_per_sample(name):
 
 @pytest.mark.parametrize("name", RANDOM)
 def test_different_seeds_differ(name):
-    x = C.make_batch(n=6)
+    h, w = size_of(name)
+    x = C.make_batch(n=6, height=h, width=w)
     t = EXAMPLE_ARGS[name]()
     assert not np.array_equal(t(image=x, rng=1)["image"], t(image=x, rng=2)["image"])
+
+
+#: Pixel transforms that act on an alpha channel like on the others (they move or blur what
+#: the pixels show); every other pixel transform leaves alpha as it is.
+SPATIAL_PIXEL = {"GaussianBlur", "MotionBlur", "Defocus", "Erode", "Dilate", "Downscale", "CoarseDropout"}
+
+
+@pytest.mark.parametrize("name", sorted(n for n in EXAMPLE_ARGS if n not in SPATIAL_PIXEL | {"Albumentations"}))
+def test_colour_and_noise_transforms_leave_alpha_alone(name):
+    from augkit.core.transform import PixelTransform
+
+    t = EXAMPLE_ARGS[name]()
+    if not isinstance(t, PixelTransform):
+        pytest.skip("not a pixel transform")
+    for dtype in (np.uint8, np.float32):
+        for channels in (2, 4):
+            x = C.make_batch(n=3, channels=channels, dtype=dtype)
+            x[..., -1] = C.make_batch(n=3, channels=1, dtype=dtype, seed=9)[..., 0]
+            out = t(image=x, rng=0)["image"]
+            assert np.array_equal(out[..., -1], x[..., -1]), (name, dtype, channels)

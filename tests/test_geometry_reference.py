@@ -226,6 +226,79 @@ def test_flip_fast_path_equals_general_path():
         assert np.array_equal(fast["image"][i], x[i, ::-1 if fy else 1, ::-1 if fx else 1])
 
 
+def _d4_reference(img, turns, transpose, flip):
+    """np.rot90, then a transpose, then a left-right flip (the order of the pipeline below)."""
+    out = np.rot90(img, turns)
+    out = np.swapaxes(out, 0, 1) if transpose else out
+    return out[:, ::-1] if flip else out
+
+
+@pytest.mark.parametrize("targets", [False, True])
+def test_quarter_turns_and_transposes_are_exact_with_their_targets(targets):
+    """RandomRotate90, Transpose and a flip per sample against np.rot90 / np.swapaxes: pixels and
+    label masks exact, keypoints and boxes mapped analytically (with targets the matrix path
+    runs; without them the permutation fast path)."""
+    s, n = 11, 16
+    rng = np.random.default_rng(0)
+    x, mask = make_batch(n=n, height=s, width=s), rng.integers(0, 5, (n, s, s)).astype(np.int32)
+    pts = rng.uniform(0, s, (n, 3, 2))
+    pipe = ak.Compose([I.RandomRotate90(p=0.8), I.Transpose(p=0.5), I.HorizontalFlip(p=0.5)])
+    kw = {"keypoints": list(pts), "bboxes": [[[1.0, 2.0, 4.0, 9.0]]] * n} if targets else {}
+    out = pipe(image=x, mask=mask, rng=3, return_params=True, **kw)
+    turn, tr, flip = out["params"]["children"]
+    drawn = set()
+    for i in range(n):
+        k = int(turn["quarter_turns"][i]) if turn["active"][i] else 0
+        t, f = bool(tr["active"][i]), bool(flip["active"][i] and flip["flip"][i])
+        drawn.add((k, t, f))
+        assert np.array_equal(out["image"][i], _d4_reference(x[i], k, t, f)), (i, k, t, f)
+        assert np.array_equal(out["mask"][i], _d4_reference(mask[i], k, t, f))
+        if targets:  # continuous coordinates: a quarter turn counter-clockwise is (x, y) -> (y, s - x)
+            px, py = pts[i, :, 0].copy(), pts[i, :, 1].copy()
+            corners = np.array([[1.0, 2.0], [4.0, 2.0], [1.0, 9.0], [4.0, 9.0]])
+            cx, cy = corners[:, 0].copy(), corners[:, 1].copy()
+            for _ in range(k):
+                px, py, cx, cy = py, s - px, cy, s - cx
+            if t:
+                px, py, cx, cy = py, px, cy, cx
+            if f:
+                px, cx = s - px, s - cx
+            np.testing.assert_allclose(out["keypoints"][i], np.stack([px, py], axis=1), atol=1e-9)
+            np.testing.assert_allclose(out["bboxes"][i], [[cx.min(), cy.min(), cx.max(), cy.max()]], atol=1e-9)
+    assert len(drawn) >= 8  # the draws reach most of the 16 combinations
+
+
+def test_quarter_turn_fuses_with_a_rotation_into_one_resampling():
+    x = make_batch(n=3, height=16, width=16)
+    fused = ak.Compose([I.RandomRotate90(quarter_turns=(3,)), I.Rotate(degrees_range=(12, 12))])(image=x)["image"]
+    turned = np.ascontiguousarray(np.rot90(x, 3, axes=(1, 2)))
+    assert np.array_equal(fused, I.Rotate(degrees_range=(12, 12))(image=turned)["image"])
+    # two quarter turns and a half turn back: the identity, copied exactly
+    pipe = ak.Compose([I.RandomRotate90(quarter_turns=(1,)), I.RandomRotate90(quarter_turns=(1,)),
+                       I.HorizontalFlip(p=1), I.VerticalFlip(p=1)])
+    assert np.array_equal(pipe(image=x)["image"], x)
+    assert np.array_equal(pipe(image=x, bboxes=[[[2, 3, 7, 9]]] * 3)["bboxes"][1], [[2, 3, 7, 9]])
+
+
+def test_quarter_turns_need_square_images_and_valid_turns():
+    tall = np.zeros((6, 4), np.uint8)
+    for t in (I.RandomRotate90(), I.RandomRotate90(quarter_turns=(1,), p=0.0), I.Transpose()):
+        with pytest.raises(ValueError, match="square images"):
+            t(image=tall)
+    half = I.RandomRotate90(quarter_turns=(0, 2))(image=tall, rng=1)["image"]  # half turns keep the shape
+    assert half.shape == (6, 4)
+    for bad in [(), (4,), (1.0,), (True,), "13"]:
+        with pytest.raises((TypeError, ValueError), match="quarter_turns"):
+            I.RandomRotate90(quarter_turns=bad)
+
+
+def test_quarter_turns_honour_symmetric_labels():
+    x = make_batch(n=4, height=8, width=8)
+    out = I.RandomRotate90(quarter_turns=(2,), symmetric_labels={"O", "8"})(image=x, label=["O", "6", "8", "9"])
+    for i, turned in enumerate([True, False, True, False]):
+        assert np.array_equal(out["image"][i], np.rot90(x[i], 2) if turned else x[i])
+
+
 @pytest.mark.parametrize("k", [-0.4, 0.25])
 def test_optical_distortion_matches_the_analytic_radial_map(k):
     h, w = 48, 64

@@ -218,6 +218,16 @@ def test_keypoint_flip_pairs_leave_an_even_number_of_flips_alone(flips):
     np.testing.assert_array_equal(with_pairs["keypoints"], without["keypoints"])
 
 
+def test_keypoint_flip_pairs_see_a_transpose_as_a_mirror_and_a_quarter_turn_as_not():
+    x = np.zeros((40, 40, 3), np.uint8)
+    for chain, mirrored in (([I.Transpose(p=1)], True), ([I.RandomRotate90(quarter_turns=(1,))], False),
+                            ([I.RandomRotate90(quarter_turns=(3,)), I.Transpose(p=1)], True),
+                            ([I.Transpose(p=1), I.HorizontalFlip(p=1)], False)):
+        with_pairs = ak.Compose(chain, keypoint_flip_pairs=EYES)(image=x, **FACE)["keypoints"]
+        plain = ak.Compose(chain)(image=x, **FACE)["keypoints"]
+        np.testing.assert_array_equal(with_pairs, plain[[1, 0, 2]] if mirrored else plain)
+
+
 def test_keypoint_flip_pairs_follow_each_sample_and_instance():
     # Two faces per image (the k-th left eye pairs with the k-th right eye), flips drawn per
     # sample with p = 0.5 inside a chain, keypoints outside the canvas flagged: the output with

@@ -197,23 +197,29 @@ class GeometryPlan:
             y_out[:, r0:r1] = y - 0.5
         return x_out, y_out
 
-    def flip_flags(self, loc: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-        """For samples ``loc``: (pure mirror?, flip x, flip y), decided from each own matrix.
+    def permutation_flags(self, loc: NDArray) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+        """For samples ``loc``: (an exact grid permutation?, transpose, flip x, flip y), decided
+        from each own matrix (see :mod:`augkit.kernels.permute`).
 
-        Only plans holding a mirroring transform are checked; any other matrix chain is
-        resampled, which gives the same pixels for a matrix that happens to be a mirror.
+        Only plans holding a permuting transform are checked; any other matrix chain is
+        resampled, which gives the same pixels for a matrix that happens to be a permutation.
         """
-        if not any(op.t.mirrors for op in self.ops):
+        if not any(op.t.permutes for op in self.ops):
             none = np.zeros(len(loc), dtype=bool)
-            return none, none, none
+            return none, none, none, none
         m = self.runs[0][loc]
         h, w = self.meta.height, self.meta.width
-        off = np.abs(m[:, [0, 1, 2, 2], [1, 0, 0, 1]]).max(axis=1)
-        fx, fy = m[:, 0, 0] == -1, m[:, 1, 1] == -1
-        ok_x = np.where(fx, m[:, 0, 2] == w, (m[:, 0, 0] == 1) & (m[:, 0, 2] == 0))
-        ok_y = np.where(fy, m[:, 1, 2] == h, (m[:, 1, 1] == 1) & (m[:, 1, 2] == 0))
-        pure = (off == 0) & (m[:, 2, 2] == 1) & ok_x & ok_y & (self.nf[loc] == 0)
-        return pure, fx, fy
+        # (x', y') from (x, y) where not transposed, from (y, x) where transposed (square only)
+        tr = (m[:, 0, 0] == 0) & (m[:, 1, 1] == 0) & (h == w)
+        sx = np.where(tr, m[:, 0, 1], m[:, 0, 0])  # the coefficient of the source axis of x'
+        sy = np.where(tr, m[:, 1, 0], m[:, 1, 1])
+        cross = np.abs(np.where(tr[:, None], m[:, [0, 1], [0, 1]], m[:, [0, 1], [1, 0]])).max(axis=1)
+        fx, fy = sx == -1, sy == -1
+        ok_x = np.where(fx, m[:, 0, 2] == w, (sx == 1) & (m[:, 0, 2] == 0))
+        ok_y = np.where(fy, m[:, 1, 2] == h, (sy == 1) & (m[:, 1, 2] == 0))
+        flat = (m[:, 2, 0] == 0) & (m[:, 2, 1] == 0) & (m[:, 2, 2] == 1)
+        pure = (cross == 0) & flat & ok_x & ok_y & (self.nf[loc] == 0)
+        return pure, tr & pure, fx, fy
 
     # --- points ----------------------------------------------------------------------------
     def forward(self, pts: NDArray, local: NDArray, *, outline: bool = False) -> NDArray:

@@ -21,13 +21,13 @@ from ..kernels import scratch
 from ..kernels.boxes import box_outline_points, boxes_from_points, clip_boxes
 from ..kernels.geometry import (
     CHUNK_PIXELS,
-    flip_image,
     invert_matrices,
     map_points,
     remap_image,
     warp_homography_image,
 )
 from ..kernels.packed import packable, remap_image_and_mask, warp_homography_image_and_mask
+from ..kernels.permute import compose_permutations, permute_image
 from ..kernels.scratch import work_array
 from .data import Batch
 from .plan import GeometryPlan, Op, member_mask
@@ -73,9 +73,9 @@ class Runner:
         if idx.size == 0:
             return params
         if isinstance(t, GeometricTransform):
-            if t.mirrors and self.batch.points.size:  # (read by keypoint_flip_pairs only)
-                fx, fy = (np.asarray(f, dtype=bool) for f in t.mirror_flags(params))
-                self.mirrored[idx] ^= (fx ^ fy)[idx]
+            if t.permutes and self.batch.points.size:  # (read by keypoint_flip_pairs only)
+                tr, fx, fy = (np.asarray(f, dtype=bool) for f in t.permutation_flags(params))
+                self.mirrored[idx] ^= (tr ^ fx ^ fy)[idx]  # (each is a reflection; a turn is two)
             self._queue(t, params, idx)
         elif isinstance(t, PixelTransform):
             self.flush(idx)
@@ -163,8 +163,8 @@ class Runner:
                 keys.append(op.t.resampling_key)
         for key in keys:  # a sample's queue never mixes keys, so groups are disjoint
             group = [op for op in take if op.t.resampling_key == key]
-            if all(op.t.mirrors for op in group) and not (self.batch.boxes.size or self.batch.points.size):
-                self._mirror(group)  # flips only: exact copies, no matrices needed
+            if all(op.t.permutes for op in group) and not (self.batch.boxes.size or self.batch.points.size):
+                self._permute(group)  # flips and quarter turns only: exact copies, no matrices needed
                 continue
             plan = GeometryPlan(group, self.meta)
             settings = group[0].t
@@ -174,29 +174,30 @@ class Runner:
             if self.batch.points.size:
                 self._map_points(plan)
 
-    def _mirror(self, ops: list[Op]) -> None:
-        """Apply a run of flips (image and mask) by exact index reversal."""
+    def _permute(self, ops: list[Op]) -> None:
+        """Apply a run of flips, quarter turns and transposes (image and mask) by exact copies."""
         b = self.batch
-        if len(ops) == 1:  # one flip (the usual case): its own flags, where it is active
+        if len(ops) == 1:  # one transform (the usual case): its own flags, where it is active
             touched = ops[0].idx
-            fx, fy = (np.asarray(f, dtype=bool) for f in ops[0].t.mirror_flags(ops[0].params))
+            tr, fx, fy = (np.asarray(f, dtype=bool) for f in ops[0].t.permutation_flags(ops[0].params))
         else:
             touched = np.unique(np.concatenate([op.idx for op in ops]))
-            fx = np.zeros(b.n, dtype=bool)
-            fy = np.zeros(b.n, dtype=bool)
+            none = np.zeros(b.n, dtype=bool)
+            tr, fx, fy = none, none, none
             for op in ops:
-                ox, oy = op.t.mirror_flags(op.params)
-                fx[op.idx] ^= ox[op.idx]
-                fy[op.idx] ^= oy[op.idx]
+                active = member_mask(np.arange(b.n), op.idx)
+                step = tuple(np.asarray(f, dtype=bool) & active for f in op.t.permutation_flags(op.params))
+                tr, fx, fy = compose_permutations((tr, fx, fy), step)
         whole = touched.size == b.n
         images = b.image if whole else _subset(b.image, touched, "runner.subset")
         masks = None if b.mask is None else (b.mask if whole else _subset(b.mask, touched, "runner.subset_mask"))
-        # a subset's flipped images only pass through (they are copied into the batch): work arrays
+        # a subset's new images only pass through (they are copied into the batch): work arrays
         if not whole:
-            fx, fy = fx[touched], fy[touched]
-        new_images = flip_image(images, fx, fy, out=None if whole else _work_like(images, "runner.subset_out"))
-        new_masks = None if masks is None else flip_image(
-            masks, fx, fy, out=None if whole else _work_like(masks, "runner.subset_mask_out"))
+            tr, fx, fy = tr[touched], fx[touched], fy[touched]
+        new_images = permute_image(images, tr, fx, fy,
+                                   out=None if whole else _work_like(images, "runner.subset_out"))
+        new_masks = None if masks is None else permute_image(
+            masks, tr, fx, fy, out=None if whole else _work_like(masks, "runner.subset_mask_out"))
         self._store(touched, new_images, new_masks)
 
     def _queue(self, t: GeometricTransform, params: Params, idx: NDArray) -> None:
@@ -222,12 +223,12 @@ class Runner:
             new_images = _work_like(images, "runner.subset_out")
             new_masks = None if masks is None else _work_like(masks, "runner.subset_mask_out")
         resample = {"border_mode": settings.border_mode}
-        pure, fx, fy = plan.flip_flags(np.arange(len(touched)))
+        pure, tr, fx, fy = plan.permutation_flags(np.arange(len(touched)))
         mirror = pure.nonzero()[0]
         if mirror.size:
-            _into(flip_image, images, new_images, mirror, fx[mirror], fy[mirror])
+            _into(permute_image, images, new_images, mirror, tr[mirror], fx[mirror], fy[mirror])
             if masks is not None:
-                _into(flip_image, masks, new_masks, mirror, fx[mirror], fy[mirror])
+                _into(permute_image, masks, new_masks, mirror, tr[mirror], fx[mirror], fy[mirror])
         rest = (~pure).nonzero()[0]
         linear = rest[plan.nf[rest] == 0]
         soft = self.soft_masks and masks is not None

@@ -316,8 +316,10 @@ class GeometricTransform(Transform, abstract=True):
     border_mode: str = "constant"
     fill: float | tuple[float, ...] = 0.0
     fill_mask: float = 0.0
-    #: Whether the transform may produce pure mirror matrices (copied exactly, not resampled).
-    mirrors: ClassVar[bool] = False
+    #: Whether the transform's geometry is an exact permutation of the pixel grid (flips,
+    #: quarter turns, transposes: copied exactly, never resampled), given by
+    #: :meth:`permutation_flags`.
+    permutes: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -344,17 +346,20 @@ class GeometricTransform(Transform, abstract=True):
         """Forward 3x3 matrices ``(n, 3, 3)``, or ``None`` for a displacement-field warp."""
         return None
 
-    def mirror_flags(self, params: Params) -> tuple[NDArray, NDArray]:
-        """For ``mirrors`` transforms: per-sample (flip x, flip y) flags, shape ``(n,)`` each.
+    def permutation_flags(self, params: Params) -> tuple[NDArray, NDArray, NDArray]:
+        """For ``permutes`` transforms: per-sample ``(transpose, flip x, flip y)`` flags, ``(n,)`` each.
+
+        The geometry is the transpose (rows and columns swapped) where set, then the flips
+        (see :mod:`augkit.kernels.permute`).
 
         Examples
         --------
         >>> import augkit as ak
         >>> flip = ak.image.HorizontalFlip(p=1.0)
         >>> meta = Meta(n=2, height=4, width=4, channels=1, dtype=np.dtype(np.uint8))
-        >>> flip_x, flip_y = flip.mirror_flags(flip.sample(np.random.default_rng(0), meta))
-        >>> flip_x.tolist(), flip_y.tolist()
-        ([True, True], [False, False])
+        >>> transpose, flip_x, flip_y = flip.permutation_flags(flip.sample(np.random.default_rng(0), meta))
+        >>> transpose.tolist(), flip_x.tolist(), flip_y.tolist()
+        ([False, False], [True, True], [False, False])
         """
         raise NotImplementedError
 

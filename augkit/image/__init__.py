@@ -1,8 +1,8 @@
 """Image transforms: geometric (masks, boxes and keypoints follow) and photometric.
 
 Geometric: :class:`Rotate`, :class:`Scale`, :class:`Affine`, :class:`Perspective`,
-:class:`HorizontalFlip`, :class:`VerticalFlip`, :class:`GridWarp`, :class:`ElasticWarp`,
-:class:`OpticalDistortion`, :class:`PiecewiseAffine`.
+:class:`HorizontalFlip`, :class:`VerticalFlip`, :class:`RandomRotate90`, :class:`Transpose`,
+:class:`GridWarp`, :class:`ElasticWarp`, :class:`OpticalDistortion`, :class:`PiecewiseAffine`.
 Photometric: :class:`ColorJitter`, :class:`Contrast`, :class:`Brightness`, :class:`Gamma`, :class:`Invert`,
 :class:`ToGray`, :class:`Posterize`, :class:`Equalize`, :class:`CLAHE`,
 :class:`Illumination` (uneven lighting). Blur: :class:`GaussianBlur`,
@@ -18,7 +18,7 @@ from .canvas import CenterCrop, Crop, LongestMaxSize, Pad, RandomCrop, RandomRes
 from .color import CLAHE, Brightness, ColorJitter, Contrast, Equalize, Gamma, Illumination, Invert, Posterize, ToGray
 from .degrade import CoarseDropout, Defocus, Dilate, Downscale, Erode, JpegCompression, MotionBlur
 from .filters import GaussianBlur
-from .geometric import Affine, HorizontalFlip, Perspective, Rotate, Scale, VerticalFlip
+from .geometric import Affine, HorizontalFlip, Perspective, RandomRotate90, Rotate, Scale, Transpose, VerticalFlip
 from .noise import GaussianNoise, SaltPepper, SensorNoise
 from .warps import ElasticWarp, GridWarp, OpticalDistortion, PiecewiseAffine
 
@@ -54,11 +54,13 @@ __all__ = [
     "Posterize",
     "RandomCrop",
     "RandomResizedCrop",
+    "RandomRotate90",
     "Resize",
     "Rotate",
     "SaltPepper",
     "Scale",
     "SensorNoise",
     "ToGray",
+    "Transpose",
     "VerticalFlip",
 ]

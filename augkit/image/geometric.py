@@ -1,4 +1,4 @@
-"""Matrix-based geometric transforms: rotation, scaling, affine, perspective, flips.
+"""Matrix-based geometric transforms: rotation, scaling, affine, perspective, flips, quarter turns.
 
 Each draws per-sample parameters in one vectorized call and returns one forward 3x3
 matrix per sample; the pipeline fuses consecutive ones into a single resampling and maps
@@ -16,9 +16,10 @@ from numpy.typing import NDArray
 
 from ..core.transform import GeometricTransform, Meta, Params
 from ..core.validate import check_range
-from ..kernels.geometry import affine_matrices, flip_matrices, homography_from_points
+from ..kernels.geometry import affine_matrices, homography_from_points
+from ..kernels.permute import permutation_matrices, quarter_turn_flags
 
-__all__ = ["Affine", "HorizontalFlip", "Perspective", "Rotate", "Scale", "VerticalFlip"]
+__all__ = ["Affine", "HorizontalFlip", "Perspective", "RandomRotate90", "Rotate", "Scale", "Transpose", "VerticalFlip"]
 
 
 def _center(meta: Meta) -> tuple[float, float]:
@@ -232,7 +233,7 @@ class HorizontalFlip(GeometricTransform):
 
     symmetric_labels: frozenset | None = None
     p: float = 0.5
-    mirrors: ClassVar[bool] = True
+    permutes: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -241,11 +242,12 @@ class HorizontalFlip(GeometricTransform):
     def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
         return {"flip": _eligible(self.symmetric_labels, meta, type(self).__name__)}
 
-    def mirror_flags(self, params: Params) -> tuple[NDArray, NDArray]:
-        return params["flip"], np.zeros_like(params["flip"])
+    def permutation_flags(self, params: Params) -> tuple[NDArray, NDArray, NDArray]:
+        none = np.zeros_like(params["flip"])
+        return none, params["flip"], none
 
     def matrices(self, params: Params, meta: Meta) -> NDArray:
-        return flip_matrices(*self.mirror_flags(params), meta.height, meta.width)
+        return permutation_matrices(*self.permutation_flags(params), meta.height, meta.width)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -261,7 +263,7 @@ class VerticalFlip(GeometricTransform):
 
     symmetric_labels: frozenset | None = None
     p: float = 0.5
-    mirrors: ClassVar[bool] = True
+    permutes: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -270,8 +272,123 @@ class VerticalFlip(GeometricTransform):
     def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
         return {"flip": _eligible(self.symmetric_labels, meta, type(self).__name__)}
 
-    def mirror_flags(self, params: Params) -> tuple[NDArray, NDArray]:
-        return np.zeros_like(params["flip"]), params["flip"]
+    def permutation_flags(self, params: Params) -> tuple[NDArray, NDArray, NDArray]:
+        none = np.zeros_like(params["flip"])
+        return none, none, params["flip"]
 
     def matrices(self, params: Params, meta: Meta) -> NDArray:
-        return flip_matrices(*self.mirror_flags(params), meta.height, meta.width)
+        return permutation_matrices(*self.permutation_flags(params), meta.height, meta.width)
+
+
+def _check_turns(value: Any) -> tuple[int, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"quarter_turns must be a sequence of integers in 0..3, got {value!r}")
+    turns = tuple(value)
+    ok = [isinstance(k, (int, np.integer)) and not isinstance(k, bool) and 0 <= k <= 3 for k in turns]
+    if not turns or not all(ok):
+        raise ValueError(f"quarter_turns must be a non-empty sequence of integers in 0..3 "
+                         f"(quarter turns counter-clockwise), got {value!r}")
+    return tuple(int(k) for k in turns)
+
+
+def _need_square(meta: Meta, owner: str, what: str) -> None:
+    if meta.height != meta.width:
+        raise ValueError(f"{owner}: {what} turns a {meta.height}x{meta.width} image into a "
+                         f"{meta.width}x{meta.height} one, which a batch cannot hold beside the others; it needs "
+                         "square images (crop them square first, or use HorizontalFlip/VerticalFlip, or "
+                         "RandomRotate90(quarter_turns=(0, 2)))")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RandomRotate90(GeometricTransform):
+    """Turn by a whole number of quarter turns drawn per sample: an exact copy, never resampled.
+
+    With :class:`Transpose` (``p=0.5``) after it, each of the eight symmetries of a square
+    is equally likely: the usual augmentation for aerial, microscopy and pathology tiles.
+    Consecutive geometric transforms still fuse: a quarter turn followed by a small
+    :class:`Rotate` resamples once.
+
+    Parameters
+    ----------
+    quarter_turns : sequence of int in 0..3
+        Quarter turns counter-clockwise on screen to choose from, uniformly per sample (a
+        value listed twice is drawn twice as often). Odd turns need square images: a
+        batch cannot hold an image whose height and width were swapped beside the others.
+    symmetric_labels : set or None
+        If given, only images whose ``label=`` is in this set are turned (a 6 turned half
+        way is a 9).
+    p : float
+        Probability per sample.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> x = np.arange(4, dtype=np.uint8).reshape(2, 2)
+    >>> ak.image.RandomRotate90(quarter_turns=(1,))(image=x)["image"].tolist() == np.rot90(x).tolist()
+    True
+    """
+
+    quarter_turns: tuple[int, ...] = (0, 1, 2, 3)
+    symmetric_labels: frozenset | None = None
+    permutes: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("quarter_turns", _check_turns(self.quarter_turns))
+        self._set("symmetric_labels", _check_labels("symmetric_labels", self.symmetric_labels))
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        turns = np.array(self.quarter_turns, dtype=np.int64)
+        if (turns % 2 == 1).any():
+            _need_square(meta, type(self).__name__, "an odd number of quarter turns")
+        drawn = turns[rng.integers(0, len(turns), size=meta.n)] if len(turns) > 1 else np.full(meta.n, turns[0])
+        eligible = _eligible(self.symmetric_labels, meta, type(self).__name__)
+        return {"quarter_turns": np.where(eligible, drawn, 0)}
+
+    def permutation_flags(self, params: Params) -> tuple[NDArray, NDArray, NDArray]:
+        return quarter_turn_flags(params["quarter_turns"])
+
+    def matrices(self, params: Params, meta: Meta) -> NDArray:
+        return permutation_matrices(*self.permutation_flags(params), meta.height, meta.width)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Transpose(GeometricTransform):
+    """Swap rows and columns (mirror about the main diagonal): an exact copy; square images only.
+
+    A mirror image: left and right parts trade roles as under :class:`HorizontalFlip`
+    (see ``Compose(keypoint_flip_pairs=...)``).
+
+    Parameters
+    ----------
+    symmetric_labels : set or None
+        If given, only images whose ``label=`` is in this set are transposed.
+    p : float
+        Probability per sample (default 0.5).
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> x = np.arange(4, dtype=np.uint8).reshape(2, 2)
+    >>> ak.image.Transpose(p=1.0)(image=x)["image"].tolist()
+    [[0, 2], [1, 3]]
+    """
+
+    symmetric_labels: frozenset | None = None
+    p: float = 0.5
+    permutes: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("symmetric_labels", _check_labels("symmetric_labels", self.symmetric_labels))
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        _need_square(meta, type(self).__name__, "a transpose")
+        return {"transpose": _eligible(self.symmetric_labels, meta, type(self).__name__)}
+
+    def permutation_flags(self, params: Params) -> tuple[NDArray, NDArray, NDArray]:
+        none = np.zeros_like(params["transpose"])
+        return params["transpose"], none, none
+
+    def matrices(self, params: Params, meta: Meta) -> NDArray:
+        return permutation_matrices(*self.permutation_flags(params), meta.height, meta.width)

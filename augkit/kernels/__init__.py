@@ -1,5 +1,5 @@
 """Pure, batch-first kernels (no randomness, no I/O): geometry, fields, boxes, colour."""
 
-from . import backend, boxes, color, fields, filters, geometry, noise, streams
+from . import backend, boxes, color, fields, filters, geometry, noise, permute, streams
 
-__all__ = ["backend", "boxes", "color", "fields", "filters", "geometry", "noise", "streams"]
+__all__ = ["backend", "boxes", "color", "fields", "filters", "geometry", "noise", "permute", "streams"]

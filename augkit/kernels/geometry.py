@@ -21,8 +21,6 @@ from .scratch import work_array
 
 __all__ = [
     "affine_matrices",
-    "flip_image",
-    "flip_matrices",
     "homography_from_points",
     "homography_source_coords",
     "identity_matrices",
@@ -162,24 +160,6 @@ def _adjugate_indices() -> tuple[NDArray, ...]:
 
 
 _ADJ_A, _ADJ_B, _ADJ_C, _ADJ_D = _adjugate_indices()
-
-
-def flip_matrices(
-    horizontal: NDArray[np.bool_], vertical: NDArray[np.bool_], height: int, width: int
-) -> NDArray[np.float64]:
-    """Matrices that mirror the canvas where ``horizontal``/``vertical`` are true.
-
-    Examples
-    --------
-    >>> flip_matrices(np.array([True]), np.array([False]), 4, 10)[0, 0]
-    array([-1.,  0., 10.])
-    """
-    h = np.asarray(horizontal, dtype=bool)
-    v = np.asarray(vertical, dtype=bool)
-    m = identity_matrices(h.shape[0])
-    m[h, 0, 0], m[h, 0, 2] = -1.0, float(width)
-    m[v, 1, 1], m[v, 1, 2] = -1.0, float(height)
-    return m
 
 
 def homography_from_points(src: NDArray, dst: NDArray) -> NDArray[np.float64]:
@@ -697,57 +677,6 @@ def warp_homography_image(
         return out
     for i in range(n):
         warp_one(i, *((src[i, ..., 0], out[i, ..., 0]) if c == 1 else (src[i], out[i])))
-    return out
-
-
-def flip_image(images: NDArray, flip_x: NDArray, flip_y: NDArray, *, out: NDArray | None = None) -> NDArray:
-    """Mirror each image exactly (no resampling) where ``flip_x``/``flip_y`` are true.
-
-    Examples
-    --------
-    >>> img = np.arange(4, dtype=np.uint8).reshape(1, 2, 2, 1)
-    >>> flip_image(img, np.array([True]), np.array([True]))[0, ..., 0].tolist()
-    [[3, 2], [1, 0]]
-    """
-    out = _output(out, images.shape, images.dtype)
-    found = _cv2_for(images)
-    n, h, w, c = images.shape
-    flip_x, flip_y = np.asarray(flip_x, dtype=bool), np.asarray(flip_y, dtype=bool)
-    if found is not None and n and not flip_y.any() and flip_x.all():  # the usual call: one OpenCV call
-        cv2, src = found
-        dst = out.view(np.uint8) if out.dtype == np.bool_ else out
-        cv2.flip(src.reshape(n * h, w, c), 1, dst=dst.reshape(n * h, w, c))
-        return out
-    code = flip_x.astype(np.intp) * 2 + flip_y  # 0..3: (fx, fy)
-    for kind in sorted(set(code.tolist())):  # only the kinds present
-        fx, fy = kind >= 2, kind % 2 == 1
-        sel = np.arange(len(code)) if len(code) == 1 else (code == kind).nonzero()[0]
-        contiguous = sel[-1] - sel[0] + 1 == sel.size
-        if found is not None and fx and not fy and contiguous:
-            # rows are independent: one call mirrors every row of the whole run of images
-            cv2, src = found
-            dst = out.view(np.uint8) if out.dtype == np.bool_ else out
-            a, b = int(sel[0]), int(sel[-1]) + 1
-            cv2.flip(src[a:b].reshape((b - a) * h, w, c), 1, dst=dst[a:b].reshape((b - a) * h, w, c))
-        elif found is not None and fx:
-            cv2, src = found
-            dst = out.view(np.uint8) if out.dtype == np.bool_ else out
-            for i in sel:
-                s, d = (src[i, ..., 0], dst[i, ..., 0]) if c == 1 else (src[i], dst[i])
-                cv2.flip(s, -1 if fy else 1, d)
-        elif fx and c > 1:  # NumPy: each row's elements reversed (fast), then the channels put back
-            runs = [slice(int(sel[0]), int(sel[-1]) + 1)] if contiguous else [slice(i, i + 1) for i in sel.tolist()]
-            for run in runs:
-                dst = out[run]
-                k = dst.shape[0]
-                np.copyto(dst.reshape(k, h, w * c), images[run].reshape(k, h, w * c)[:, ::-1 if fy else 1, ::-1])
-                for ch in range(c // 2):  # a reversed row holds each pixel's channels reversed
-                    first = dst[..., ch].copy()
-                    dst[..., ch] = dst[..., c - 1 - ch]
-                    dst[..., c - 1 - ch] = first
-        else:  # identity or vertical only (or one channel): whole rows or elements in order
-            for i in sel:
-                out[i] = images[i, ::-1 if fy else 1, ::-1 if fx else 1]
     return out
 
 

@@ -34,6 +34,12 @@ __all__ = [
     "make_batch",
 ]
 
+Size = tuple[int, int]
+
+#: Image size ``(height, width)`` of the checks' test batches: not square, so that a swapped
+#: height and width shows. Transforms that need square images take ``size=(24, 24)``.
+SIZE: Size = (24, 20)
+
 
 def make_batch(n: int = 4, height: int = 24, width: int = 20, channels: int = 3,
                dtype: np.dtype | type = np.uint8, seed: int = 0) -> NDArray:
@@ -75,7 +81,7 @@ def _equal_outputs(a: dict, b: dict, what: str) -> None:
                 assert np.allclose(x, y, atol=1e-6, equal_nan=True), f"{what}: {key!r} differ"
 
 
-def check_batch_equals_per_sample(t: Transform, batch: NDArray | None = None) -> None:
+def check_batch_equals_per_sample(t: Transform, batch: NDArray | None = None, *, size: Size = SIZE) -> None:
     """A batch call equals per-sample replays of the same params, targets included.
 
     Raises ``AssertionError`` naming the transform and what differs; returns nothing on success.
@@ -85,7 +91,7 @@ def check_batch_equals_per_sample(t: Transform, batch: NDArray | None = None) ->
     >>> import augkit as ak
     >>> check_batch_equals_per_sample(ak.image.GaussianBlur())
     """
-    x = make_batch() if batch is None else batch
+    x = make_batch(height=size[0], width=size[1]) if batch is None else batch
     n, h, w = x.shape[:3]
     pipe = Compose([t])
     out = pipe(image=x, rng=12345, return_params=True, **_targets(n, h, w))
@@ -101,7 +107,7 @@ def check_batch_equals_per_sample(t: Transform, batch: NDArray | None = None) ->
         assert np.allclose(single["keypoints"], out["keypoints"][i]), f"{name}: sample {i} keypoints differ"
 
 
-def check_p_zero_is_identity(t: Transform, batch: NDArray | None = None) -> None:
+def check_p_zero_is_identity(t: Transform, batch: NDArray | None = None, *, size: Size = SIZE) -> None:
     """With ``p=0`` nothing changes: image, mask, boxes and keypoints come back equal.
 
     Canvas transforms (crops, pads, resizes) apply to every sample or to none: for them,
@@ -122,7 +128,7 @@ def check_p_zero_is_identity(t: Transform, batch: NDArray | None = None) -> None
             assert "p must be 1" in str(err), f"{type(t).__name__}(p=0): unclear error {err}"
             return
         raise AssertionError(f"{type(t).__name__}(p=0) was accepted, but a canvas transform changes every sample")
-    x = make_batch() if batch is None else batch
+    x = make_batch(height=size[0], width=size[1]) if batch is None else batch
     n, h, w = x.shape[:3]
     targets = _targets(n, h, w)
     out = dataclasses.replace(t, p=0.0)(image=x, rng=1, **targets)
@@ -134,7 +140,7 @@ def check_p_zero_is_identity(t: Transform, batch: NDArray | None = None) -> None
         assert np.allclose(got, want), f"{type(t).__name__}(p=0) changed the keypoints"
 
 
-def check_seed_determinism(t: Transform, batch: NDArray | None = None) -> None:
+def check_seed_determinism(t: Transform, batch: NDArray | None = None, *, size: Size = SIZE) -> None:
     """The same seed gives the same output; a ``Compose(seed=)`` is reproducible.
 
     Raises ``AssertionError`` naming the transform and what differs; returns nothing on success.
@@ -144,14 +150,14 @@ def check_seed_determinism(t: Transform, batch: NDArray | None = None) -> None:
     >>> import augkit as ak
     >>> check_seed_determinism(ak.image.GaussianBlur())
     """
-    x = make_batch() if batch is None else batch
+    x = make_batch(height=size[0], width=size[1]) if batch is None else batch
     a, b = t(image=x, rng=7), t(image=x, rng=7)
     _equal_outputs(a, b, f"{type(t).__name__} with equal seeds")
     p1, p2 = Compose([t], seed=3), Compose([t], seed=3)
     _equal_outputs(p1(image=x), p2(image=x), f"{type(t).__name__} in Compose(seed=3)")
 
 
-def check_dtypes_and_shapes(t: Transform) -> None:
+def check_dtypes_and_shapes(t: Transform, *, size: Size = SIZE) -> None:
     """uint8 and float32, grey and colour, one image and a batch: shape and dtype kept.
 
     Canvas transforms keep the dtype and the channels and give the size ``output_size`` says.
@@ -165,7 +171,7 @@ def check_dtypes_and_shapes(t: Transform) -> None:
     """
     for dtype in (np.uint8, np.float32):
         for channels in (1, 3, 4):
-            x = make_batch(n=3, channels=channels, dtype=dtype)
+            x = make_batch(n=3, height=size[0], width=size[1], channels=channels, dtype=dtype)
             out = t(image=x, rng=0)["image"]
             want = _expected_shape(t, x.shape)
             assert out.shape == want and out.dtype == x.dtype, (
@@ -173,7 +179,7 @@ def check_dtypes_and_shapes(t: Transform) -> None:
             if dtype == np.float32:
                 assert np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1, (
                     f"{type(t).__name__}: float32 output left [0, 1]")
-        single = make_batch(n=1, channels=1, dtype=dtype)[0, ..., 0]
+        single = make_batch(n=1, height=size[0], width=size[1], channels=1, dtype=dtype)[0, ..., 0]
         out = t(image=single, rng=0)["image"]
         want = _expected_shape(t, (1, *single.shape, 1))[1:3]
         assert out.shape == want and out.dtype == single.dtype, f"{type(t).__name__}: (H,W) input"
@@ -187,7 +193,7 @@ def _expected_shape(t: Transform, shape: tuple[int, ...]) -> tuple[int, ...]:
     return (n, out_h, out_w, c)
 
 
-def check_no_mutation(t: Transform) -> None:
+def check_no_mutation(t: Transform, *, size: Size = SIZE) -> None:
     """Read-only inputs are accepted and left unchanged (targets too).
 
     Raises ``AssertionError`` naming the transform and what differs; returns nothing on success.
@@ -197,7 +203,7 @@ def check_no_mutation(t: Transform) -> None:
     >>> import augkit as ak
     >>> check_no_mutation(ak.image.GaussianBlur())
     """
-    x = make_batch()
+    x = make_batch(height=size[0], width=size[1])
     n, h, w = x.shape[:3]
     targets = _targets(n, h, w)
     keep = (x.copy(), targets["mask"].copy(), [b.copy() for b in targets["bboxes"]],
@@ -213,7 +219,7 @@ def check_no_mutation(t: Transform) -> None:
         assert all(np.array_equal(a, b) for a, b in zip(got, kept, strict=True)), f"input {kind} modified"
 
 
-def check_float_range(t: Transform) -> None:
+def check_float_range(t: Transform, *, size: Size = SIZE) -> None:
     """float32 images come back finite and within [0, 1] (the range a float image must hold to be
     passed in again), for flat black and white images, a checkerboard and noise.
 
@@ -225,12 +231,12 @@ def check_float_range(t: Transform) -> None:
     >>> check_float_range(ak.image.GaussianBlur())
     """
     rng = np.random.default_rng(0)
-    board = (np.indices((24, 20)).sum(axis=0) % 2).astype(np.float32)
+    board = (np.indices(size).sum(axis=0) % 2).astype(np.float32)
     images = {
-        "white": np.ones((3, 24, 20, 3), np.float32),
-        "black": np.zeros((3, 24, 20, 3), np.float32),
+        "white": np.ones((3, *size, 3), np.float32),
+        "black": np.zeros((3, *size, 3), np.float32),
         "checkerboard": np.repeat(board[None, ..., None], 3, axis=0).repeat(3, axis=3),
-        "noise": rng.random((3, 24, 20, 3), dtype=np.float32),
+        "noise": rng.random((3, *size, 3), dtype=np.float32),
     }
     for what, x in images.items():
         for seed in range(3):
@@ -241,7 +247,7 @@ def check_float_range(t: Transform) -> None:
                         f"[{float(np.nanmin(out))!r}, {float(np.nanmax(out))!r}], outside [0, 1]")
 
 
-def check_memory_layouts(t: Transform) -> None:
+def check_memory_layouts(t: Transform, *, size: Size = SIZE) -> None:
     """Images and masks in any memory layout give the output of their C-contiguous copies.
 
     The layouts users hand over: a channels-last view of a ``(N, C, H, W)`` array (what
@@ -255,10 +261,10 @@ def check_memory_layouts(t: Transform) -> None:
     >>> import augkit as ak
     >>> check_memory_layouts(ak.image.GaussianBlur())
     """
-    x = make_batch(n=3, height=24, width=20)
+    x = make_batch(n=3, height=size[0], width=size[1])
     n, h, w = x.shape[:3]
     mask = _targets(n, h, w)["mask"]
-    tall, tall_mask = make_batch(n=3, height=48, width=20, seed=1), np.repeat(mask, 2, axis=1)
+    tall, tall_mask = make_batch(n=3, height=2 * h, width=w, seed=1), np.repeat(mask, 2, axis=1)
     layouts = {
         "channels-last view of (N, C, H, W)": (np.ascontiguousarray(x.transpose(0, 3, 1, 2)).transpose(0, 2, 3, 1),
                                                np.ascontiguousarray(mask.transpose(0, 2, 1)).transpose(0, 2, 1)),
@@ -275,7 +281,7 @@ def check_memory_layouts(t: Transform) -> None:
         assert np.array_equal(image, keep), f"{name} modified its input ({what})"
 
 
-def check_round_trips(t: Transform) -> None:
+def check_round_trips(t: Transform, *, size: Size = SIZE) -> None:
     """``to_dict``/``from_dict`` and pickle give an equal transform with identical output.
 
     Raises ``AssertionError`` naming the transform and what differs; returns nothing on success.
@@ -285,7 +291,7 @@ def check_round_trips(t: Transform) -> None:
     >>> import augkit as ak
     >>> check_round_trips(ak.image.GaussianBlur())
     """
-    x = make_batch()
+    x = make_batch(height=size[0], width=size[1])
     expected = t(image=x, rng=5)
     rebuilt = from_dict(to_dict(t))
     assert rebuilt == t, f"{type(t).__name__}: from_dict(to_dict(t)) != t"
@@ -295,8 +301,15 @@ def check_round_trips(t: Transform) -> None:
     _equal_outputs(expected, unpickled(image=x, rng=5), f"{type(t).__name__} after pickle")
 
 
-def check_transform(t: Transform) -> None:
+def check_transform(t: Transform, *, size: Size = SIZE) -> None:
     """Run every conformance check on ``t``.
+
+    Parameters
+    ----------
+    t : Transform
+    size : (int, int)
+        ``(height, width)`` of the test images (every check takes it): square for transforms
+        that need square images, such as :class:`~augkit.image.Transpose`.
 
     Raises ``AssertionError`` naming the transform and what differs; returns nothing on success.
 
@@ -304,12 +317,13 @@ def check_transform(t: Transform) -> None:
     --------
     >>> import augkit as ak
     >>> check_transform(ak.image.Rotate(degrees_range=(-20, 20)))
+    >>> check_transform(ak.image.Transpose(p=0.5), size=(16, 16))
     """
-    check_batch_equals_per_sample(t)
-    check_p_zero_is_identity(t)
-    check_seed_determinism(t)
-    check_dtypes_and_shapes(t)
-    check_float_range(t)
-    check_no_mutation(t)
-    check_memory_layouts(t)
-    check_round_trips(t)
+    check_batch_equals_per_sample(t, size=size)
+    check_p_zero_is_identity(t, size=size)
+    check_seed_determinism(t, size=size)
+    check_dtypes_and_shapes(t, size=size)
+    check_float_range(t, size=size)
+    check_no_mutation(t, size=size)
+    check_memory_layouts(t, size=size)
+    check_round_trips(t, size=size)
