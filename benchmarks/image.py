@@ -64,6 +64,8 @@ def rows(A) -> dict[str, tuple[Callable, Callable] | Callable]:
                        A.RandomBrightnessContrast(brightness_limit=(-0.2, 0.2), contrast_limit=0, p=1)),
         "Gamma": (I.Gamma(gamma_range=(0.8, 1.25)), A.RandomGamma(gamma_limit=(80, 125), p=1)),
         "HorizontalFlip": (I.HorizontalFlip(p=1.0), A.HorizontalFlip(p=1.0)),
+        "RandomRotate90": (I.RandomRotate90(), A.RandomRotate90(p=1)),  # (both: 0-3 quarter turns)
+        "Transpose": (I.Transpose(p=1.0), A.Transpose(p=1)),
         "Invert": (I.Invert(), A.InvertImg(p=1)),
         "ToGray": (I.ToGray(), A.ToGray(num_output_channels=3, method="weighted_average", p=1)),
         "Posterize": (I.Posterize(bits_range=(4, 8)), A.Posterize(num_bits=(4, 8), p=1)),

@@ -74,7 +74,12 @@ IMAGE_ENTRIES = {
     "SensorNoise": "ak.image.SensorNoise(white_photons_range=(10, 60), read_noise_range=(0.002, 0.006))",
     "ToGray": "ak.image.ToGray()",
     "VerticalFlip": "ak.image.VerticalFlip(p=0.5)",
+    "RandomRotate90": "ak.image.RandomRotate90()",
+    "Transpose": "ak.image.Transpose(p=0.5)",
 }
+
+#: Entries that need square images: their text crop is padded square (edge pixels) first.
+SQUARE_ONLY = {"RandomRotate90", "Transpose"}
 
 #: Crops, pads and resizes: their sizes depend on the input, so the text crop gets its own call.
 CANVAS_ENTRIES = {
@@ -205,6 +210,9 @@ def render_image_entry(name: str, out_dir: Path) -> list[Path]:
     transform = build(name)
     pipe = ak.Compose([transform])
     photo, text = load_sample_image(), text_crop()
+    if name in SQUARE_ONLY:
+        extra = text.shape[1] - text.shape[0]
+        text = np.pad(text, ((extra // 2, extra - extra // 2), (0, 0), (0, 0)), mode="edge")
     photos = pipe(image=np.repeat(photo[None], COLUMNS, 0), rng=0)["image"]
     texts = ak.Compose([build(name, "text")])(image=np.repeat(text[None], COLUMNS, 0), rng=1)["image"]
     rows = [("photo: input, then independent draws", [Image.fromarray(a) for a in (photo, *photos)]),
