@@ -65,9 +65,10 @@ def demo_pipelines() -> dict[str, Compose]:
             aki.Pad(padding_px=32, border_mode="reflect"), aki.RandomCrop(height=288, width=288),
             aki.RandomResizedCrop(height=256, width=256, scale_range=(0.3, 1.0)),
         ]),
-        "crop / centre crop / longest side / pad / resize + box": Compose([
+        "crop / centre crop / shorter, longer side / pad / resize + box": Compose([
             aki.Crop(x_min=24, y_min=0, x_max=232, y_max=224), aki.CenterCrop(height=192, width=176),
-            aki.LongestMaxSize(max_size_px=160), aki.Pad(padding_px=(16, 8), border_mode="edge"),
+            aki.SmallestMaxSize(max_size_px=200), aki.LongestMaxSize(max_size_px=160),
+            aki.Pad(padding_px=(16, 8), border_mode="edge"),
             aki.Resize(height=256, width=256),
         ]),
         "quarter turns / transpose + box": Compose([aki.RandomRotate90(), aki.Transpose(p=0.5)]),

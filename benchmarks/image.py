@@ -124,6 +124,8 @@ def canvas_rows(A) -> dict[str, Callable[[int, int], tuple[Callable, Callable]]]
                                                  A.Resize(height=h // 2, width=w // 2, p=1)),
         "LongestMaxSize (half)": lambda h, w: (I.LongestMaxSize(max_size_px=max(h, w) // 2),
                                                A.LongestMaxSize(max_size=max(h, w) // 2, p=1)),
+        "SmallestMaxSize (half)": lambda h, w: (I.SmallestMaxSize(max_size_px=min(h, w) // 2),
+                                                A.SmallestMaxSize(max_size=min(h, w) // 2, p=1)),
         "RandomResizedCrop": lambda h, w: (I.RandomResizedCrop(height=h, width=w),
                                            A.RandomResizedCrop(size=(h, w), p=1)),
     }

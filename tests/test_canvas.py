@@ -84,6 +84,18 @@ def test_longest_max_size_keeps_the_aspect_ratio_like_albumentations():
     assert np.abs(out[0].astype(int) - ref.astype(int)).max() <= 1
 
 
+def test_smallest_max_size_keeps_the_aspect_ratio_like_albumentations():
+    for h, w, side in ((60, 100, 40), (100, 60, 40), (30, 47, 90), (64, 64, 20)):
+        x = photo_batch(n=2, h=h, w=w)
+        mask = np.arange(h * w, dtype=np.int32).reshape(1, h, w).repeat(2, axis=0)
+        out = I.SmallestMaxSize(max_size_px=side)(image=x, mask=mask, bboxes=[[[0, 0, w, h]]] * 2)
+        ref = A.SmallestMaxSize(max_size=side, p=1)(image=x[0])["image"]
+        assert out["image"].shape[1:3] == ref.shape[:2] and min(ref.shape[:2]) == side
+        assert np.abs(out["image"][0].astype(int) - ref.astype(int)).max() <= 1
+        assert out["mask"].shape == out["image"].shape[:3]
+        np.testing.assert_allclose(out["bboxes"][1], [[0, 0, ref.shape[1], ref.shape[0]]])
+
+
 def test_random_resized_crop_regions_follow_scale_and_ratio():
     t = I.RandomResizedCrop(height=8, width=8, scale_range=(0.2, 0.6), ratio_range=(0.5, 2.0))
     res = t(image=np.zeros((2000, 64, 64, 1), np.uint8), rng=0, return_params=True)

@@ -58,6 +58,7 @@ EXAMPLE_ARGS = {
     "Pad": lambda: I.Pad(padding_px=(1, 2, 3, 4), border_mode="reflect"),
     "Resize": lambda: I.Resize(height=30, width=17),
     "LongestMaxSize": lambda: I.LongestMaxSize(max_size_px=40, interpolation="area"),
+    "SmallestMaxSize": lambda: I.SmallestMaxSize(max_size_px=13),
     "RandomResizedCrop": lambda: I.RandomResizedCrop(height=16, width=16, scale_range=(0.3, 1.0)),
     "Albumentations": lambda: __import__("augkit.interop", fromlist=["x"]).Albumentations(
         transform=__import__("albumentations").Blur(blur_limit=(3, 7)), p=0.8),
@@ -114,7 +115,7 @@ def test_float_batch_equals_per_sample(name):
 
 
 #: Transforms that draw nothing (VerticalFlip(p=1), fixed crops, pads and resizes).
-DETERMINISTIC = {"VerticalFlip", "Crop", "CenterCrop", "Pad", "Resize", "LongestMaxSize"}
+DETERMINISTIC = {"VerticalFlip", "Crop", "CenterCrop", "Pad", "Resize", "LongestMaxSize", "SmallestMaxSize"}
 RANDOM = sorted(set(EXAMPLE_ARGS) - DETERMINISTIC)
 
 

@@ -11,10 +11,10 @@ Photometric: :class:`ColorJitter`, :class:`Contrast`, :class:`Brightness`, :clas
 :class:`JpegCompression`, :class:`Erode`, :class:`Dilate` (stroke thickness),
 :class:`CoarseDropout` (occlusion). Crops and sizes (the canvas changes; targets follow): :class:`Crop`,
 :class:`CenterCrop`, :class:`RandomCrop`, :class:`Pad`, :class:`Resize`,
-:class:`RandomResizedCrop`, :class:`LongestMaxSize`.
+:class:`RandomResizedCrop`, :class:`LongestMaxSize`, :class:`SmallestMaxSize`.
 """
 
-from .canvas import CenterCrop, Crop, LongestMaxSize, Pad, RandomCrop, RandomResizedCrop, Resize
+from .canvas import CenterCrop, Crop, LongestMaxSize, Pad, RandomCrop, RandomResizedCrop, Resize, SmallestMaxSize
 from .color import CLAHE, Brightness, ColorJitter, Contrast, Equalize, Gamma, Illumination, Invert, Posterize, ToGray
 from .degrade import CoarseDropout, Defocus, Dilate, Downscale, Erode, JpegCompression, MotionBlur
 from .filters import GaussianBlur
@@ -60,6 +60,7 @@ __all__ = [
     "SaltPepper",
     "Scale",
     "SensorNoise",
+    "SmallestMaxSize",
     "ToGray",
     "Transpose",
     "VerticalFlip",

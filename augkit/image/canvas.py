@@ -20,7 +20,8 @@ from ..core.transform import BORDER_MODES, CanvasTransform, Meta, Params
 from ..core.validate import check_choice, check_fill, check_int, check_number, check_range
 from ..kernels.canvas import RESIZE_INTERPOLATIONS, crop_image, pad_image, region_matrices, resize_region_image
 
-__all__ = ["CenterCrop", "Crop", "LongestMaxSize", "Pad", "RandomCrop", "RandomResizedCrop", "Resize"]
+__all__ = ["CenterCrop", "Crop", "LongestMaxSize", "Pad", "RandomCrop", "RandomResizedCrop", "Resize",
+           "SmallestMaxSize"]
 
 
 def _translations(dx: NDArray, dy: NDArray) -> NDArray[np.float64]:
@@ -313,8 +314,55 @@ class LongestMaxSize(CanvasTransform):
         _check_interpolation(self.interpolation)
 
     def output_size(self, meta: Meta) -> tuple[int, int]:
-        scale = self.max_size_px / max(meta.height, meta.width)
-        return max(1, round(meta.height * scale)), max(1, round(meta.width * scale))
+        return _aspect_size(meta, self.max_size_px / max(meta.height, meta.width))
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        return {}
+
+    def matrices(self, params: Params, meta: Meta) -> NDArray:
+        return region_matrices(_whole(meta), self.output_size(meta))
+
+    def apply_canvas(self, images: NDArray, params: Params, meta: Meta, is_mask: bool) -> NDArray:
+        return _resize(images, _whole(meta), self.output_size(meta), self.interpolation, is_mask)
+
+
+def _aspect_size(meta: Meta, scale: float) -> tuple[int, int]:
+    """Both sides scaled by ``scale``, rounded to whole pixels (at least one)."""
+    return max(1, round(meta.height * scale)), max(1, round(meta.width * scale))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmallestMaxSize(CanvasTransform):
+    """Scale every image so that its shorter side is ``max_size_px`` (aspect ratio kept).
+
+    The usual first step of classification pipelines ("resize the shorter side to 256, then
+    crop 224"); albumentations' ``SmallestMaxSize``, torchvision's ``Resize(256)``.
+
+    Parameters
+    ----------
+    max_size_px : int
+        Length of the shorter side after resizing (images are enlarged or shrunk to it); the
+        longer side is rounded to whole pixels.
+    interpolation : {"bilinear", "nearest", "area"}
+        See :class:`Resize`.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> ak.image.SmallestMaxSize(max_size_px=64)(image=np.zeros((100, 200, 3), np.uint8))["image"].shape
+    (64, 128, 3)
+    """
+
+    max_size_px: int = 256
+    interpolation: str = "bilinear"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("max_size_px", check_int("max_size_px", self.max_size_px, low=1))
+        _check_interpolation(self.interpolation)
+
+    def output_size(self, meta: Meta) -> tuple[int, int]:
+        return _aspect_size(meta, self.max_size_px / min(meta.height, meta.width))
 
     def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
         return {}

@@ -89,6 +89,8 @@ CANVAS_ENTRIES = {
              "text": "ak.image.Crop(x_min=0, y_min=0, x_max=128, y_max=48)"},
     "LongestMaxSize": {"photo": "ak.image.LongestMaxSize(max_size_px=128)",
                        "text": "ak.image.LongestMaxSize(max_size_px=128)"},
+    "SmallestMaxSize": {"photo": "ak.image.SmallestMaxSize(max_size_px=160)",
+                        "text": "ak.image.SmallestMaxSize(max_size_px=32)"},
     "Pad": {"photo": 'ak.image.Pad(padding_px=32, border_mode="reflect")',
             "text": 'ak.image.Pad(padding_px=(32, 16), border_mode="edge")'},
     "RandomCrop": {"photo": "ak.image.RandomCrop(height=160, width=160)",
