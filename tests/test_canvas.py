@@ -235,3 +235,19 @@ def test_float_images_and_read_only_inputs():
               I.RandomResizedCrop(height=9, width=9, interpolation="area")):
         out = t(image=x, rng=0)["image"]
         assert out.dtype == np.float32 and 0 <= out.min() and out.max() <= 1
+
+
+def test_region_resize_repeats_the_regions_own_border_on_both_backends():
+    """Upscaling a crop: samples beyond the region's edge repeat its border pixel (cv2.resize of the
+    crop), on the NumPy path too (it used to read the image's pixels next to the region)."""
+    from augkit.kernels.backend import use_backend
+    from augkit.kernels.canvas import resize_region_image
+
+    x = photo_batch(n=3, h=20, w=24)
+    boxes = np.array([[3, 2, 9, 17], [0, 0, 24, 20], [10, 5, 24, 9]], float)
+    for backend in ("numpy", "opencv"):
+        with use_backend(backend):
+            out = resize_region_image(x, boxes, (30, 31))
+        for i, (x0, y0, x1, y1) in enumerate(boxes.astype(int).tolist()):
+            ref = cv2.resize(x[i, y0:y1, x0:x1], (31, 30), interpolation=cv2.INTER_LINEAR)
+            assert np.abs(out[i].astype(int) - ref.astype(int)).max() <= 1, (backend, i)

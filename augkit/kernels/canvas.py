@@ -166,5 +166,16 @@ def resize_region_image(images: NDArray, boxes: NDArray, out_hw: tuple[int, int]
             s, d = (src[i, y0:y1, x0:x1, 0], out[i, ..., 0]) if c == 1 else (src[i, y0:y1, x0:x1], out[i])
             cv2.resize(s, (w, h), d, 0.0, 0.0, cv2.INTER_LINEAR)  # (dst, fx, fy, interpolation)
         return out.view(np.bool_) if images.dtype == np.bool_ else out
+    n, hh, ww = images.shape[:3]
+    whole = np.array([0.0, 0.0, ww, hh])
+    if np.all(boxes == np.round(boxes)) and not np.all(boxes == whole):
+        # whole-pixel regions: each resampled from a view of its region, so that the region's own
+        # border pixel repeats outside it (as cv2.resize of the crop), not its neighbours in the image
+        out = np.empty((n, h, w, images.shape[3]), images.dtype)
+        for i, (x0, y0, x1, y1) in enumerate(boxes.astype(np.intp).tolist()):
+            inverse = invert_matrices(region_matrices(np.array([[0.0, 0.0, x1 - x0, y1 - y0]]), out_hw))
+            warp_homography_image(images[i:i + 1, y0:y1, x0:x1], inverse, out_hw, interpolation=interpolation,
+                                  border_mode="edge", out=out[i:i + 1])
+        return out
     inverse = invert_matrices(region_matrices(boxes, out_hw))
     return warp_homography_image(images, inverse, out_hw, interpolation=interpolation, border_mode="edge")
