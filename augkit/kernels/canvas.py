@@ -11,7 +11,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .degrade import _pil_resize
-from .geometry import _CV_BORDER, _cv2_for, _cv_fill_of, invert_matrices, warp_homography_image
+from .geometry import (
+    _CV_BORDER,
+    _cv2_for,
+    _cv_fill_of,
+    _warp_axis_aligned_numpy,
+    invert_matrices,
+    warp_homography_image,
+)
 
 __all__ = ["crop_image", "pad_image", "region_matrices", "resize_region_image"]
 
@@ -166,16 +173,12 @@ def resize_region_image(images: NDArray, boxes: NDArray, out_hw: tuple[int, int]
             s, d = (src[i, y0:y1, x0:x1, 0], out[i, ..., 0]) if c == 1 else (src[i, y0:y1, x0:x1], out[i])
             cv2.resize(s, (w, h), d, 0.0, 0.0, cv2.INTER_LINEAR)  # (dst, fx, fy, interpolation)
         return out.view(np.bool_) if images.dtype == np.bool_ else out
-    n, hh, ww = images.shape[:3]
-    whole = np.array([0.0, 0.0, ww, hh])
-    if np.all(boxes == np.round(boxes)) and not np.all(boxes == whole):
-        # whole-pixel regions: each resampled from a view of its region, so that the region's own
-        # border pixel repeats outside it (as cv2.resize of the crop), not its neighbours in the image
-        out = np.empty((n, h, w, images.shape[3]), images.dtype)
-        for i, (x0, y0, x1, y1) in enumerate(boxes.astype(np.intp).tolist()):
-            inverse = invert_matrices(region_matrices(np.array([[0.0, 0.0, x1 - x0, y1 - y0]]), out_hw))
-            warp_homography_image(images[i:i + 1, y0:y1, x0:x1], inverse, out_hw, interpolation=interpolation,
-                                  border_mode="edge", out=out[i:i + 1])
-        return out
     inverse = invert_matrices(region_matrices(boxes, out_hw))
+    if np.all(boxes == np.round(boxes)) and images.dtype != np.bool_:
+        # whole-pixel regions: read from the region only, its own border pixel repeated outside it
+        # (as cv2.resize of the crop), not the image's pixels next to it
+        n, c = images.shape[0], images.shape[3]
+        out = np.empty((n, h, w, c), images.dtype)
+        return _warp_axis_aligned_numpy(images, inverse, interpolation, "edge", np.zeros(c), out,
+                                        regions=boxes.astype(np.intp))
     return warp_homography_image(images, inverse, out_hw, interpolation=interpolation, border_mode="edge")

@@ -485,11 +485,15 @@ def _remap_numpy(images: NDArray, x: NDArray, y: NDArray, interpolation: str, bo
 
 
 def _warp_axis_aligned_numpy(images: NDArray, inverse: NDArray, interpolation: str, border_mode: str,
-                             fill: NDArray, out: NDArray) -> NDArray:
+                             fill: NDArray, out: NDArray, regions: NDArray | None = None) -> NDArray:
     """The NumPy resampler for maps that scale, flip and shift each axis alone (resizes, crops,
     scales): source rows first, then along each row, at the same source positions as
     :func:`homography_source_coords` (nearest: the same pixels as the 2-D path; bilinear: the
-    same weights, summed in another order, so within one grey level of it)."""
+    same weights, summed in another order, so within one grey level of it).
+
+    ``regions``: whole-pixel ``(x0, y0, x1, y1)`` per image, with ``border_mode="edge"``: source
+    pixels are read from that region only, its border pixel repeated outside it (a crop's
+    resize)."""
     n, h, w, c = images.shape
     H, W = out.shape[1:3]
     # x depends on the column only and y on the row only: the 2-D formula's terms, in its order
@@ -513,6 +517,8 @@ def _warp_axis_aligned_numpy(images: NDArray, inverse: NDArray, interpolation: s
         kept_y = kept_x = None
         for t, (ty, tap_wy, _, _) in enumerate(taps):  # source rows of every output row
             iy = ty[a:b].astype(np.intp)
+            if regions is not None:
+                iy = np.clip(iy, regions[a:b, 1, None], regions[a:b, 3, None] - 1)
             rows = images[a:b][k, _fold(iy, h, border_mode)]
             inside = (iy >= 0) & (iy < h)
             if nearest:
@@ -528,6 +534,8 @@ def _warp_axis_aligned_numpy(images: NDArray, inverse: NDArray, interpolation: s
             kept_y = wy if kept_y is None else kept_y + wy
         for t, (_, _, tx, tap_wx) in enumerate(taps):  # then along each row
             ix = tx[a:b].astype(np.intp)
+            if regions is not None:
+                ix = np.clip(ix, regions[a:b, 0, None], regions[a:b, 2, None] - 1)
             folded = _fold(ix, w, border_mode)
             dst = acc if t == 0 else cols
             for j in range(b - a):  # (8x faster than one take_along_axis over the chunk)
