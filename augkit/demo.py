@@ -71,6 +71,7 @@ def demo_pipelines() -> dict[str, Compose]:
             aki.Pad(padding_px=(16, 8), border_mode="edge"),
             aki.Resize(height=256, width=256),
         ]),
+        "box-safe crop + box": Compose([aki.RandomSizedBBoxSafeCrop(height=256, width=256)]),
         "quarter turns / transpose + box": Compose([aki.RandomRotate90(), aki.Transpose(p=0.5)]),
         "grid warp": Compose([aki.GridWarp(num_steps=5, distort_limit=0.4)]),
         "elastic warp": Compose([aki.ElasticWarp(alpha=200.0, sigma=10.0)]),

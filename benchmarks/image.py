@@ -24,6 +24,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -124,6 +125,10 @@ def canvas_rows(A) -> dict[str, Callable[[int, int], tuple[Callable, Callable]]]
                                                  A.Resize(height=h // 2, width=w // 2, p=1)),
         "LongestMaxSize (half)": lambda h, w: (I.LongestMaxSize(max_size_px=max(h, w) // 2),
                                                A.LongestMaxSize(max_size=max(h, w) // 2, p=1)),
+        # (the benchmark images carry no boxes: both libraries take their no-box window)
+        "RandomSizedBBoxSafeCrop": lambda h, w: (
+            I.RandomSizedBBoxSafeCrop(height=h, width=w, erosion_fraction=0.3),
+            partial(A.RandomSizedBBoxSafeCrop(height=h, width=w, erosion_rate=0.3, p=1), bboxes=np.zeros((0, 4)))),
         "SmallestMaxSize (half)": lambda h, w: (I.SmallestMaxSize(max_size_px=min(h, w) // 2),
                                                 A.SmallestMaxSize(max_size=min(h, w) // 2, p=1)),
         "RandomResizedCrop": lambda h, w: (I.RandomResizedCrop(height=h, width=w),

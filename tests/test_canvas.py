@@ -237,6 +237,72 @@ def test_float_images_and_read_only_inputs():
         assert out.dtype == np.float32 and 0 <= out.min() and out.max() <= 1
 
 
+def _scattered_boxes(rng, n, h, w):
+    boxes = []
+    for _ in range(n):
+        b = []
+        for _ in range(int(rng.integers(0, 4))):
+            x0, y0 = rng.uniform(0, w - 4), rng.uniform(0, h - 4)
+            b.append([x0, y0, min(w, x0 + rng.uniform(2, 25)), min(h, y0 + rng.uniform(2, 25))])
+        boxes.append(np.array(b).reshape(-1, 4))
+    return boxes
+
+
+def test_bbox_safe_crop_keeps_every_box_whole_and_maps_it_exactly():
+    rng = np.random.default_rng(0)
+    n, h, w = 300, 60, 80
+    x = photo_batch(n=n, h=h, w=w)
+    boxes = _scattered_boxes(rng, n, h, w)
+    pts = [rng.uniform(0, [w, h], (2, 2)) for _ in range(n)]
+    t = I.RandomSizedBBoxSafeCrop(height=32, width=48)
+    out = ak.Compose([t], keypoints_outside="flag")(image=x, bboxes=boxes, keypoints=pts, rng=1, return_params=True)
+    region = out["params"]["children"][0]["box"]
+    reach = {"left": [], "right": []}
+    for i in range(n):
+        x0, y0, x1, y1 = region[i]
+        assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h and float(x0).is_integer() and float(y1).is_integer()
+        scale = np.array([48 / (x1 - x0), 32 / (y1 - y0)] * 2)
+        np.testing.assert_allclose(out["bboxes"][i], (boxes[i] - [x0, y0, x0, y0]) * scale, atol=1e-9)
+        np.testing.assert_allclose(out["keypoints"][i], (pts[i] - [x0, y0]) * scale[:2], atol=1e-9)
+        if len(boxes[i]):
+            ux0, ux1 = boxes[i][:, 0].min(), boxes[i][:, 2].max()
+            assert x0 <= ux0 and x1 >= ux1
+            reach["left"].append(x0 / ux0 if ux0 >= 1 else 0.5)
+            reach["right"].append((x1 - ux1) / (w - ux1) if w - ux1 >= 1 else 0.5)
+        else:  # no boxes: the whole image (erosion 0)
+            assert (x0, y0, x1, y1) == (0, 0, w, h)
+    for side in reach.values():  # uniform between the canvas edge and the boxes
+        assert min(side) < 0.1 and max(side) > 0.9 and abs(np.mean(side) - 0.5) < 0.1
+
+
+def test_bbox_safe_crop_sees_the_boxes_after_queued_geometry_and_erodes():
+    rng = np.random.default_rng(1)
+    n, h, w = 100, 48, 64
+    x, boxes = photo_batch(n=n, h=h, w=w), _scattered_boxes(rng, n, h, w)
+    rotate = I.Rotate(degrees_range=(-20, 20))
+    before = ak.Compose([rotate], bbox_min_visibility=0.0)(image=x, bboxes=boxes, rng=2)["bboxes"]
+    after = ak.Compose([rotate, I.RandomSizedBBoxSafeCrop(height=24, width=24)], bbox_min_visibility=0.0)(
+        image=x, bboxes=boxes, rng=2)["bboxes"]
+    assert [len(b) for b in after] == [len(b) for b in before]   # nothing cut away, rotated boxes included
+    eroded = I.RandomSizedBBoxSafeCrop(height=24, width=24, erosion_fraction=0.6)
+    res = eroded(image=x, bboxes=boxes, rng=3, return_params=True)
+    region = res["params"]["children"][0]["box"]
+    cut = 0
+    for i in range(n):
+        if not len(boxes[i]):
+            ch, cw = region[i, 3] - region[i, 1], region[i, 2] - region[i, 0]
+            assert 0.4 * h - 1 <= ch <= h and abs(cw / ch - w / h) < 0.1   # the image's aspect ratio
+            continue
+        u = np.r_[boxes[i][:, :2].min(axis=0), boxes[i][:, 2:].max(axis=0)]
+        size = u[2:] - u[:2]
+        inner = np.r_[u[:2] + 0.3 * size, u[2:] - 0.3 * size]   # the union eroded by 60%
+        assert (region[i, :2] <= np.floor(inner[:2]) + 1e-9).all() and (region[i, 2:] >= inner[2:] - 1e-9).all()
+        cut += bool((region[i, :2] > u[:2]).any() or (region[i, 2:] < u[2:]).any())
+    assert cut > 10   # erosion lets the region cut into the outer boxes
+    with pytest.raises(ValueError, match="erosion_fraction"):
+        I.RandomSizedBBoxSafeCrop(height=8, width=8, erosion_fraction=1.0)
+
+
 def test_region_resize_repeats_the_regions_own_border_on_both_backends():
     """Upscaling a crop: samples beyond the region's edge repeat its border pixel (cv2.resize of the
     crop), on the NumPy path too (it used to read the image's pixels next to the region)."""

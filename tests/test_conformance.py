@@ -60,6 +60,7 @@ EXAMPLE_ARGS = {
     "LongestMaxSize": lambda: I.LongestMaxSize(max_size_px=40, interpolation="area"),
     "SmallestMaxSize": lambda: I.SmallestMaxSize(max_size_px=13),
     "RandomResizedCrop": lambda: I.RandomResizedCrop(height=16, width=16, scale_range=(0.3, 1.0)),
+    "RandomSizedBBoxSafeCrop": lambda: I.RandomSizedBBoxSafeCrop(height=18, width=14, erosion_fraction=0.5),
     "Albumentations": lambda: __import__("augkit.interop", fromlist=["x"]).Albumentations(
         transform=__import__("albumentations").Blur(blur_limit=(3, 7)), p=0.8),
     "Compose": lambda: ak.Compose([I.Rotate(degrees_range=(-20, 20)), I.Contrast(), I.Scale()]),

@@ -67,8 +67,12 @@ class Runner:
     def leaf(self, t: Transform, rng: np.random.Generator | None, params: Params | None, reach: NDArray) -> Params:
         """Draw (or reuse) ``t``'s params for every sample and apply it where active."""
         if params is None:
-            draw = rng.random(self.meta.n)
-            params = {"active": reach & (draw < t.p), **t.sample(rng, self.meta)}
+            meta = self.meta
+            if getattr(t, "reads_boxes", False):  # (boxes where the pixels are: queued geometry first)
+                self.flush()
+                meta = dataclasses.replace(meta, box_union=self._box_union())
+            draw = rng.random(meta.n)
+            params = {"active": reach & (draw < t.p), **t.sample(rng, meta)}
         idx = np.asarray(params["active"]).nonzero()[0]
         if idx.size == 0:
             return params
@@ -91,6 +95,20 @@ class Runner:
         else:
             raise TypeError(f"{type(t).__name__} is an audio transform; this call passed images (use audio=)")
         return params
+
+    def _box_union(self) -> NDArray[np.float64]:
+        """Each sample's union of its boxes that still show (visibility and area above 0); NaN
+        rows for samples without any."""
+        b = self.batch
+        union = np.full((b.n, 4), np.nan)
+        if b.boxes.size:
+            box = b.boxes
+            live = (b.box_visibility > 0) & (box[:, 2] > box[:, 0]) & (box[:, 3] > box[:, 1])
+            owner, box = b.box_sample[live], box[live]
+            for i in np.unique(owner).tolist():
+                mine = box[owner == i]
+                union[i] = (mine[:, 0].min(), mine[:, 1].min(), mine[:, 2].max(), mine[:, 3].max())
+        return union
 
     def _apply_pixel(self, t: PixelTransform, params: Params, idx: NDArray) -> None:
         b = self.batch

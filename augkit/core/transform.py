@@ -84,6 +84,11 @@ class Meta:
         Image dtype (uint8 or float32).
     labels : ndarray of shape (n,) or None
         Class label of each sample, when the call passed ``label=``.
+    box_union : ndarray of shape (n, 4) or None
+        For transforms with ``reads_boxes``: each sample's union of its boxes
+        ``(x_min, y_min, x_max, y_max)`` in pixels (the boxes as the geometry so far left
+        them, those still partly on the canvas), NaN for a sample without boxes; ``None``
+        otherwise.
 
     Examples
     --------
@@ -98,11 +103,13 @@ class Meta:
     channels: int
     dtype: np.dtype
     labels: NDArray | None = None
+    box_union: NDArray | None = None
 
     def take(self, idx: NDArray) -> Meta:
         """Meta of the sub-batch ``idx``."""
         labels = None if self.labels is None else self.labels[idx]
-        return dataclasses.replace(self, n=len(idx), labels=labels)
+        union = None if self.box_union is None else self.box_union[idx]
+        return dataclasses.replace(self, n=len(idx), labels=labels, box_union=union)
 
 
 def take_params(params: Params, idx: NDArray) -> Params:
@@ -403,6 +410,10 @@ class CanvasTransform(Transform, abstract=True):
     >>> crop.matrices(params, meta)[:, :2, 2].tolist() == (-np.stack([params["x0"], params["y0"]], 1)).tolist()
     True
     """
+
+    #: Whether ``sample`` reads ``meta.box_union`` (the runner then resamples queued geometry
+    #: first, so that the boxes are where the pixels are).
+    reads_boxes: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         super().__post_init__()

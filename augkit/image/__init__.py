@@ -11,10 +11,21 @@ Photometric: :class:`ColorJitter`, :class:`Contrast`, :class:`Brightness`, :clas
 :class:`JpegCompression`, :class:`Erode`, :class:`Dilate` (stroke thickness),
 :class:`CoarseDropout` (occlusion). Crops and sizes (the canvas changes; targets follow): :class:`Crop`,
 :class:`CenterCrop`, :class:`RandomCrop`, :class:`Pad`, :class:`Resize`,
-:class:`RandomResizedCrop`, :class:`LongestMaxSize`, :class:`SmallestMaxSize`.
+:class:`RandomResizedCrop`, :class:`RandomSizedBBoxSafeCrop` (keeps every box), :class:`LongestMaxSize`,
+:class:`SmallestMaxSize`.
 """
 
-from .canvas import CenterCrop, Crop, LongestMaxSize, Pad, RandomCrop, RandomResizedCrop, Resize, SmallestMaxSize
+from .canvas import (
+    CenterCrop,
+    Crop,
+    LongestMaxSize,
+    Pad,
+    RandomCrop,
+    RandomResizedCrop,
+    RandomSizedBBoxSafeCrop,
+    Resize,
+    SmallestMaxSize,
+)
 from .color import CLAHE, Brightness, ColorJitter, Contrast, Equalize, Gamma, Illumination, Invert, Posterize, ToGray
 from .degrade import CoarseDropout, Defocus, Dilate, Downscale, Erode, JpegCompression, MotionBlur
 from .filters import GaussianBlur
@@ -55,6 +66,7 @@ __all__ = [
     "RandomCrop",
     "RandomResizedCrop",
     "RandomRotate90",
+    "RandomSizedBBoxSafeCrop",
     "Resize",
     "Rotate",
     "SaltPepper",

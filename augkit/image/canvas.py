@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,8 +20,8 @@ from ..core.transform import BORDER_MODES, CanvasTransform, Meta, Params
 from ..core.validate import check_choice, check_fill, check_int, check_number, check_range
 from ..kernels.canvas import RESIZE_INTERPOLATIONS, crop_image, pad_image, region_matrices, resize_region_image
 
-__all__ = ["CenterCrop", "Crop", "LongestMaxSize", "Pad", "RandomCrop", "RandomResizedCrop", "Resize",
-           "SmallestMaxSize"]
+__all__ = ["CenterCrop", "Crop", "LongestMaxSize", "Pad", "RandomCrop", "RandomResizedCrop", "RandomSizedBBoxSafeCrop",
+           "Resize", "SmallestMaxSize"]
 
 
 def _translations(dx: NDArray, dy: NDArray) -> NDArray[np.float64]:
@@ -489,6 +489,92 @@ class RandomResizedCrop(CanvasTransform):
         u = rng.random((n, 2))
         pick = _resized_crop_boxes_loop if n <= RESIZED_CROP_LOOP_MAX else _resized_crop_boxes
         return {"box": pick(area, ratio, u, (hh, ww), self.ratio_range)}
+
+    def matrices(self, params: Params, meta: Meta) -> NDArray:
+        return region_matrices(params["box"], (self.height, self.width))
+
+    def apply_canvas(self, images: NDArray, params: Params, meta: Meta, is_mask: bool) -> NDArray:
+        return _resize(images, params["box"], (self.height, self.width), self.interpolation, is_mask)
+
+
+def _safe_crop_boxes(union: NDArray, u: NDArray, hw: tuple[int, int], erosion: float) -> NDArray[np.float64]:
+    """Crop regions ``(n, 4)`` (whole pixels) of :class:`RandomSizedBBoxSafeCrop` from each sample's
+    box union (NaN: no boxes) and uniform draws ``u`` ``(n, 4)``."""
+    hh, ww = hw
+    union = np.array(union, dtype=np.float64)  # (a copy: eroded below)
+    none = np.isnan(union).any(axis=1)
+    # the union shrunk by erosion (a fraction of its size, about its centre), clipped to the canvas
+    shrink = erosion * 0.5 * (union[:, 2:] - union[:, :2])
+    union[:, :2] += shrink
+    union[:, 2:] -= shrink
+    union = np.clip(union, 0.0, [ww, hh, ww, hh])
+    x0 = np.floor(u[:, 0] * union[:, 0])
+    y0 = np.floor(u[:, 1] * union[:, 1])
+    x1 = np.minimum(np.ceil(union[:, 2] + u[:, 2] * (ww - union[:, 2])), ww)
+    y1 = np.minimum(np.ceil(union[:, 3] + u[:, 3] * (hh - union[:, 3])), hh)
+    # no boxes: a window with the image's aspect ratio, its height drawn in [(1 - erosion) H, H]
+    ch = np.maximum(1.0, np.floor(hh * (1.0 - erosion * u[:, 2])))
+    cw = np.maximum(1.0, np.floor(ch * ww / hh))
+    fx0, fy0 = np.floor(u[:, 0] * (ww - cw + 1)), np.floor(u[:, 1] * (hh - ch + 1))
+    box = np.empty((len(u), 4))
+    box[:, 0], box[:, 1] = np.where(none, fx0, x0), np.where(none, fy0, y0)
+    box[:, 2] = np.where(none, fx0 + cw, np.maximum(x1, x0 + 1))
+    box[:, 3] = np.where(none, fy0 + ch, np.maximum(y1, y0 + 1))
+    return box
+
+
+@dataclass(frozen=True, kw_only=True)
+class RandomSizedBBoxSafeCrop(CanvasTransform):
+    """Crop a random region that keeps every box whole, and resize it to ``height x width``.
+
+    Each sample's region reaches from a random point between the canvas's left edge and its
+    boxes' left-most side to a random point between their right-most side and the right edge
+    (the same for top and bottom), in whole pixels; detection data gets zoom and translation
+    without losing objects. A sample without boxes gets a window with the image's aspect
+    ratio (the whole image when ``erosion_fraction`` is 0). Boxes are those of the call as
+    the geometry so far left them (queued geometric transforms are resampled first).
+
+    Parameters
+    ----------
+    height, width : int
+        Output size in pixels (the region is resized to it, aspect ratio not kept).
+    erosion_fraction : float
+        In [0, 1): shrink the boxes' union by this fraction of its size (about its centre)
+        before the region is drawn, so that objects at its edge may be cut a little.
+    interpolation : {"bilinear", "nearest", "area"}
+        See :class:`Resize`.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> t = ak.image.RandomSizedBBoxSafeCrop(height=64, width=64)
+    >>> out = t(image=np.zeros((200, 300, 3), np.uint8), bboxes=[[120, 50, 180, 90]], rng=0)
+    >>> out["image"].shape, len(out["bboxes"])
+    ((64, 64, 3), 1)
+    """
+
+    height: int = 1
+    width: int = 1
+    erosion_fraction: float = 0.0
+    interpolation: str = "bilinear"
+    reads_boxes: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("height", check_int("height", self.height, low=1))
+        self._set("width", check_int("width", self.width, low=1))
+        self._set("erosion_fraction", check_number("erosion_fraction", self.erosion_fraction, low=0.0, high=1.0))
+        if self.erosion_fraction >= 1.0:
+            raise ValueError(f"erosion_fraction must be below 1 (1 erodes every box away), got {self.erosion_fraction}")
+        _check_interpolation(self.interpolation)
+
+    def output_size(self, meta: Meta) -> tuple[int, int]:
+        return self.height, self.width
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        u = rng.random((meta.n, 4))
+        union = meta.box_union if meta.box_union is not None else np.full((meta.n, 4), np.nan)
+        return {"box": _safe_crop_boxes(union, u, (meta.height, meta.width), self.erosion_fraction)}
 
     def matrices(self, params: Params, meta: Meta) -> NDArray:
         return region_matrices(params["box"], (self.height, self.width))

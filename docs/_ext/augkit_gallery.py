@@ -89,6 +89,9 @@ CANVAS_ENTRIES = {
              "text": "ak.image.Crop(x_min=0, y_min=0, x_max=128, y_max=48)"},
     "LongestMaxSize": {"photo": "ak.image.LongestMaxSize(max_size_px=128)",
                        "text": "ak.image.LongestMaxSize(max_size_px=128)"},
+    "RandomSizedBBoxSafeCrop": {
+        "photo": "ak.image.RandomSizedBBoxSafeCrop(height=192, width=192, erosion_fraction=0.5)",
+        "text": "ak.image.RandomSizedBBoxSafeCrop(height=48, width=160, erosion_fraction=0.3)"},
     "SmallestMaxSize": {"photo": "ak.image.SmallestMaxSize(max_size_px=160)",
                         "text": "ak.image.SmallestMaxSize(max_size_px=32)"},
     "Pad": {"photo": 'ak.image.Pad(padding_px=32, border_mode="reflect")',
