@@ -52,6 +52,12 @@ def crop_image(images: NDArray, x0: NDArray, y0: NDArray, out_hw: tuple[int, int
     return out
 
 
+#: Constant padding of images of at most this many pixels: the whole batch's borders filled and
+#: its images copied in with NumPy (per image, 256 images: 32x32 RGB 1.3 vs 3.3 us, 64x64 3.9 vs
+#: 5.1 us for OpenCV's copyMakeBorder per image; at 256x256 OpenCV's is faster, 73 vs 90 us).
+PAD_NUMPY_MAX_PIXELS = 64 * 64
+
+
 def pad_image(images: NDArray, pads: tuple[int, int, int, int], border_mode: str = "constant",
               fill: float | tuple[float, ...] = 0.0) -> NDArray:
     """Pad every image by ``pads = (left, top, right, bottom)`` pixels.
@@ -70,7 +76,8 @@ def pad_image(images: NDArray, pads: tuple[int, int, int, int], border_mode: str
     left, top, right, bottom = (int(p) for p in pads)
     if border_mode not in _CV_BORDER:
         raise ValueError(f"border_mode must be 'constant', 'edge' or 'reflect', got {border_mode!r}")
-    found = _cv2_for(images) if images.ndim == 4 and min(images.shape[1:3]) > 1 else None
+    small = border_mode == "constant" and images.shape[1] * images.shape[2] <= PAD_NUMPY_MAX_PIXELS
+    found = _cv2_for(images) if images.ndim == 4 and min(images.shape[1:3]) > 1 and not small else None
     if found is not None:  # OpenCV's copyMakeBorder per image: the same pixels, without np.pad's overhead
         cv2, src = found
         n, h, w, c = src.shape
@@ -91,7 +98,11 @@ def pad_image(images: NDArray, pads: tuple[int, int, int, int], border_mode: str
         return np.pad(out, cols, mode="reflect" if images.shape[2] > 1 else "edge")
     n, h, w = images.shape[:3]
     out = np.empty((n, h + top + bottom, w + left + right, *images.shape[3:]), images.dtype)
-    out[...] = np.asarray(fill, dtype=np.float64).astype(images.dtype) if images.dtype != np.bool_ else bool(fill)
+    value = np.asarray(fill, dtype=np.float64).astype(images.dtype) if images.dtype != np.bool_ else bool(fill)
+    out[:, :top] = value  # (the border only: the image is written once, below)
+    out[:, top + h:] = value
+    out[:, top:top + h, :left] = value
+    out[:, top:top + h, left + w:] = value
     out[:, top:top + h, left:left + w] = images
     return out
 
