@@ -65,11 +65,11 @@ def demo_pipelines() -> dict[str, Compose]:
             aki.Pad(padding_px=32, border_mode="reflect"), aki.RandomCrop(height=288, width=288),
             aki.RandomResizedCrop(height=256, width=256, scale_range=(0.3, 1.0)),
         ]),
-        "crop / centre crop / shorter, longer side / pad / resize + box": Compose([
+        "crop / centre crop / shorter, longer side / pads / resize + box": Compose([
             aki.Crop(x_min=24, y_min=0, x_max=232, y_max=224), aki.CenterCrop(height=192, width=176),
             aki.SmallestMaxSize(max_size_px=200), aki.LongestMaxSize(max_size_px=160),
             aki.Pad(padding_px=(16, 8), border_mode="edge"),
-            aki.Resize(height=256, width=256),
+            aki.PadIfNeeded(min_height=208, min_width=208, position="random"), aki.Resize(height=256, width=256),
         ]),
         "box-safe crop + box": Compose([aki.RandomSizedBBoxSafeCrop(height=256, width=256)]),
         "quarter turns / transpose + box": Compose([aki.RandomRotate90(), aki.Transpose(p=0.5)]),

@@ -125,6 +125,8 @@ def canvas_rows(A) -> dict[str, Callable[[int, int], tuple[Callable, Callable]]]
                                                  A.Resize(height=h // 2, width=w // 2, p=1)),
         "LongestMaxSize (half)": lambda h, w: (I.LongestMaxSize(max_size_px=max(h, w) // 2),
                                                A.LongestMaxSize(max_size=max(h, w) // 2, p=1)),
+        "PadIfNeeded": lambda h, w: (I.PadIfNeeded(min_height=h + h // 4, min_width=w + w // 4),
+                                     A.PadIfNeeded(min_height=h + h // 4, min_width=w + w // 4, p=1)),
         # (the benchmark images carry no boxes: both libraries take their no-box window)
         "RandomSizedBBoxSafeCrop": lambda h, w: (
             I.RandomSizedBBoxSafeCrop(height=h, width=w, erosion_fraction=0.3),

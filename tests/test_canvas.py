@@ -317,3 +317,38 @@ def test_region_resize_repeats_the_regions_own_border_on_both_backends():
         for i, (x0, y0, x1, y1) in enumerate(boxes.astype(int).tolist()):
             ref = cv2.resize(x[i, y0:y1, x0:x1], (31, 30), interpolation=cv2.INTER_LINEAR)
             assert np.abs(out[i].astype(int) - ref.astype(int)).max() <= 1, (backend, i)
+
+
+@pytest.mark.parametrize("border_mode", ["constant", "reflect"])
+def test_pad_if_needed_matches_albumentations_and_leaves_large_sides_alone(border_mode):
+    cv_mode = {"constant": cv2.BORDER_CONSTANT, "reflect": cv2.BORDER_REFLECT_101}[border_mode]
+    for h, w in ((10, 7), (30, 7), (10, 40), (33, 41)):
+        x = photo_batch(n=2, h=h, w=w)
+        out = I.PadIfNeeded(min_height=24, min_width=31, border_mode=border_mode, fill=(9, 99, 199))(
+            image=x, bboxes=[[[1, 2, 5, 6]]] * 2, keypoints=[[[0.5, 0.5]]] * 2)
+        ref = A.PadIfNeeded(min_height=24, min_width=31, border_mode=cv_mode, fill=(9, 99, 199), p=1)(image=x[0])
+        assert out["image"].shape[1:3] == ref["image"].shape[:2] == (max(h, 24), max(w, 31))
+        assert np.array_equal(out["image"][0], ref["image"])
+        top, left = (max(h, 24) - h) // 2, (max(w, 31) - w) // 2
+        np.testing.assert_allclose(out["bboxes"][1], [[1 + left, 2 + top, 5 + left, 6 + top]])
+        np.testing.assert_allclose(out["keypoints"][0], [[0.5 + left, 0.5 + top]])
+
+
+def test_pad_if_needed_divisor_and_positions():
+    x = photo_batch(n=200, h=10, w=13)
+    mask = np.ones((200, 10, 13), np.uint8)
+    t = I.PadIfNeeded(min_height=12, min_width=1, divisor_px=8, position="random", fill=0, fill_mask=7)
+    res = ak.Compose([t])(image=x, mask=mask, rng=0, return_params=True)
+    assert res["image"].shape[1:3] == (16, 16)
+    p = res["params"]["children"][0]
+    assert set(p["left"].tolist()) == set(range(4)) and set(p["top"].tolist()) == set(range(7))
+    for i in range(200):
+        left, top = int(p["left"][i]), int(p["top"][i])
+        assert np.array_equal(res["image"][i, top:top + 10, left:left + 13], x[i])
+        assert res["mask"][i].sum() == 10 * 13 + 7 * (16 * 16 - 10 * 13)   # fill_mask outside
+    corner = I.PadIfNeeded(min_height=12, min_width=15, position="top_left")(image=x[:1])["image"][0]
+    assert np.array_equal(corner[:10, :13], x[0]) and not corner[10:].any() and not corner[:, 13:].any()
+    with pytest.raises(ValueError, match="position"):
+        I.PadIfNeeded(position="middle")
+    with pytest.raises(ValueError, match="PadIfNeeded"):
+        I.RandomCrop(height=20, width=20)(image=x[0])

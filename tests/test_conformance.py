@@ -56,6 +56,7 @@ EXAMPLE_ARGS = {
     "CenterCrop": lambda: I.CenterCrop(height=15, width=11),
     "RandomCrop": lambda: I.RandomCrop(height=16, width=12),
     "Pad": lambda: I.Pad(padding_px=(1, 2, 3, 4), border_mode="reflect"),
+    "PadIfNeeded": lambda: I.PadIfNeeded(min_height=29, min_width=25, position="random", border_mode="reflect"),
     "Resize": lambda: I.Resize(height=30, width=17),
     "LongestMaxSize": lambda: I.LongestMaxSize(max_size_px=40, interpolation="area"),
     "SmallestMaxSize": lambda: I.SmallestMaxSize(max_size_px=13),

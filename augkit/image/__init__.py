@@ -10,7 +10,7 @@ Photometric: :class:`ColorJitter`, :class:`Contrast`, :class:`Brightness`, :clas
 :class:`SensorNoise` (camera grain), :class:`GaussianNoise`, :class:`SaltPepper`,
 :class:`JpegCompression`, :class:`Erode`, :class:`Dilate` (stroke thickness),
 :class:`CoarseDropout` (occlusion). Crops and sizes (the canvas changes; targets follow): :class:`Crop`,
-:class:`CenterCrop`, :class:`RandomCrop`, :class:`Pad`, :class:`Resize`,
+:class:`CenterCrop`, :class:`RandomCrop`, :class:`Pad`, :class:`PadIfNeeded`, :class:`Resize`,
 :class:`RandomResizedCrop`, :class:`RandomSizedBBoxSafeCrop` (keeps every box), :class:`LongestMaxSize`,
 :class:`SmallestMaxSize`.
 """
@@ -20,6 +20,7 @@ from .canvas import (
     Crop,
     LongestMaxSize,
     Pad,
+    PadIfNeeded,
     RandomCrop,
     RandomResizedCrop,
     RandomSizedBBoxSafeCrop,
@@ -60,6 +61,7 @@ __all__ = [
     "MotionBlur",
     "OpticalDistortion",
     "Pad",
+    "PadIfNeeded",
     "Perspective",
     "PiecewiseAffine",
     "Posterize",

@@ -20,8 +20,8 @@ from ..core.transform import BORDER_MODES, CanvasTransform, Meta, Params
 from ..core.validate import check_choice, check_fill, check_int, check_number, check_range
 from ..kernels.canvas import RESIZE_INTERPOLATIONS, crop_image, pad_image, region_matrices, resize_region_image
 
-__all__ = ["CenterCrop", "Crop", "LongestMaxSize", "Pad", "RandomCrop", "RandomResizedCrop", "RandomSizedBBoxSafeCrop",
-           "Resize", "SmallestMaxSize"]
+__all__ = ["CenterCrop", "Crop", "LongestMaxSize", "Pad", "PadIfNeeded", "RandomCrop", "RandomResizedCrop",
+           "RandomSizedBBoxSafeCrop", "Resize", "SmallestMaxSize"]
 
 
 def _translations(dx: NDArray, dy: NDArray) -> NDArray[np.float64]:
@@ -33,7 +33,7 @@ def _translations(dx: NDArray, dy: NDArray) -> NDArray[np.float64]:
 def _fits(name: str, height: int, width: int, meta: Meta) -> None:
     if height > meta.height or width > meta.width:
         raise ValueError(f"{name}: a {height}x{width} crop does not fit in {meta.height}x{meta.width} images "
-                         "(pad first, e.g. Pad or LongestMaxSize)")
+                         f"(pad first: PadIfNeeded(min_height={height}, min_width={width}))")
 
 
 def _crop_apply(images: NDArray, params: Params, size: tuple[int, int]) -> NDArray:
@@ -145,7 +145,8 @@ class RandomCrop(_Window, CanvasTransform):
     Parameters
     ----------
     height, width : int
-        Output size in pixels (at most the image size; pad first for larger crops, as in the
+        Output size in pixels (at most the image size; pad first for larger crops, with
+        :class:`PadIfNeeded` for images that may be smaller, or as in the
         CIFAR recipe ``Pad(padding_px=4)`` then ``RandomCrop(height=32, width=32)``).
 
     Examples
@@ -228,6 +229,90 @@ class Pad(CanvasTransform):
 
     def apply_canvas(self, images: NDArray, params: Params, meta: Meta, is_mask: bool) -> NDArray:
         return pad_image(images, self.padding_px, self.border_mode, self.fill_mask if is_mask else self.fill)
+
+
+#: Where :class:`PadIfNeeded` puts the image on the padded canvas.
+PAD_POSITIONS = ("center", "top_left", "random")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PadIfNeeded(CanvasTransform):
+    """Pad images up to at least ``min_height x min_width`` (and to multiples of ``divisor_px``).
+
+    Larger images are left as they are (sides already long enough get no padding): the step
+    before a fixed-size crop of images that may be smaller than it, or before a network
+    whose input sides must be multiples of 32.
+
+    Parameters
+    ----------
+    min_height, min_width : int
+        Smallest output size in pixels.
+    divisor_px : int
+        Each output side is also rounded up to a multiple of this (1: no rounding).
+    position : {"center", "top_left", "random"}
+        Where the image sits on the padded canvas: centred (an odd margin puts the extra pixel
+        at the bottom/right), at the top left, or at a position drawn per sample.
+    border_mode, fill, fill_mask
+        As :class:`Pad`.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> ak.image.PadIfNeeded(min_height=4, min_width=2, fill=9)(image=np.ones((2, 3), np.uint8))["image"].tolist()
+    [[9, 9, 9], [1, 1, 1], [1, 1, 1], [9, 9, 9]]
+    >>> ak.image.PadIfNeeded(min_height=1, min_width=1, divisor_px=32)(image=np.ones((40, 70), np.uint8))["image"].shape
+    (64, 96)
+    """
+
+    min_height: int = 1
+    min_width: int = 1
+    divisor_px: int = 1
+    position: str = "center"
+    border_mode: str = "constant"
+    fill: float | tuple[float, ...] = 0.0
+    fill_mask: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("min_height", "min_width", "divisor_px"):
+            self._set(name, check_int(name, getattr(self, name), low=1))
+        check_choice("position", self.position, PAD_POSITIONS)
+        check_choice("border_mode", self.border_mode, BORDER_MODES)
+        self._set("fill", check_fill("fill", self.fill))
+        self._set("fill_mask", check_number("fill_mask", self.fill_mask))
+
+    def output_size(self, meta: Meta) -> tuple[int, int]:
+        d = self.divisor_px
+        return -(-max(meta.height, self.min_height) // d) * d, -(-max(meta.width, self.min_width) // d) * d
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        out_h, out_w = self.output_size(meta)
+        extra_h, extra_w = out_h - meta.height, out_w - meta.width
+        if self.position == "random":
+            return {"left": rng.integers(0, extra_w + 1, size=meta.n), "top": rng.integers(0, extra_h + 1, size=meta.n)}
+        centre = self.position == "center"
+        return {"left": np.full(meta.n, extra_w // 2 if centre else 0),
+                "top": np.full(meta.n, extra_h // 2 if centre else 0)}
+
+    def matrices(self, params: Params, meta: Meta) -> NDArray:
+        return _translations(params["left"].astype(np.float64), params["top"].astype(np.float64))
+
+    def apply_canvas(self, images: NDArray, params: Params, meta: Meta, is_mask: bool) -> NDArray:
+        out_h, out_w = self.output_size(meta)
+        fill = self.fill_mask if is_mask else self.fill
+        lefts, tops = params["left"].tolist(), params["top"].tolist()
+        if len(set(lefts)) == 1 and len(set(tops)) == 1:  # (the usual case: one placement for the batch)
+            left, top = lefts[0], tops[0]
+            return pad_image(images, (left, top, out_w - meta.width - left, out_h - meta.height - top),
+                             self.border_mode, fill)
+        out = np.empty((images.shape[0], out_h, out_w, *images.shape[3:]), images.dtype)
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, key in enumerate(zip(lefts, tops, strict=True)):
+            groups.setdefault(key, []).append(i)
+        for (left, top), idx in groups.items():
+            out[idx] = pad_image(images[idx], (left, top, out_w - meta.width - left, out_h - meta.height - top),
+                                 self.border_mode, fill)
+        return out
 
 
 def _check_interpolation(value: str) -> None:

@@ -89,6 +89,9 @@ CANVAS_ENTRIES = {
              "text": "ak.image.Crop(x_min=0, y_min=0, x_max=128, y_max=48)"},
     "LongestMaxSize": {"photo": "ak.image.LongestMaxSize(max_size_px=128)",
                        "text": "ak.image.LongestMaxSize(max_size_px=128)"},
+    "PadIfNeeded": {
+        "photo": 'ak.image.PadIfNeeded(min_height=320, min_width=320, position="random")',
+        "text": 'ak.image.PadIfNeeded(min_height=96, min_width=288, position="random", border_mode="edge")'},
     "RandomSizedBBoxSafeCrop": {
         "photo": "ak.image.RandomSizedBBoxSafeCrop(height=192, width=192, erosion_fraction=0.5)",
         "text": "ak.image.RandomSizedBBoxSafeCrop(height=48, width=160, erosion_fraction=0.3)"},
