@@ -43,9 +43,10 @@ def demo_pipelines() -> dict[str, Compose]:
             aki.Gamma(gamma_range=(0.6, 1.6)), aki.ColorJitter(hue_degrees_range=(-30, 30)),
             aki.CLAHE(clip_limit_range=(1.0, 4.0), p=0.5), aki.Illumination(gradient_range=(0.3, 1.0), p=0.6),
         ]),
-        "grey / posterize / blur / invert": Compose([
+        "grey / posterize / blur / sharpen / invert": Compose([
             aki.ToGray(p=0.5), aki.Posterize(bits_range=(2, 5), p=0.5),
-            aki.GaussianBlur(sigma_range=(0.5, 2.5)), aki.Invert(p=0.3),
+            aki.GaussianBlur(sigma_range=(0.5, 2.5), p=0.5), aki.Sharpen(sigma_range=(1.0, 2.0), p=0.5),
+            aki.Invert(p=0.3),
         ]),
         "jpeg / motion blur / erode / cut-out": Compose([
             aki.JpegCompression(quality_range=(5, 30), p=0.6), aki.MotionBlur(length_px_range=(5, 15), p=0.6),

@@ -123,6 +123,32 @@ def test_gaussian_blur_matches_scipy(sigma):
     assert np.abs(out8 - ref * 255).max() <= 1.0
 
 
+@pytest.mark.parametrize("sigma, amount", [(0.5, 0.3), (1.0, 1.0), (2.2, 3.0)])
+def test_sharpen_is_the_unsharp_mask_formula_with_scipy(sigma, amount):
+    """x + amount (x - G x), G from SciPy in float64, saturated: uint8 within one level, float 1e-5."""
+    from scipy import ndimage
+
+    from augkit.kernels.filters import gaussian_radius
+
+    t = I.Sharpen(sigma_range=(sigma, sigma), amount_range=(amount, amount))
+    x = make_batch(n=1, height=37, width=30, seed=4, dtype=np.float32)[0].astype(np.float64)
+    truncate = gaussian_radius(sigma) / sigma
+    blurred = ndimage.gaussian_filter(x, sigma=(sigma, sigma, 0), mode="mirror", truncate=truncate)
+    ref = np.clip(x + amount * (x - blurred), 0.0, 1.0)
+    assert np.abs(t(image=x.astype(np.float32))["image"] - ref).max() < 1e-5
+    x8 = (x * 255).round()
+    b8 = ndimage.gaussian_filter(x8, sigma=(sigma, sigma, 0), mode="mirror", truncate=truncate)
+    ref8 = np.clip(x8 + amount * (x8 - b8), 0, 255)
+    out8 = t(image=x8.astype(np.uint8))["image"].astype(float)
+    assert np.abs(out8 - ref8).max() <= 1.0
+    flat = np.full((12, 12, 3), 77, np.uint8)  # nothing to sharpen
+    assert np.array_equal(t(image=flat)["image"], flat)
+    # detail gained: the high-frequency energy grows by about (1 + amount) squared
+    hp = lambda img: np.var(img - ndimage.gaussian_filter(img, (sigma, sigma, 0), mode="mirror"))  # noqa: E731
+    ratio = hp(t(image=x.astype(np.float32))["image"].astype(np.float64)) / hp(x)
+    assert 1.0 + amount < ratio
+
+
 @pytest.mark.parametrize("mode", ["RGB", "L"])
 @pytest.mark.parametrize("size", [(30, 40), (90, 120)])  # a batch at a time / image by image
 def test_equalize_matches_pillow(mode, size):

@@ -5,7 +5,7 @@ Geometric: :class:`Rotate`, :class:`Scale`, :class:`Affine`, :class:`Perspective
 :class:`GridWarp`, :class:`ElasticWarp`, :class:`OpticalDistortion`, :class:`PiecewiseAffine`.
 Photometric: :class:`ColorJitter`, :class:`Contrast`, :class:`Brightness`, :class:`Gamma`, :class:`Invert`,
 :class:`ToGray`, :class:`Posterize`, :class:`Equalize`, :class:`CLAHE`,
-:class:`Illumination` (uneven lighting). Blur: :class:`GaussianBlur`,
+:class:`Illumination` (uneven lighting). Blur and sharpening: :class:`GaussianBlur`, :class:`Sharpen`,
 :class:`MotionBlur`, :class:`Defocus`. Noise and degradations: :class:`Downscale`,
 :class:`SensorNoise` (camera grain), :class:`GaussianNoise`, :class:`SaltPepper`,
 :class:`JpegCompression`, :class:`Erode`, :class:`Dilate` (stroke thickness),
@@ -29,7 +29,7 @@ from .canvas import (
 )
 from .color import CLAHE, Brightness, ColorJitter, Contrast, Equalize, Gamma, Illumination, Invert, Posterize, ToGray
 from .degrade import CoarseDropout, Defocus, Dilate, Downscale, Erode, JpegCompression, MotionBlur
-from .filters import GaussianBlur
+from .filters import GaussianBlur, Sharpen
 from .geometric import Affine, HorizontalFlip, Perspective, RandomRotate90, Rotate, Scale, Transpose, VerticalFlip
 from .noise import GaussianNoise, SaltPepper, SensorNoise
 from .warps import ElasticWarp, GridWarp, OpticalDistortion, PiecewiseAffine
@@ -74,6 +74,7 @@ __all__ = [
     "SaltPepper",
     "Scale",
     "SensorNoise",
+    "Sharpen",
     "SmallestMaxSize",
     "ToGray",
     "Transpose",
