@@ -7,6 +7,7 @@ range, the float analogue of uint8 saturation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -29,6 +30,7 @@ __all__ = [
     "linear_to_srgb",
     "luma_mean",
     "posterize_image",
+    "scale_light_image",
     "srgb_tables",
     "srgb_to_linear",
     "to_gray_image",
@@ -501,20 +503,20 @@ def illumination_gains(height: int, width: int, gradients: NDArray, angles_deg: 
 
 
 def _display_gains(gains: NDArray[np.float32]) -> NDArray[np.float32]:
-    """``gains ** (1 / ILLUMINATION_GAMMA)`` (``cv2.pow``: 5x NumPy's float32 power)."""
+    """``gains ** (1 / ILLUMINATION_GAMMA)``, in place (``cv2.pow``: 5x NumPy's float32 power)."""
     cv2 = opencv()
-    if cv2 is not None:
-        n, h, w = gains.shape
-        return cv2.pow(gains.reshape(n * h, w), 1.0 / ILLUMINATION_GAMMA).reshape(n, h, w)
-    return np.exp(np.log(gains) * np.float32(1.0 / ILLUMINATION_GAMMA))
+    n, h, w = gains.shape
+    if cv2 is not None and gains.flags.c_contiguous:
+        flat = gains.reshape(n * h, w)
+        cv2.pow(flat, 1.0 / ILLUMINATION_GAMMA, flat)
+        return gains
+    np.log(gains, out=gains)
+    gains *= np.float32(1.0 / ILLUMINATION_GAMMA)
+    return np.exp(gains, out=gains)
 
 
 def illuminate_image(images: NDArray, gradients: NDArray, angles_deg: NDArray, vignettes: NDArray) -> NDArray:
-    """Multiply each image's light by :func:`illumination_gains`; alpha kept.
-
-    Light is the encoded value to the power :data:`ILLUMINATION_GAMMA`, so the encoded values
-    are multiplied by ``gains ** (1 / 2.2)``; results saturate at white (uint8: rounded half to
-    even, as ``np.rint``).
+    """Multiply each image's light by :func:`illumination_gains`; alpha kept (see :func:`scale_light_image`).
 
     Examples
     --------
@@ -523,14 +525,34 @@ def illuminate_image(images: NDArray, gradients: NDArray, angles_deg: NDArray, v
     >>> int(out[0, 4, 4, 0]), int(out[0, 0, 0, 0])  # the centre as it was, a corner darker
     (128, 103)
     """
+    h, w = images.shape[1:3]
+    return scale_light_image(images, lambda a, b: illumination_gains(h, w, gradients[a:b], angles_deg[a:b],
+                                                                      vignettes[a:b]))
+
+
+def scale_light_image(images: NDArray, gains_of: Callable[[int, int], NDArray[np.float32]]) -> NDArray:
+    """Multiply the light of every pixel by a gain; alpha kept.
+
+    ``gains_of(a, b)`` gives the float32 light gains ``(b - a, h, w)`` of images ``a`` to ``b``
+    (a chunk of :data:`ILLUMINATION_CHUNK_PIXELS` at a time). Light is the encoded value to the
+    power :data:`ILLUMINATION_GAMMA`, so the encoded values are multiplied by
+    ``gains ** (1 / 2.2)``; results saturate at white (uint8: rounded half to even, as ``np.rint``).
+
+    Examples
+    --------
+    >>> x = np.full((2, 1, 2, 1), 200, np.uint8)
+    >>> scale_light_image(x, lambda a, b: np.full((b - a, 1, 2), 0.5, np.float32))[..., 0].tolist()
+    [[[146, 146]], [[146, 146]]]
+    """
     n, h, w, c = images.shape
     color = color_channels(c)
     out = np.empty_like(images)
     cv2 = opencv() if c in (1, 3) and images.dtype == np.uint8 else None
-    per = max(1, min(n, ILLUMINATION_CHUNK_PIXELS // (h * w)))
+    # (and float32 gains of at most a quarter of the batch's bytes: grey uint8 batches are small)
+    per = max(1, min(n, ILLUMINATION_CHUNK_PIXELS // (h * w), images.nbytes // (16 * h * w)))
     for a in range(0, n, per):
         b = min(n, a + per)
-        gain = _display_gains(illumination_gains(h, w, gradients[a:b], angles_deg[a:b], vignettes[a:b]))
+        gain = _display_gains(gains_of(a, b))
         if cv2 is not None:  # one multiplication, rounded half to even and saturated (the gains copied per channel)
             rows = (b - a) * h
             src, dst = images[a:b].reshape(rows, w, c), out[a:b].reshape(rows, w, c)
