@@ -38,10 +38,11 @@ def demo_pipelines() -> dict[str, Compose]:
             aki.Affine(degrees_range=(-10, 10), translate_range=(-0.1, 0.1), shear_degrees_range=(-15, 15)),
             aki.Perspective(distortion_range=(0.05, 0.15)),
         ]),
-        "contrast / brightness / gamma / lighting": Compose([
+        "contrast / brightness / gamma / lighting / shadow": Compose([
             aki.Contrast(factor_range=(0.5, 1.5)), aki.Brightness(delta_range=(-0.25, 0.25)),
             aki.Gamma(gamma_range=(0.6, 1.6)), aki.ColorJitter(hue_degrees_range=(-30, 30)),
             aki.CLAHE(clip_limit_range=(1.0, 4.0), p=0.5), aki.Illumination(gradient_range=(0.3, 1.0), p=0.6),
+            aki.Shadow(darkness_range=(0.3, 0.6), p=0.5),
         ]),
         "grey / posterize / blur / sharpen / invert": Compose([
             aki.ToGray(p=0.5), aki.Posterize(bits_range=(2, 5), p=0.5),

@@ -93,6 +93,8 @@ def rows(A) -> dict[str, tuple[Callable, Callable] | Callable]:
         # a linear falloff: albumentations' gain runs from 1 - i to 1 + i, augkit's from 1 - g/2 to 1 + g/2
         "Illumination": (I.Illumination(gradient_range=(0.02, 0.4), vignette_range=(0.0, 0.0)),
                          A.Illumination(mode="linear", intensity_range=(0.01, 0.2), effect_type="both", p=1)),
+        # (albumentations: 1-2 dark polygons of 5 vertices in the lower half; augkit: one shadow of 1-3 edges)
+        "Shadow": (I.Shadow(darkness_range=(0.5, 0.5)), A.RandomShadow(shadow_intensity_range=(0.5, 0.5), p=1)),
         "CLAHE": (I.CLAHE(clip_limit_range=(1.0, 4.0)), A.CLAHE(clip_limit=(1.0, 4.0), tile_grid_size=(8, 8), p=1)),
         "Defocus": (I.Defocus(radius_px_range=(1, 3)), A.Defocus(radius=(1, 3), alias_blur=(0.1, 0.1), p=1)),
         "Downscale": (I.Downscale(scale_range=(0.25, 0.5), downscale="nearest", upscale="nearest"),

@@ -320,3 +320,39 @@ def test_illumination_uint8_tables_agree_with_the_float_formula_and_keep_alpha()
     assert diff.max() <= 1 and (diff == 0).mean() > 0.99
     assert (out["image"][..., 3] == 7).all()
     assert out["image"][0].max() == 255 and (out["image"][0, ..., :3] == 255).mean() > 0.2
+
+
+def test_shadow_blocks_a_fraction_of_the_light_inside_a_convex_region():
+    """A flat page: inside the shadow exactly (1 - darkness) of the light (encoded ** 2.2), the
+    rest untouched, a one-edge shadow a half-plane, and every edge crossing the image (each
+    sample shows both light and shadow, but for an edge through a corner)."""
+    n, h, w = 300, 48, 40
+    page = np.full((n, h, w, 1), 200, np.uint8)
+    t = I.Shadow(darkness_range=(0.5, 0.5), edges_range=(1, 3), penumbra_fraction_range=(0.02, 0.02))
+    res = t(image=page, rng=0, return_params=True)
+    out, p = res["image"][..., 0].astype(np.float64), res["params"]["children"][0]
+    inside = round(200 * 0.5 ** (1 / 2.2))
+    assert set(np.unique(out)) >= {inside, 200} and out.min() == inside and out.max() == 200
+    for i in range(n):
+        assert (out[i] < 200).any()                                       # a shadow in every sample
+        assert (out[i] == 200).any() or (out[i] < 200).mean() > 0.97      # light left (or an edge at a corner)
+        if p["edges"][i] == 1:   # a half-plane: every row and column switches at most once
+            dark = out[i] < (inside + 200) / 2
+            for line in (*dark, *dark.T):
+                assert np.count_nonzero(np.diff(line.astype(int))) <= 1
+    assert set(p["edges"].tolist()) == {1, 2, 3}
+
+
+def test_shadow_darkens_every_level_in_proportion_to_its_light():
+    ramp = np.tile(np.linspace(0.05, 1.0, 64, dtype=np.float32)[None, :, None], (32, 1, 3))[None]
+    t = I.Shadow(darkness_range=(0.6, 0.6), edges_range=(1, 1), penumbra_fraction_range=(0.01, 0.01))
+    for seed in range(5):
+        out = t(image=ramp, rng=seed)["image"]
+        shaded = out < ramp * 0.661  # (inside: 0.4 ** (1 / 2.2) = 0.659; the penumbra's pixels lie above)
+        ratio = (out[shaded] / ramp[shaded]) ** 2.2
+        assert shaded.sum() > 30 and np.abs(ratio - 0.4).max() < 2e-3   # 40% of the light, whatever the level
+        assert ((out >= ramp * 0.661) & (out < ramp * 0.999)).sum() <= 3 * (32 + 64)   # a thin penumbra
+    with pytest.raises(ValueError, match="reach"):
+        I.Shadow(reach=0.0)
+    with pytest.raises(ValueError, match="edges_range"):
+        I.Shadow(edges_range=(1, 5))

@@ -39,6 +39,7 @@ EXAMPLE_ARGS = {
     "GaussianBlur": lambda: I.GaussianBlur(sigma_range=(0.3, 2.5)),
     "Sharpen": lambda: I.Sharpen(sigma_range=(0.3, 2.5), amount_range=(0.2, 3.0), p=0.8),
     "GaussianNoise": lambda: I.GaussianNoise(std_range=(0.02, 0.2)),
+    "Shadow": lambda: I.Shadow(darkness_range=(0.2, 0.9), edges_range=(1, 4), p=0.8),
     "Illumination": lambda: I.Illumination(gradient_range=(0.2, 1.0), vignette_range=(0.1, 0.6)),
     "SensorNoise": lambda: I.SensorNoise(white_photons_range=(20, 500), read_noise_range=(0.0, 0.01)),
     "SaltPepper": lambda: I.SaltPepper(amount_range=(0.05, 0.3)),

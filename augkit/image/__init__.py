@@ -5,9 +5,9 @@ Geometric: :class:`Rotate`, :class:`Scale`, :class:`Affine`, :class:`Perspective
 :class:`GridWarp`, :class:`ElasticWarp`, :class:`OpticalDistortion`, :class:`PiecewiseAffine`.
 Photometric: :class:`ColorJitter`, :class:`Contrast`, :class:`Brightness`, :class:`Gamma`, :class:`Invert`,
 :class:`ToGray`, :class:`Posterize`, :class:`Equalize`, :class:`CLAHE`,
-:class:`Illumination` (uneven lighting). Blur and sharpening: :class:`GaussianBlur`, :class:`Sharpen`,
-:class:`MotionBlur`, :class:`Defocus`. Noise and degradations: :class:`Downscale`,
-:class:`SensorNoise` (camera grain), :class:`GaussianNoise`, :class:`SaltPepper`,
+:class:`Illumination` (uneven lighting), :class:`Shadow` (cast shadows). Blur and sharpening:
+:class:`GaussianBlur`, :class:`Sharpen`, :class:`MotionBlur`, :class:`Defocus`. Noise and degradations:
+:class:`Downscale`, :class:`SensorNoise` (camera grain), :class:`GaussianNoise`, :class:`SaltPepper`,
 :class:`JpegCompression`, :class:`Erode`, :class:`Dilate` (stroke thickness),
 :class:`CoarseDropout` (occlusion). Crops and sizes (the canvas changes; targets follow): :class:`Crop`,
 :class:`CenterCrop`, :class:`RandomCrop`, :class:`Pad`, :class:`PadIfNeeded`, :class:`Resize`,
@@ -27,7 +27,19 @@ from .canvas import (
     Resize,
     SmallestMaxSize,
 )
-from .color import CLAHE, Brightness, ColorJitter, Contrast, Equalize, Gamma, Illumination, Invert, Posterize, ToGray
+from .color import (
+    CLAHE,
+    Brightness,
+    ColorJitter,
+    Contrast,
+    Equalize,
+    Gamma,
+    Illumination,
+    Invert,
+    Posterize,
+    Shadow,
+    ToGray,
+)
 from .degrade import CoarseDropout, Defocus, Dilate, Downscale, Erode, JpegCompression, MotionBlur
 from .filters import GaussianBlur, Sharpen
 from .geometric import Affine, HorizontalFlip, Perspective, RandomRotate90, Rotate, Scale, Transpose, VerticalFlip
@@ -74,6 +86,7 @@ __all__ = [
     "SaltPepper",
     "Scale",
     "SensorNoise",
+    "Shadow",
     "Sharpen",
     "SmallestMaxSize",
     "ToGray",

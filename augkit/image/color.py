@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core.transform import Meta, Params, PixelTransform
-from ..core.validate import check_int, check_int_range, check_range
+from ..core.validate import check_int, check_int_range, check_number, check_range
 from ..kernels.clahe import clahe_image
 from ..kernels.color import (
     adjust_brightness_image,
@@ -19,12 +19,14 @@ from ..kernels.color import (
     illuminate_image,
     invert_image,
     posterize_image,
+    scale_light_image,
     to_gray_image,
 )
 from ..kernels.hsv import jitter_hsv_image
+from ..kernels.shadow import shadow_gains
 
 __all__ = ["CLAHE", "Brightness", "ColorJitter", "Contrast", "Equalize", "Gamma", "Illumination", "Invert", "Posterize",
-           "ToGray"]
+           "Shadow", "ToGray"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -334,3 +336,83 @@ class Illumination(PixelTransform):
 
     def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
         return illuminate_image(images, params["gradient"], params["angle_degrees"], params["vignette"])
+
+
+#: Most edges a :class:`Shadow` region may have.
+SHADOW_MAX_EDGES = 4
+
+
+@dataclass(frozen=True, kw_only=True)
+class Shadow(PixelTransform):
+    """A soft cast shadow across part of each image: a hand or a phone over a page, a pole or
+    a building across a road.
+
+    Each sample's shadow is a convex region bounded by ``edges_range`` straight edges (1: a
+    half-plane; 2: a wedge or a band; more: a polygon) around a random point of the image,
+    each edge a random distance (up to ``reach`` times the image's shorter side, and never
+    beyond the image: every edge crosses it) from it in a random direction. Inside, a fraction
+    ``darkness`` of the light is blocked; across the edge the light changes over a penumbra
+    ``penumbra_fraction`` of the shorter side wide. Light is
+    scaled as in :class:`Illumination` (encoded values to the power 2.2), so a shadow darkens
+    dark and bright surfaces in proportion, as a real one does.
+
+    Parameters
+    ----------
+    darkness_range : (float, float)
+        Fraction of the light blocked inside the shadow, in [0, 1).
+    edges_range : (int, int)
+        Number of straight edges, inclusive, within 1..4.
+    penumbra_fraction_range : (float, float)
+        Width of the soft edge as a fraction of the image's shorter side (> 0).
+    reach : float
+        Largest distance from the shadow's anchor point to an edge, as a fraction of the
+        shorter side (> 0): larger shadows with larger values.
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> page = np.full((32, 32), 200, np.uint8)
+    >>> out = ak.image.Shadow(darkness_range=(0.5, 0.5))(image=page, rng=0)["image"]
+    >>> int(out.min()) == round(200 * 0.5 ** (1 / 2.2)), int(out.max())     # a shadow, and light left
+    (True, 200)
+    """
+
+    darkness_range: tuple[float, float] = (0.3, 0.7)
+    edges_range: tuple[int, int] = (1, 3)
+    penumbra_fraction_range: tuple[float, float] = (0.01, 0.1)
+    reach: float = 0.5
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("darkness_range", check_range("darkness_range", self.darkness_range, low=0.0, high=0.99))
+        self._set("edges_range", check_int_range("edges_range", self.edges_range, low=1, high=SHADOW_MAX_EDGES))
+        self._set("penumbra_fraction_range", check_range("penumbra_fraction_range", self.penumbra_fraction_range,
+                                                         low=0.0, high=10.0, low_open=True))
+        self._set("reach", check_number("reach", self.reach, low=0.0, high=10.0))
+        if self.reach == 0:
+            raise ValueError("reach must be above 0 (a fraction of the image's shorter side)")
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        n, k = meta.n, SHADOW_MAX_EDGES
+        w, h = meta.width, meta.height
+        lo, hi = self.edges_range
+        anchor = rng.random((n, 2)) * np.array([w, h])
+        normal = rng.uniform(0.0, 360.0, size=(n, k))
+        # every edge crosses the image: at most as far behind the anchor as the image reaches
+        theta = np.deg2rad(normal)
+        back_x = np.where(np.cos(theta) > 0, anchor[:, 0, None], anchor[:, 0, None] - w) * np.cos(theta)
+        back_y = np.where(np.sin(theta) < 0, anchor[:, 1, None], anchor[:, 1, None] - h) * -np.sin(theta)
+        room = np.minimum(back_x + back_y, self.reach * min(w, h))
+        return {"anchor": anchor,
+                "normal_degrees": normal,
+                "offset_px": rng.random((n, k)) * room,
+                "edges": rng.integers(lo, hi + 1, size=n),
+                "darkness": rng.uniform(*self.darkness_range, size=n),
+                "penumbra_px": rng.uniform(*self.penumbra_fraction_range, size=n) * min(w, h)}
+
+    def apply_image(self, images: NDArray, params: Params, meta: Meta) -> NDArray:
+        h, w = images.shape[1:3]
+        p = params
+        return scale_light_image(images, lambda a, b: shadow_gains(
+            h, w, p["anchor"][a:b], p["normal_degrees"][a:b], p["offset_px"][a:b], p["edges"][a:b],
+            p["darkness"][a:b], p["penumbra_px"][a:b]))
