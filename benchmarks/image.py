@@ -73,9 +73,10 @@ def rows(A) -> dict[str, tuple[Callable, Callable] | Callable]:
         "Equalize": (I.Equalize(), A.Equalize(mode="pil", by_channels=True, p=1)),
         "GaussianBlur": (I.GaussianBlur(sigma_range=(0.5, 2.0)),
                          A.GaussianBlur(blur_limit=0, sigma_limit=(0.5, 2.0), p=1)),
-        # (albumentations' kernel size follows its sigma: blur_limit=0; threshold 0: sharpen everywhere)
+        # (augkit's kernel spans 3 sigma: 3-13 taps for sigma 0.5-2; albumentations draws its kernel size
+        # in that range apart from sigma (blur_limit=0 becomes 3 taps in 2.0.8); threshold 0: sharpen everywhere)
         "Sharpen": (I.Sharpen(sigma_range=(0.5, 2.0), amount_range=(0.2, 0.5)),
-                    A.UnsharpMask(blur_limit=0, sigma_limit=(0.5, 2.0), alpha=(0.2, 0.5), threshold=0, p=1)),
+                    A.UnsharpMask(blur_limit=(3, 13), sigma_limit=(0.5, 2.0), alpha=(0.2, 0.5), threshold=0, p=1)),
         "GaussianNoise": (I.GaussianNoise(std_range=(0.01, 0.05)), A.GaussNoise(std_range=(0.01, 0.05), p=1)),
         # (photons = 1 / albumentations' scale; no read noise, which ShotNoise does not model)
         "SensorNoise": (I.SensorNoise(white_photons_range=(100, 2000), read_noise_range=(0, 0)),
