@@ -371,8 +371,33 @@ class Resize(CanvasTransform):
         return _resize(images, _whole(meta), (self.height, self.width), self.interpolation, is_mask)
 
 
+class _AspectResize:
+    """What LongestMaxSize and SmallestMaxSize share (a mixin: no fields, not a Transform): the
+    whole image resized to the ``output_size`` each one works out from ``max_size_px``."""
+
+    max_size_px: int
+    interpolation: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()  # type: ignore[misc]
+        self._set("max_size_px", check_int("max_size_px", self.max_size_px, low=1))  # type: ignore[attr-defined]
+        _check_interpolation(self.interpolation)
+
+    def output_size(self, meta: Meta) -> tuple[int, int]:
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
+        return {}
+
+    def matrices(self, params: Params, meta: Meta) -> NDArray:
+        return region_matrices(_whole(meta), self.output_size(meta))
+
+    def apply_canvas(self, images: NDArray, params: Params, meta: Meta, is_mask: bool) -> NDArray:
+        return _resize(images, _whole(meta), self.output_size(meta), self.interpolation, is_mask)
+
+
 @dataclass(frozen=True, kw_only=True)
-class LongestMaxSize(CanvasTransform):
+class LongestMaxSize(_AspectResize, CanvasTransform):
     """Scale every image so that its longer side is ``max_size_px`` (aspect ratio kept).
 
     Parameters
@@ -393,22 +418,8 @@ class LongestMaxSize(CanvasTransform):
     max_size_px: int = 1024
     interpolation: str = "bilinear"
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self._set("max_size_px", check_int("max_size_px", self.max_size_px, low=1))
-        _check_interpolation(self.interpolation)
-
     def output_size(self, meta: Meta) -> tuple[int, int]:
         return _aspect_size(meta, self.max_size_px / max(meta.height, meta.width))
-
-    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
-        return {}
-
-    def matrices(self, params: Params, meta: Meta) -> NDArray:
-        return region_matrices(_whole(meta), self.output_size(meta))
-
-    def apply_canvas(self, images: NDArray, params: Params, meta: Meta, is_mask: bool) -> NDArray:
-        return _resize(images, _whole(meta), self.output_size(meta), self.interpolation, is_mask)
 
 
 def _aspect_size(meta: Meta, scale: float) -> tuple[int, int]:
@@ -417,7 +428,7 @@ def _aspect_size(meta: Meta, scale: float) -> tuple[int, int]:
 
 
 @dataclass(frozen=True, kw_only=True)
-class SmallestMaxSize(CanvasTransform):
+class SmallestMaxSize(_AspectResize, CanvasTransform):
     """Scale every image so that its shorter side is ``max_size_px`` (aspect ratio kept).
 
     The usual first step of classification pipelines ("resize the shorter side to 256, then
@@ -441,22 +452,8 @@ class SmallestMaxSize(CanvasTransform):
     max_size_px: int = 256
     interpolation: str = "bilinear"
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self._set("max_size_px", check_int("max_size_px", self.max_size_px, low=1))
-        _check_interpolation(self.interpolation)
-
     def output_size(self, meta: Meta) -> tuple[int, int]:
         return _aspect_size(meta, self.max_size_px / min(meta.height, meta.width))
-
-    def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
-        return {}
-
-    def matrices(self, params: Params, meta: Meta) -> NDArray:
-        return region_matrices(_whole(meta), self.output_size(meta))
-
-    def apply_canvas(self, images: NDArray, params: Params, meta: Meta, is_mask: bool) -> NDArray:
-        return _resize(images, _whole(meta), self.output_size(meta), self.interpolation, is_mask)
 
 
 #: Candidate regions drawn per sample before falling back to a centre crop (as torchvision).

@@ -203,8 +203,26 @@ def _eligible(labels_set: frozenset | None, meta: Meta, owner: str) -> NDArray[n
     return np.fromiter((lab in labels_set for lab in meta.labels), dtype=bool, count=meta.n)
 
 
+class _GridPermutation:
+    """What the flips, quarter turns and transposes share (a mixin: no fields of its own, not a
+    Transform): exact permutations of the pixel grid, optionally only for ``symmetric_labels``."""
+
+    symmetric_labels: frozenset | None
+    permutes: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()  # type: ignore[misc]
+        self._set("symmetric_labels", _check_labels("symmetric_labels", self.symmetric_labels))  # type: ignore[attr-defined]
+
+    def permutation_flags(self, params: Params) -> tuple[NDArray, NDArray, NDArray]:
+        raise NotImplementedError
+
+    def matrices(self, params: Params, meta: Meta) -> NDArray:
+        return permutation_matrices(*self.permutation_flags(params), meta.height, meta.width)
+
+
 @dataclass(frozen=True, kw_only=True)
-class HorizontalFlip(GeometricTransform):
+class HorizontalFlip(_GridPermutation, GeometricTransform):
     """Mirror left-right, optionally only for classes that stay true when mirrored.
 
     Parameters
@@ -233,11 +251,6 @@ class HorizontalFlip(GeometricTransform):
 
     symmetric_labels: frozenset | None = None
     p: float = 0.5
-    permutes: ClassVar[bool] = True
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self._set("symmetric_labels", _check_labels("symmetric_labels", self.symmetric_labels))
 
     def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
         return {"flip": _eligible(self.symmetric_labels, meta, type(self).__name__)}
@@ -246,12 +259,9 @@ class HorizontalFlip(GeometricTransform):
         none = np.zeros_like(params["flip"])
         return none, params["flip"], none
 
-    def matrices(self, params: Params, meta: Meta) -> NDArray:
-        return permutation_matrices(*self.permutation_flags(params), meta.height, meta.width)
-
 
 @dataclass(frozen=True, kw_only=True)
-class VerticalFlip(GeometricTransform):
+class VerticalFlip(_GridPermutation, GeometricTransform):
     """Mirror top-bottom, optionally only for ``symmetric_labels`` (see :class:`HorizontalFlip`).
 
     Examples
@@ -263,11 +273,6 @@ class VerticalFlip(GeometricTransform):
 
     symmetric_labels: frozenset | None = None
     p: float = 0.5
-    permutes: ClassVar[bool] = True
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self._set("symmetric_labels", _check_labels("symmetric_labels", self.symmetric_labels))
 
     def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
         return {"flip": _eligible(self.symmetric_labels, meta, type(self).__name__)}
@@ -275,9 +280,6 @@ class VerticalFlip(GeometricTransform):
     def permutation_flags(self, params: Params) -> tuple[NDArray, NDArray, NDArray]:
         none = np.zeros_like(params["flip"])
         return none, none, params["flip"]
-
-    def matrices(self, params: Params, meta: Meta) -> NDArray:
-        return permutation_matrices(*self.permutation_flags(params), meta.height, meta.width)
 
 
 def _check_turns(value: Any) -> tuple[int, ...]:
@@ -300,7 +302,7 @@ def _need_square(meta: Meta, owner: str, what: str) -> None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class RandomRotate90(GeometricTransform):
+class RandomRotate90(_GridPermutation, GeometricTransform):
     """Turn by a whole number of quarter turns drawn per sample: an exact copy, never resampled.
 
     With :class:`Transpose` (``p=0.5``) after it, each of the eight symmetries of a square
@@ -330,12 +332,10 @@ class RandomRotate90(GeometricTransform):
 
     quarter_turns: tuple[int, ...] = (0, 1, 2, 3)
     symmetric_labels: frozenset | None = None
-    permutes: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self._set("quarter_turns", _check_turns(self.quarter_turns))
-        self._set("symmetric_labels", _check_labels("symmetric_labels", self.symmetric_labels))
 
     def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
         turns = np.array(self.quarter_turns, dtype=np.int64)
@@ -348,12 +348,9 @@ class RandomRotate90(GeometricTransform):
     def permutation_flags(self, params: Params) -> tuple[NDArray, NDArray, NDArray]:
         return quarter_turn_flags(params["quarter_turns"])
 
-    def matrices(self, params: Params, meta: Meta) -> NDArray:
-        return permutation_matrices(*self.permutation_flags(params), meta.height, meta.width)
-
 
 @dataclass(frozen=True, kw_only=True)
-class Transpose(GeometricTransform):
+class Transpose(_GridPermutation, GeometricTransform):
     """Swap rows and columns (mirror about the main diagonal): an exact copy; square images only.
 
     A mirror image: left and right parts trade roles as under :class:`HorizontalFlip`
@@ -376,11 +373,6 @@ class Transpose(GeometricTransform):
 
     symmetric_labels: frozenset | None = None
     p: float = 0.5
-    permutes: ClassVar[bool] = True
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self._set("symmetric_labels", _check_labels("symmetric_labels", self.symmetric_labels))
 
     def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
         _need_square(meta, type(self).__name__, "a transpose")
@@ -390,5 +382,3 @@ class Transpose(GeometricTransform):
         none = np.zeros_like(params["transpose"])
         return params["transpose"], none, none
 
-    def matrices(self, params: Params, meta: Meta) -> NDArray:
-        return permutation_matrices(*self.permutation_flags(params), meta.height, meta.width)
