@@ -86,6 +86,12 @@ def rows(am, noises: Path, rooms: Path) -> dict[str, tuple[object, Callable]]:
             A.BandPass(low_hz_range=(300, 300), high_hz_range=(3400, 3400), order=4),
             am.BandPassFilter(min_center_freq=1850, max_center_freq=1850, min_bandwidth_fraction=3100 / 1850,
                               max_bandwidth_fraction=3100 / 1850, min_rolloff=24, max_rolloff=24, p=1)),
+        # (audiomentations' band: centre +- bandwidth / 2, bandwidth a fraction of the centre: 1 octave
+        # about 1 kHz is 707-1414 Hz, a bandwidth fraction of 0.707)
+        "BandStop / BandStopFilter": (
+            A.BandStop(center_hz_range=(1000, 1000), bandwidth_octaves_range=(1, 1), order=4),
+            am.BandStopFilter(min_center_freq=1000, max_center_freq=1000, min_bandwidth_fraction=0.707,
+                              max_bandwidth_fraction=0.707, min_rolloff=24, max_rolloff=24, p=1)),
         "Reverb(impulses) / ApplyImpulseResponse": (A.Reverb(impulses=irs), am.ApplyImpulseResponse(rooms, p=1)),
         # (both libraries' default 5 ms fades at the cuts)
         "TimeMask / TimeMask": (A.TimeMask(width_fraction_range=(0.01, 0.2), fade_s=0.005),

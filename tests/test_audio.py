@@ -201,6 +201,28 @@ def test_bandpass_matches_scipy_butterworth():
     np.testing.assert_allclose(ours, signal.sosfilt(sos, x, axis=-1), atol=1e-5)
 
 
+def test_bandstop_matches_scipy_and_removes_its_band():
+    x = np.random.default_rng(4).standard_normal((3, 1, 16000)).astype(np.float32)
+    t = A.BandStop(center_hz_range=(500, 3000), bandwidth_octaves_range=(0.5, 1.5), order=3)
+    res = t(audio=x, sample_rate=RATE, return_params=True)
+    p = res["params"]["children"][0]
+    for i in range(3):
+        lo, hi = p["low_hz"][i], p["high_hz"][i]
+        assert 500 / 2 ** 0.8 < lo < hi < 3000 * 2 ** 0.8 and 0.45 < np.log2(hi / lo) < 1.55
+        sos = signal.butter(3, [lo, hi], btype="bandstop", output="sos", fs=RATE)
+        np.testing.assert_allclose(res["audio"][i], signal.sosfilt(sos, x[i], axis=-1), atol=1e-5)
+        # white noise: the band's centre at least 30 dB down, an octave outside the band untouched
+        f, pxx = signal.welch(res["audio"][i, 0, 2000:], fs=RATE, nperseg=1024)
+        _, ref = signal.welch(x[i, 0, 2000:], fs=RATE, nperseg=1024)
+        gain = 10 * np.log10(pxx / ref)
+        centre = np.sqrt(lo * hi)
+        assert gain[np.argmin(np.abs(f - centre))] < -30
+        far = (f < lo / 2) | ((f > hi * 2) & (f < RATE / 2 * 0.9))
+        assert np.abs(gain[far & (f > 50)]).max() < 1.0
+    with pytest.raises(ValueError, match="Nyquist"):
+        A.BandStop(center_hz_range=(7000, 7000), bandwidth_octaves_range=(1, 1))(audio=x, sample_rate=RATE)
+
+
 def test_lowpass_attenuates_by_the_butterworth_law():
     t = np.arange(2 * RATE) / RATE
     for f in (1000.0, 4000.0):

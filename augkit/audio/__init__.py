@@ -6,13 +6,14 @@ stages :class:`BandPass`, :class:`LowPass`, :class:`HighPass`, :class:`Resample`
 :class:`MuLaw`, :class:`PacketLoss`, :class:`Clipping`. Room: :class:`Reverb` (with an
 :class:`ImpulseBank` or synthetic rooms). Level and time: :class:`Gain`,
 :class:`PolarityInversion`, :class:`TimeShift`, :class:`TimeMask`, :class:`SpeedPerturb`.
+Frequency masking: :class:`BandStop`.
 Files: :func:`load`, :func:`save`, :func:`resample`.
 """
 
 from .banks import ImpulseBank, NoiseBank
 from .basic import Clipping, Gain, PolarityInversion, SpeedPerturb, TimeMask, TimeShift
 from .channel import BadCellphone, MuLaw, PacketLoss
-from .filters import BandPass, HighPass, LowPass, Resample
+from .filters import BandPass, BandStop, HighPass, LowPass, Resample
 from .io import load, resample, save
 from .mixing import BackgroundNoise, GaussianNoise
 from .reverb import Reverb
@@ -21,6 +22,7 @@ __all__ = [
     "BackgroundNoise",
     "BadCellphone",
     "BandPass",
+    "BandStop",
     "Clipping",
     "Gain",
     "GaussianNoise",

@@ -12,7 +12,7 @@ from ..core.transform import AudioMeta, AudioTransform, Params
 from ..core.validate import check_int, check_range
 from ..kernels.signal import butter_sos, filter_audio, resample_audio, resample_length
 
-__all__ = ["BandPass", "HighPass", "LowPass", "Resample"]
+__all__ = ["BandPass", "BandStop", "HighPass", "LowPass", "Resample"]
 
 #: Cut-offs are snapped to this many steps per octave, so filter designs are cached.
 STEPS_PER_OCTAVE = 24
@@ -164,6 +164,60 @@ class BandPass(AudioTransform):
     def apply_audio(self, audio: NDArray, params: Params, meta: AudioMeta) -> NDArray:
         edges = np.stack([params["low_hz"], params["high_hz"]], axis=1)
         return _filter_groups(audio, edges, "bandpass", self.order, meta.sample_rate)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BandStop(AudioTransform):
+    """Butterworth band-stop filter (causal): a band of frequencies removed, centre and width
+    drawn per clip (SpecAugment's frequency masking on the waveform; a notch of a cheap
+    loudspeaker or microphone).
+
+    Parameters
+    ----------
+    center_hz_range : (float, float)
+        Centre of the band (geometric mean of its edges), drawn log-uniformly.
+    bandwidth_octaves_range : (float, float)
+        Width of the band in octaves (> 0; 1: from ``centre / sqrt(2)`` to ``centre * sqrt(2)``).
+    order : int
+        Order of each edge (the band-stop has ``2 * order`` poles).
+
+    Edges are snapped to 1/24 octave (cached designs).
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> t = np.arange(16000) / 16000
+    >>> tones = (np.sin(2 * np.pi * 1000 * t) + np.sin(2 * np.pi * 4000 * t)).astype(np.float32)
+    >>> notch = ak.audio.BandStop(center_hz_range=(1000, 1000), bandwidth_octaves_range=(1, 1))
+    >>> y = notch(audio=tones, sample_rate=16000)["audio"][4000:]
+    >>> spectrum = np.abs(np.fft.rfft(y))
+    >>> bool(spectrum[3000] > 100 * spectrum[1000])      # 1 kHz gone, 4 kHz kept (1 Hz bins)
+    True
+    """
+
+    center_hz_range: tuple[float, float] = (200.0, 4000.0)
+    bandwidth_octaves_range: tuple[float, float] = (0.25, 1.5)
+    order: int = 4
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("order", check_int("order", self.order, low=1, high=16))
+        self._set("center_hz_range", check_range("center_hz_range", self.center_hz_range, low=1.0, low_open=True))
+        self._set("bandwidth_octaves_range", check_range("bandwidth_octaves_range", self.bandwidth_octaves_range,
+                                                         low=0.0, high=8.0, low_open=True))
+
+    def sample(self, rng: np.random.Generator, meta: AudioMeta) -> Params:
+        center = np.log2(_draw_hz(rng, self.center_hz_range, meta.n))
+        width = rng.uniform(*self.bandwidth_octaves_range, size=meta.n)
+        low = 2.0 ** (np.round((center - width / 2) * STEPS_PER_OCTAVE) / STEPS_PER_OCTAVE)
+        high = 2.0 ** (np.round((center + width / 2) * STEPS_PER_OCTAVE) / STEPS_PER_OCTAVE)
+        high = np.maximum(high, low * 2.0 ** (1 / STEPS_PER_OCTAVE))  # (at least one step wide)
+        _check_nyquist("the band of center_hz_range and bandwidth_octaves_range", high, meta)
+        return {"low_hz": low, "high_hz": high}
+
+    def apply_audio(self, audio: NDArray, params: Params, meta: AudioMeta) -> NDArray:
+        edges = np.stack([params["low_hz"], params["high_hz"]], axis=1)
+        return _filter_groups(audio, edges, "bandstop", self.order, meta.sample_rate)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -29,7 +29,7 @@ __all__ = [
     "spectral_size",
 ]
 
-FILTER_KINDS = ("lowpass", "highpass", "bandpass")
+FILTER_KINDS = ("lowpass", "highpass", "bandpass", "bandstop")
 
 
 @lru_cache(maxsize=512)
