@@ -135,7 +135,7 @@ def canvas_rows(A) -> dict[str, Callable[[int, int], tuple[Callable, Callable]]]
                                      A.PadIfNeeded(min_height=h + h // 4, min_width=w + w // 4, p=1)),
         # (the benchmark images carry no boxes: both libraries take their no-box window)
         "RandomSizedBBoxSafeCrop": lambda h, w: (
-            I.RandomSizedBBoxSafeCrop(height=h, width=w, erosion_fraction=0.3),
+            I.RandomSizedBBoxSafeCrop(height=h, width=w, erosion_fraction=0.3, keep_aspect_ratio=False),
             partial(A.RandomSizedBBoxSafeCrop(height=h, width=w, erosion_rate=0.3, p=1), bboxes=np.zeros((0, 4)))),
         "SmallestMaxSize (half)": lambda h, w: (I.SmallestMaxSize(max_size_px=min(h, w) // 2),
                                                 A.SmallestMaxSize(max_size=min(h, w) // 2, p=1)),

@@ -254,7 +254,7 @@ def test_bbox_safe_crop_keeps_every_box_whole_and_maps_it_exactly():
     x = photo_batch(n=n, h=h, w=w)
     boxes = _scattered_boxes(rng, n, h, w)
     pts = [rng.uniform(0, [w, h], (2, 2)) for _ in range(n)]
-    t = I.RandomSizedBBoxSafeCrop(height=32, width=48)
+    t = I.RandomSizedBBoxSafeCrop(height=32, width=48, keep_aspect_ratio=False)  # (albumentations' rule)
     out = ak.Compose([t], keypoints_outside="flag")(image=x, bboxes=boxes, keypoints=pts, rng=1, return_params=True)
     region = out["params"]["children"][0]["box"]
     reach = {"left": [], "right": []}
@@ -284,7 +284,7 @@ def test_bbox_safe_crop_sees_the_boxes_after_queued_geometry_and_erodes():
     after = ak.Compose([rotate, I.RandomSizedBBoxSafeCrop(height=24, width=24)], bbox_min_visibility=0.0)(
         image=x, bboxes=boxes, rng=2)["bboxes"]
     assert [len(b) for b in after] == [len(b) for b in before]   # nothing cut away, rotated boxes included
-    eroded = I.RandomSizedBBoxSafeCrop(height=24, width=24, erosion_fraction=0.6)
+    eroded = I.RandomSizedBBoxSafeCrop(height=24, width=24, erosion_fraction=0.6, keep_aspect_ratio=False)
     res = eroded(image=x, bboxes=boxes, rng=3, return_params=True)
     region = res["params"]["children"][0]["box"]
     cut = 0
@@ -352,3 +352,30 @@ def test_pad_if_needed_divisor_and_positions():
         I.PadIfNeeded(position="middle")
     with pytest.raises(ValueError, match="PadIfNeeded"):
         I.RandomCrop(height=20, width=20)(image=x[0])
+
+
+def test_bbox_safe_crop_keeps_the_output_aspect_ratio_and_every_box():
+    """keep_aspect_ratio (the default): regions have the output's aspect (to a pixel) wherever one
+    can hold the boxes, so objects are zoomed, not stretched; every box is kept and mapped."""
+    rng = np.random.default_rng(2)
+    n, h, w = 300, 60, 80
+    x, boxes = photo_batch(n=n, h=h, w=w), _scattered_boxes(rng, n, h, w)
+    t = I.RandomSizedBBoxSafeCrop(height=30, width=40)            # aspect 4:3, as the image
+    out = t(image=x, bboxes=boxes, rng=5, return_params=True)
+    region = out["params"]["children"][0]["box"]
+    widths = region[:, 2] - region[:, 0]
+    for i in range(n):
+        x0, y0, x1, y1 = region[i]
+        assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+        assert abs((x1 - x0) - (y1 - y0) * 4 / 3) <= 3.0            # 4:3 to within whole-pixel rounding
+        scale = np.array([40 / (x1 - x0), 30 / (y1 - y0)] * 2)
+        np.testing.assert_allclose(out["bboxes"][i], (boxes[i] - [x0, y0, x0, y0]) * scale, atol=1e-9)
+        if len(boxes[i]):
+            assert (region[i, :2] <= boxes[i][:, :2].min(axis=0)).all()
+            assert (region[i, 2:] >= boxes[i][:, 2:].max(axis=0)).all()
+    assert widths.min() < 40 and widths.max() == 80                  # zoomed in, and not
+    tall = I.RandomSizedBBoxSafeCrop(height=40, width=10)             # a narrow output: no region of 1:4 holds
+    res = tall(image=x[:1], bboxes=[[[5, 5, 75, 20]]], rng=0, return_params=True)   # a wide box
+    assert len(res["bboxes"][0]) == 1                                # (the free rule then: the box still kept)
+    with pytest.raises(TypeError, match="keep_aspect_ratio"):
+        I.RandomSizedBBoxSafeCrop(height=8, width=8, keep_aspect_ratio=1)

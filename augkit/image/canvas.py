@@ -579,9 +579,11 @@ class RandomResizedCrop(CanvasTransform):
         return _resize(images, params["box"], (self.height, self.width), self.interpolation, is_mask)
 
 
-def _safe_crop_boxes(union: NDArray, u: NDArray, hw: tuple[int, int], erosion: float) -> NDArray[np.float64]:
+def _safe_crop_boxes(union: NDArray, u: NDArray, hw: tuple[int, int], erosion: float,
+                     ratio: float | None = None) -> NDArray[np.float64]:
     """Crop regions ``(n, 4)`` (whole pixels) of :class:`RandomSizedBBoxSafeCrop` from each sample's
-    box union (NaN: no boxes) and uniform draws ``u`` ``(n, 4)``."""
+    box union (NaN: no boxes) and uniform draws ``u`` ``(n, 5)``; with ``ratio`` (width / height)
+    the regions have that aspect ratio (to within a pixel) wherever one can hold the union."""
     hh, ww = hw
     union = np.array(union, dtype=np.float64)  # (a copy: eroded below)
     none = np.isnan(union).any(axis=1)
@@ -602,18 +604,55 @@ def _safe_crop_boxes(union: NDArray, u: NDArray, hw: tuple[int, int], erosion: f
     box[:, 0], box[:, 1] = np.where(none, fx0, x0), np.where(none, fy0, y0)
     box[:, 2] = np.where(none, fx0 + cw, np.maximum(x1, x0 + 1))
     box[:, 3] = np.where(none, fy0 + ch, np.maximum(y1, y0 + 1))
+    if ratio is not None:
+        kept = _aspect_regions(union, none, u, hw, erosion, ratio)
+        ok = ~np.isnan(kept[:, 0])
+        box[ok] = kept[ok]
     return box
+
+
+def _aspect_regions(union: NDArray, none: NDArray, u: NDArray, hw: tuple[int, int], erosion: float,
+                    ratio: float) -> NDArray[np.float64]:
+    """Regions of aspect ``ratio`` holding each union: a width drawn between the least that holds
+    it and the most the image allows, a position drawn among those that hold it (NaN rows where
+    no region of that aspect can hold the union). Without boxes: the largest such window, its
+    width drawn down to ``1 - erosion`` of it, anywhere."""
+    hh, ww = hw
+    widest = min(ww, hh * ratio)
+    least = np.where(none, widest * (1.0 - erosion),
+                     np.maximum(union[:, 2] - union[:, 0], (union[:, 3] - union[:, 1]) * ratio))
+    cw = least + u[:, 4] * (widest - least)
+    ch = cw / ratio
+    lo_x = np.where(none, 0.0, np.maximum(0.0, union[:, 2] - cw))
+    hi_x = np.where(none, ww - cw, np.minimum(union[:, 0], ww - cw))
+    lo_y = np.where(none, 0.0, np.maximum(0.0, union[:, 3] - ch))
+    hi_y = np.where(none, hh - ch, np.minimum(union[:, 1], hh - ch))
+    x0 = np.floor(lo_x + u[:, 0] * (hi_x - lo_x))
+    y0 = np.floor(lo_y + u[:, 1] * (hi_y - lo_y))
+    # (whole pixels outward: the far edge also reaches past the union's, which flooring x0 moved)
+    reach_x = np.where(none, 0.0, np.ceil(union[:, 2]))
+    reach_y = np.where(none, 0.0, np.ceil(union[:, 3]))
+    x1 = np.minimum(np.maximum(np.maximum(np.ceil(x0 + cw), x0 + 1), reach_x), ww)
+    y1 = np.minimum(np.maximum(np.maximum(np.ceil(y0 + ch), y0 + 1), reach_y), hh)
+    out = np.stack([x0, y0, x1, y1], axis=1)
+    out[least > widest + 1e-9] = np.nan
+    return out
 
 
 @dataclass(frozen=True, kw_only=True)
 class RandomSizedBBoxSafeCrop(CanvasTransform):
     """Crop a random region that keeps every box whole, and resize it to ``height x width``.
 
-    Each sample's region reaches from a random point between the canvas's left edge and its
-    boxes' left-most side to a random point between their right-most side and the right edge
-    (the same for top and bottom), in whole pixels; detection data gets zoom and translation
-    without losing objects. A sample without boxes gets a window with the image's aspect
-    ratio (the whole image when ``erosion_fraction`` is 0). Boxes are those of the call as
+    Detection data gets zoom and translation without losing objects. With
+    ``keep_aspect_ratio`` (the default) each sample's region has the output's aspect ratio, so
+    objects keep their shape: its width is drawn between the least that holds all the sample's
+    boxes and the most the image allows, its position among those that hold them (where no
+    such region exists, the rule below). Without it (albumentations' rule), the region reaches
+    from a random point between the canvas's left edge and the boxes' left-most side to a
+    random point between their right-most side and the right edge (the same for top and
+    bottom), and the resize stretches it. Regions are whole pixels. A sample without boxes gets
+    a window with the output's (or, without ``keep_aspect_ratio``, the image's) aspect ratio,
+    the largest one when ``erosion_fraction`` is 0. Boxes are those of the call as
     the geometry so far left them (queued geometric transforms are resampled first).
 
     Parameters
@@ -623,6 +662,8 @@ class RandomSizedBBoxSafeCrop(CanvasTransform):
     erosion_fraction : float
         In [0, 1): shrink the boxes' union by this fraction of its size (about its centre)
         before the region is drawn, so that objects at its edge may be cut a little.
+    keep_aspect_ratio : bool
+        Regions with the output's aspect ratio (no stretching), or albumentations' free ones.
     interpolation : {"bilinear", "nearest", "area"}
         See :class:`Resize`.
 
@@ -638,6 +679,7 @@ class RandomSizedBBoxSafeCrop(CanvasTransform):
     height: int = 1
     width: int = 1
     erosion_fraction: float = 0.0
+    keep_aspect_ratio: bool = True
     interpolation: str = "bilinear"
     reads_boxes: ClassVar[bool] = True
 
@@ -648,15 +690,18 @@ class RandomSizedBBoxSafeCrop(CanvasTransform):
         self._set("erosion_fraction", check_number("erosion_fraction", self.erosion_fraction, low=0.0, high=1.0))
         if self.erosion_fraction >= 1.0:
             raise ValueError(f"erosion_fraction must be below 1 (1 erodes every box away), got {self.erosion_fraction}")
+        if not isinstance(self.keep_aspect_ratio, bool):
+            raise TypeError(f"keep_aspect_ratio must be True or False, got {self.keep_aspect_ratio!r}")
         _check_interpolation(self.interpolation)
 
     def output_size(self, meta: Meta) -> tuple[int, int]:
         return self.height, self.width
 
     def sample(self, rng: np.random.Generator, meta: Meta) -> Params:
-        u = rng.random((meta.n, 4))
+        u = rng.random((meta.n, 5))
         union = meta.box_union if meta.box_union is not None else np.full((meta.n, 4), np.nan)
-        return {"box": _safe_crop_boxes(union, u, (meta.height, meta.width), self.erosion_fraction)}
+        ratio = self.width / self.height if self.keep_aspect_ratio else None
+        return {"box": _safe_crop_boxes(union, u, (meta.height, meta.width), self.erosion_fraction, ratio)}
 
     def matrices(self, params: Params, meta: Meta) -> NDArray:
         return region_matrices(params["box"], (self.height, self.width))
