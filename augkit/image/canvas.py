@@ -583,7 +583,8 @@ def _safe_crop_boxes(union: NDArray, u: NDArray, hw: tuple[int, int], erosion: f
                      ratio: float | None = None) -> NDArray[np.float64]:
     """Crop regions ``(n, 4)`` (whole pixels) of :class:`RandomSizedBBoxSafeCrop` from each sample's
     box union (NaN: no boxes) and uniform draws ``u`` ``(n, 5)``; with ``ratio`` (width / height)
-    the regions have that aspect ratio (to within a pixel) wherever one can hold the union."""
+    the regions have that aspect ratio (to within whole-pixel rounding) wherever one can hold
+    the union."""
     hh, ww = hw
     union = np.array(union, dtype=np.float64)  # (a copy: eroded below)
     none = np.isnan(union).any(axis=1)
