@@ -49,10 +49,11 @@ def demo_pipelines() -> dict[str, Compose]:
             aki.GaussianBlur(sigma_range=(0.5, 2.5), p=0.5), aki.Sharpen(sigma_range=(1.0, 2.0), p=0.5),
             aki.Invert(p=0.3),
         ]),
-        "jpeg / motion blur / erode / cut-out": Compose([
+        "jpeg / motion blur / erode / cut-out / colour fringes": Compose([
             aki.JpegCompression(quality_range=(5, 30), p=0.6), aki.MotionBlur(length_px_range=(5, 15), p=0.6),
             aki.Erode(radius_px_range=(1, 2), p=0.3), aki.CoarseDropout(holes_range=(1, 3), fill="random"),
             aki.Downscale(scale_range=(0.25, 0.5), p=0.3), aki.Defocus(radius_px_range=(1, 3), p=0.3),
+            aki.ChromaticAberration(magnification_range=(-0.015, 0.015), p=0.5),
         ]),
         "sensor noise / noise / salt & pepper / equalize / dilate": Compose([
             aki.SensorNoise(white_photons_range=(20, 300), read_noise_range=(0.0, 0.004), p=0.6),

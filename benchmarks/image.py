@@ -44,6 +44,10 @@ SIZES = {
 }
 
 
+#: Rows whose albumentations transform takes RGB images only (no grey size).
+RGB_ONLY = {"ChromaticAberration"}
+
+
 def rows(A) -> dict[str, tuple[Callable, Callable] | Callable]:
     """Each row: (augkit transform, albumentations transform) with the same parameter ranges, or a
     function of the image size ``(h, w)`` that returns that pair."""
@@ -96,6 +100,10 @@ def rows(A) -> dict[str, tuple[Callable, Callable] | Callable]:
                          A.Illumination(mode="linear", intensity_range=(0.01, 0.2), effect_type="both", p=1)),
         # (albumentations: 1-2 dark polygons of 5 vertices in the lower half; augkit: one shadow of 1-3 edges)
         "Shadow": (I.Shadow(darkness_range=(0.5, 0.5)), A.RandomShadow(shadow_intensity_range=(0.5, 0.5), p=1)),
+        # (both: the red plane magnified by up to 2 %, blue the opposite way)
+        "ChromaticAberration": (I.ChromaticAberration(magnification_range=(-0.02, 0.02)),
+                                A.ChromaticAberration(primary_distortion_limit=(-0.02, 0.02),
+                                                      secondary_distortion_limit=(0.0, 0.0), mode="red_blue", p=1)),
         "CLAHE": (I.CLAHE(clip_limit_range=(1.0, 4.0)), A.CLAHE(clip_limit=(1.0, 4.0), tile_grid_size=(8, 8), p=1)),
         "Defocus": (I.Defocus(radius_px_range=(1, 3)), A.Defocus(radius=(1, 3), alias_blur=(0.1, 0.1), p=1)),
         "Downscale": (I.Downscale(scale_range=(0.25, 0.5), downscale="nearest", upscale="nearest"),
@@ -283,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     for size_key in [s.strip() for s in args.sizes.split(",") if s.strip()]:
         for name in wanted:
             entry = table[name]
-            _, h, w = SIZES[size_key][:3]
+            _, h, w, c = SIZES[size_key][:4]
+            if c == 1 and name in RGB_ONLY:
+                continue
             t_ak, t_a = entry(h, w) if callable(entry) else entry
             results.append(measure(name, t_ak, t_a, size_key, args.repeats, rng))
             r = results[-1]

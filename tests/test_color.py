@@ -322,6 +322,30 @@ def test_illumination_uint8_tables_agree_with_the_float_formula_and_keep_alpha()
     assert out["image"][0].max() == 255 and (out["image"][0, ..., :3] == 255).mean() > 0.2
 
 
+def test_chromatic_aberration_magnifies_red_and_blue_about_the_centre():
+    """Red scaled by 1 + m and blue by 1 - m about the image centre (SciPy's affine_transform in
+    float64 as the reference, pixel centres at index + 0.5, edges repeated); green and alpha kept."""
+    from scipy import ndimage
+
+    x = make_batch(n=2, height=31, width=40, channels=4, dtype=np.float32, seed=6)
+    m = 0.04
+    out = I.ChromaticAberration(magnification_range=(m, m))(image=x)["image"]
+    for ch, scale in ((0, 1 + m), (2, 1 - m)):
+        a = 1 / scale   # output (i + 0.5 - c) / scale + c - 0.5, per axis
+        offset = [(31 / 2) * (1 - a) + 0.5 * (a - 1), (40 / 2) * (1 - a) + 0.5 * (a - 1)]
+        for i in range(2):
+            ref = ndimage.affine_transform(x[i, ..., ch].astype(np.float64), [a, a], offset=offset, order=1,
+                                           mode="nearest")
+            assert np.abs(out[i, ..., ch] - ref).max() < 2e-3     # (OpenCV's 1/32-pixel positions)
+    assert np.array_equal(out[..., 1], x[..., 1]) and np.array_equal(out[..., 3], x[..., 3])
+    both = I.ChromaticAberration(magnification_range=(m, m), same_side=True)(image=x)["image"]
+    assert np.array_equal(both[..., 0], out[..., 0]) and not np.array_equal(both[..., 2], out[..., 2])
+    grey = make_batch(n=2, channels=1)
+    assert np.array_equal(I.ChromaticAberration()(image=grey)["image"], grey)
+    with pytest.raises(ValueError, match="magnification_range"):
+        I.ChromaticAberration(magnification_range=(0.0, 0.5))
+
+
 def test_shadow_blocks_a_fraction_of_the_light_inside_a_convex_region():
     """A flat page: inside the shadow exactly (1 - darkness) of the light (encoded ** 2.2), the
     rest untouched, a one-edge shadow a half-plane, and every edge crossing the image (each

@@ -37,6 +37,7 @@ EXAMPLE_ARGS = {
     "Posterize": lambda: I.Posterize(bits_range=(1, 6)),
     "Equalize": lambda: I.Equalize(p=0.8),
     "GaussianBlur": lambda: I.GaussianBlur(sigma_range=(0.3, 2.5)),
+    "ChromaticAberration": lambda: I.ChromaticAberration(magnification_range=(-0.05, 0.05), p=0.8),
     "Sharpen": lambda: I.Sharpen(sigma_range=(0.3, 2.5), amount_range=(0.2, 3.0), p=0.8),
     "GaussianNoise": lambda: I.GaussianNoise(std_range=(0.02, 0.2)),
     "Shadow": lambda: I.Shadow(darkness_range=(0.2, 0.9), edges_range=(1, 4), p=0.8),

@@ -6,7 +6,8 @@ Geometric: :class:`Rotate`, :class:`Scale`, :class:`Affine`, :class:`Perspective
 Photometric: :class:`ColorJitter`, :class:`Contrast`, :class:`Brightness`, :class:`Gamma`, :class:`Invert`,
 :class:`ToGray`, :class:`Posterize`, :class:`Equalize`, :class:`CLAHE`,
 :class:`Illumination` (uneven lighting), :class:`Shadow` (cast shadows). Blur and sharpening:
-:class:`GaussianBlur`, :class:`Sharpen`, :class:`MotionBlur`, :class:`Defocus`. Noise and degradations:
+:class:`GaussianBlur`, :class:`Sharpen`, :class:`MotionBlur`, :class:`Defocus`,
+:class:`ChromaticAberration` (lens colour fringes). Noise and degradations:
 :class:`Downscale`, :class:`SensorNoise` (camera grain), :class:`GaussianNoise`, :class:`SaltPepper`,
 :class:`JpegCompression`, :class:`Erode`, :class:`Dilate` (stroke thickness),
 :class:`CoarseDropout` (occlusion). Crops and sizes (the canvas changes; targets follow): :class:`Crop`,
@@ -40,7 +41,16 @@ from .color import (
     Shadow,
     ToGray,
 )
-from .degrade import CoarseDropout, Defocus, Dilate, Downscale, Erode, JpegCompression, MotionBlur
+from .degrade import (
+    ChromaticAberration,
+    CoarseDropout,
+    Defocus,
+    Dilate,
+    Downscale,
+    Erode,
+    JpegCompression,
+    MotionBlur,
+)
 from .filters import GaussianBlur, Sharpen
 from .geometric import Affine, HorizontalFlip, Perspective, RandomRotate90, Rotate, Scale, Transpose, VerticalFlip
 from .noise import GaussianNoise, SaltPepper, SensorNoise
@@ -51,6 +61,7 @@ __all__ = [
     "Affine",
     "Brightness",
     "CenterCrop",
+    "ChromaticAberration",
     "CoarseDropout",
     "ColorJitter",
     "Contrast",

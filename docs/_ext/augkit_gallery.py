@@ -71,6 +71,7 @@ IMAGE_ENTRIES = {
     "Rotate": "ak.image.Rotate(degrees_range=(-45, 45))",
     "SaltPepper": "ak.image.SaltPepper(amount_range=(0.02, 0.1))",
     "Scale": "ak.image.Scale(scale_range=(0.6, 1.3))",
+    "ChromaticAberration": "ak.image.ChromaticAberration(magnification_range=(-0.02, 0.02))",
     "Shadow": "ak.image.Shadow(darkness_range=(0.4, 0.7))",
     "Sharpen": "ak.image.Sharpen(sigma_range=(1.0, 2.5), amount_range=(1.5, 3.0))",
     "SensorNoise": "ak.image.SensorNoise(white_photons_range=(10, 60), read_noise_range=(0.002, 0.006))",
