@@ -80,6 +80,8 @@ def rows(am, noises: Path, rooms: Path) -> dict[str, tuple[object, Callable]]:
         "BadCellphone(noise) / the audiomentations Compose above": (
             A.BadCellphone(noise=bank, snr_db_range=(0, 20)), am_phone_like),
         "Gain / Gain": (A.Gain(gain_db_range=(-6, 6)), am.Gain(min_gain_db=-6, max_gain_db=6, p=1)),
+        "Loudness(peak, 0 dBFS) / Normalize": (A.Loudness(level_dbfs_range=(0, 0), measure="peak"),
+                                               am.Normalize(p=1)),
         "GaussianNoise / AddGaussianSNR": (A.GaussianNoise(snr_db_range=(5, 40)),
                                            am.AddGaussianSNR(min_snr_db=5, max_snr_db=40, p=1)),
         "BandPass / BandPassFilter": (

@@ -201,6 +201,34 @@ def test_bandpass_matches_scipy_butterworth():
     np.testing.assert_allclose(ours, signal.sosfilt(sos, x, axis=-1), atol=1e-5)
 
 
+@pytest.mark.parametrize("measure", ["rms", "active", "peak"])
+def test_loudness_sets_each_clips_level(measure):
+    """Each clip's measured level after the call is the drawn target (0.01 dB): mean square over
+    all samples, over active frames (a clip with a pause: its speech level), or the peak; ragged
+    clips measured over their own samples; silence stays silence."""
+    from augkit.kernels.mixing import active_power
+
+    rng = np.random.default_rng(7)
+    clips = [rng.standard_normal(n).astype(np.float32) * s for n, s in ((16000, 0.5), (9000, 0.01), (12000, 0.2))]
+    clips[2][:6000] = 0.0                        # a long pause: "active" ignores it, "rms" does not
+    clips.append(np.zeros(5000, np.float32))    # silence
+    res = A.Loudness(level_dbfs_range=(-40, -10), measure=measure)(audio=clips, sample_rate=RATE,
+                                                                   return_params=True, rng=1)
+    target = res["params"]["children"][0]["level_dbfs"]
+    for i, clip in enumerate(res["audio"][:3]):
+        y = clip.astype(np.float64)
+        if measure == "rms":
+            level = 10 * np.log10(np.mean(y**2))
+        elif measure == "peak":
+            level = 20 * np.log10(np.abs(y).max())
+        else:
+            level = 10 * np.log10(active_power(y[None, None].astype(np.float32), np.array([len(y)]), RATE)[0])
+        assert level == pytest.approx(target[i], abs=0.01), (i, measure)
+    assert not res["audio"][3].any() and len(res["audio"][3]) == 5000
+    with pytest.raises(ValueError, match="measure"):
+        A.Loudness(measure="lufs")
+
+
 def test_bandstop_matches_scipy_and_removes_its_band():
     x = np.random.default_rng(4).standard_normal((3, 1, 16000)).astype(np.float32)
     t = A.BandStop(center_hz_range=(500, 3000), bandwidth_octaves_range=(0.5, 1.5), order=3)

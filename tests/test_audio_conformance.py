@@ -24,6 +24,7 @@ EXAMPLE_ARGS = {
     "audio.GaussianNoise": lambda: A.GaussianNoise(snr_db_range=(5, 30), speech_power="active"),
     "audio.BadCellphone": lambda: A.BadCellphone(noise=bank(), loss_rate_range=(0.05, 0.3)),
     "audio.BandPass": lambda: A.BandPass(low_hz_range=(200, 400), high_hz_range=(2500, 4000)),
+    "audio.Loudness": lambda: A.Loudness(level_dbfs_range=(-40, -10), measure="active"),
     "audio.BandStop": lambda: A.BandStop(center_hz_range=(300, 3000), bandwidth_octaves_range=(0.3, 2.0)),
     "audio.LowPass": lambda: A.LowPass(cutoff_hz_range=(1000, 4000)),
     "audio.HighPass": lambda: A.HighPass(cutoff_hz_range=(100, 500), order=2),

@@ -5,7 +5,8 @@ Noise: :class:`BackgroundNoise` (recorded noise from a :class:`NoiseBank` at an 
 stages :class:`BandPass`, :class:`LowPass`, :class:`HighPass`, :class:`Resample`,
 :class:`MuLaw`, :class:`PacketLoss`, :class:`Clipping`. Room: :class:`Reverb` (with an
 :class:`ImpulseBank` or synthetic rooms). Level and time: :class:`Gain`,
-:class:`PolarityInversion`, :class:`TimeShift`, :class:`TimeMask`, :class:`SpeedPerturb`.
+:class:`Loudness` (to a level in dBFS), :class:`PolarityInversion`, :class:`TimeShift`,
+:class:`TimeMask`, :class:`SpeedPerturb`.
 Frequency masking: :class:`BandStop`.
 Files: :func:`load`, :func:`save`, :func:`resample`.
 """
@@ -15,7 +16,7 @@ from .basic import Clipping, Gain, PolarityInversion, SpeedPerturb, TimeMask, Ti
 from .channel import BadCellphone, MuLaw, PacketLoss
 from .filters import BandPass, BandStop, HighPass, LowPass, Resample
 from .io import load, resample, save
-from .mixing import BackgroundNoise, GaussianNoise
+from .mixing import BackgroundNoise, GaussianNoise, Loudness
 from .reverb import Reverb
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "GaussianNoise",
     "HighPass",
     "ImpulseBank",
+    "Loudness",
     "LowPass",
     "MuLaw",
     "NoiseBank",

@@ -20,7 +20,7 @@ from ..kernels import backend, scratch
 from ..kernels.mixing import active_power, add_looped_noise, mean_power, noise_gains
 from .banks import NoiseBank
 
-__all__ = ["BackgroundNoise", "GaussianNoise"]
+__all__ = ["BackgroundNoise", "GaussianNoise", "Loudness"]
 
 SPEECH_POWERS = ("all", "active")
 
@@ -168,3 +168,56 @@ class GaussianNoise(AudioTransform):
         gains = noise_gains(_clip_power(audio, meta, self.speech_power), mean_power(noise, meta.lengths),
                             params["snr_db"])
         return audio + noise * gains.astype(np.float32)[:, None, None]
+
+
+#: How :class:`Loudness` measures a clip's level.
+LEVEL_MEASURES = ("rms", "active", "peak")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Loudness(AudioTransform):
+    """Scale each clip to a level drawn in dBFS: recordings made near and far, loud and quiet,
+    brought to (or spread over) the levels the test data has.
+
+    Levels are ``10 * log10(mean square)`` for ``"rms"`` (a full-scale square wave is 0 dBFS,
+    a full-scale sine -3.01 dBFS), the same over active frames only for ``"active"`` (pauses do
+    not lower a speaker's level; see :class:`BackgroundNoise`), or ``20 * log10(peak)``. Silent
+    clips stay silent; nothing is clipped (see :class:`Clipping`): a high target can take peaks
+    past full scale.
+
+    Parameters
+    ----------
+    level_dbfs_range : (float, float)
+        Target level in dBFS, drawn uniformly per clip, in [-100, 20].
+    measure : {"rms", "active", "peak"}
+
+    Examples
+    --------
+    >>> import augkit as ak
+    >>> x = (0.01 * np.sin(np.arange(16000) / 5)).astype(np.float32)
+    >>> y = ak.audio.Loudness(level_dbfs_range=(-20, -20))(audio=x, sample_rate=16000)["audio"]
+    >>> round(float(10 * np.log10(np.mean(y.astype(np.float64) ** 2))), 2)
+    -20.0
+    """
+
+    level_dbfs_range: tuple[float, float] = (-35.0, -15.0)
+    measure: str = "rms"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set("level_dbfs_range", check_range("level_dbfs_range", self.level_dbfs_range, low=-100.0, high=20.0))
+        check_choice("measure", self.measure, LEVEL_MEASURES)
+
+    def sample(self, rng: np.random.Generator, meta: AudioMeta) -> Params:
+        lo, hi = self.level_dbfs_range
+        return {"level_dbfs": rng.uniform(lo, hi, meta.n) if lo < hi else np.full(meta.n, lo)}
+
+    def apply_audio(self, audio: NDArray, params: Params, meta: AudioMeta) -> NDArray:
+        if self.measure == "peak":
+            flat = audio.reshape(audio.shape[0], -1)  # (two reductions: no batch-sized |x| temporary)
+            power = np.maximum(flat.max(axis=1), -flat.min(axis=1)).astype(np.float64) ** 2
+        else:
+            power = _clip_power(audio, meta, "active" if self.measure == "active" else "all")
+        target = 10.0 ** (np.asarray(params["level_dbfs"], np.float64) / 10.0)
+        gains = np.sqrt(np.where(power > 0, target / np.where(power > 0, power, 1.0), 1.0)).astype(np.float32)
+        return np.multiply(audio, gains[:, None, None], out=scratch.empty(audio.shape, np.float32))

@@ -115,6 +115,7 @@ IMAGE_ENTRIES.update(CANVAS_ENTRIES)
 AUDIO_ENTRIES = {
     "audio.BackgroundNoise": "ak.audio.BackgroundNoise(noise, snr_db_range=(0, 10))",
     "audio.BadCellphone": "ak.audio.BadCellphone(noise=noise, snr_db_range=(10, 20), loss_rate_range=(0.05, 0.1))",
+    "audio.Loudness": "ak.audio.Loudness(level_dbfs_range=(-40, -20))",
     "audio.BandStop": "ak.audio.BandStop(center_hz_range=(500, 2000), bandwidth_octaves_range=(1, 2))",
     "audio.BandPass": "ak.audio.BandPass(low_hz_range=(300, 500), high_hz_range=(2000, 3000))",
     "audio.Clipping": "ak.audio.Clipping(threshold_db_range=(-20, -12))",
