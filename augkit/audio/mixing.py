@@ -19,6 +19,7 @@ from ..core.validate import check_choice, check_range
 from ..kernels import backend, scratch
 from ..kernels.mixing import active_power, add_looped_noise, mean_power, noise_gains
 from .banks import NoiseBank
+from .basic import _uniform
 
 __all__ = ["BackgroundNoise", "GaussianNoise", "Loudness"]
 
@@ -209,8 +210,7 @@ class Loudness(AudioTransform):
         check_choice("measure", self.measure, LEVEL_MEASURES)
 
     def sample(self, rng: np.random.Generator, meta: AudioMeta) -> Params:
-        lo, hi = self.level_dbfs_range
-        return {"level_dbfs": rng.uniform(lo, hi, meta.n) if lo < hi else np.full(meta.n, lo)}
+        return {"level_dbfs": _uniform(rng, self.level_dbfs_range, meta.n)}
 
     def apply_audio(self, audio: NDArray, params: Params, meta: AudioMeta) -> NDArray:
         if self.measure == "peak":
