@@ -147,10 +147,14 @@ def test_worked_example_runs_and_reports_before_and_after():
     for key in ("weak_accuracy", "overall_accuracy"):
         assert set(result[key]) == {"before", "targeted", "targeted_balanced", "uniform"}
         assert all(0.5 < v <= 1.0 for v in result[key].values())
+    # the doc's table shows this run (to 0.002: the last digit moves with scikit-learn's and the
+    # BLAS's versions, e.g. 0.904 -> 0.903 overall with scikit-learn 1.9.1)
     doc = (path.parents[1] / "analysis.md").read_text(encoding="utf-8")
-    w, o = result["weak_accuracy"], result["overall_accuracy"]
-    row = f"| {w['before']:.3f} | {w['targeted']:.3f} | {w['targeted_balanced']:.3f} | {w['uniform']:.3f} |"
-    assert row in doc and f"| {o['before']:.3f} | {o['targeted']:.3f} |" in doc  # the doc shows this run
+    order = ("before", "targeted", "targeted_balanced", "uniform")
+    for label, key in (("weak classes", "weak_accuracy"), ("all classes", "overall_accuracy")):
+        line = next(line for line in doc.splitlines() if line.startswith(f"| {label}"))
+        shown = [float(v) for v in line.strip(" |").split(" | ")[1:]]
+        assert shown == pytest.approx([result[key][k] for k in order], abs=0.002), (label, shown)
 
 
 def test_plan_over_fonts_oversamples_them_in_synthesis():
