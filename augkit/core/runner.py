@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..kernels import scratch
-from ..kernels.boxes import box_outline_points, boxes_from_points, clip_boxes
+from ..kernels.boxes import box_outline_points, boxes_from_points, clip_boxes, clip_outline_boxes
 from ..kernels.geometry import (
     CHUNK_PIXELS,
     invert_matrices,
@@ -326,7 +326,7 @@ class Runner:
         if sel.size == 0:
             return
         local = np.searchsorted(plan.touched, b.box_sample[sel])
-        boxes = np.empty((sel.size, 4))
+        clipped, kept = np.empty((sel.size, 4)), np.empty(sel.size)
         linear = plan.nf[local] == 0
         for group, per_edge in ((linear.nonzero()[0], 1), ((~linear).nonzero()[0], EDGE_POINTS_NONLINEAR)):
             if group.size == 0:
@@ -334,10 +334,10 @@ class Runner:
             outline = box_outline_points(b.boxes[sel[group]], per_edge)
             k = outline.shape[1]
             mapped = plan.forward(outline.reshape(-1, 2), np.repeat(local[group], k), outline=True).reshape(-1, k, 2)
-            boxes[group] = boxes_from_points(mapped)
-        bad = ~np.all(np.isfinite(boxes), axis=1)
-        boxes[bad] = 0.0
-        clipped, kept = clip_boxes(boxes, self.meta.height, self.meta.width)
+            # the box of the mapped outline's part inside the canvas (tight where it leaves past a corner)
+            clipped[group], kept[group] = clip_outline_boxes(mapped, self.meta.height, self.meta.width)
+        bad = ~np.all(np.isfinite(clipped), axis=1)
+        clipped[bad] = 0.0
         kept[bad] = 0.0
         b.boxes = b.boxes.copy()
         b.boxes[sel] = clipped

@@ -14,6 +14,7 @@ __all__ = [
     "box_outline_points",
     "boxes_from_points",
     "clip_boxes",
+    "clip_outline_boxes",
     "convert_boxes_from",
     "convert_boxes_to",
 ]
@@ -119,3 +120,75 @@ def clip_boxes(boxes: NDArray, height: int, width: int) -> tuple[NDArray[np.floa
         kept = np.where(area > 0, kept_area / area, 0.0)
     kept = np.nan_to_num(kept, nan=0.0)
     return c, kept
+
+
+def clip_outline_boxes(outlines: NDArray, height: int, width: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Boxes of the part of each closed outline inside the canvas, and the fraction of area kept.
+
+    ``outlines`` ``(m, k, 2)`` are polygons (a box's outline points mapped through a warp, in
+    order around it). Where a polygon leaves the canvas, its bounding box clipped to the canvas
+    (:func:`clip_boxes` of :func:`boxes_from_points`) is too large: a rotated box whose left and
+    right corners are above the top border keeps their x extent, though only a narrower part of
+    it shows; one carried past a corner of the canvas keeps covering that corner. This box is
+    that of the polygon intersected with the canvas instead: the extremes among its vertices
+    inside the canvas, its crossings of the canvas's borders and the canvas corners it encloses
+    (even-odd rule). The kept fraction is that box's area over the
+    unclipped bounding box's, as in :func:`clip_boxes`; 0 for a polygon with nothing inside the
+    canvas (its box is then :func:`clip_boxes`'s). Polygons with a non-finite point get
+    :func:`clip_boxes`'s result.
+
+    Examples
+    --------
+    >>> band = np.array([[[-5.5, -1.5], [-4.5, -2.5], [3.5, 5.5], [2.5, 6.5]]])  # enters across x = 0
+    >>> boxes, kept = clip_outline_boxes(band, 10, 10)
+    >>> boxes.tolist(), clip_boxes(boxes_from_points(band), 10, 10)[0].tolist()
+    ([[0.0, 2.0, 3.5, 6.5]], [[0.0, 0.0, 3.5, 6.5]])
+    >>> diamond = np.array([[[0.0, -2.0], [2.0, 0.0], [0.0, 2.0], [-2.0, 0.0]]])  # encloses a corner
+    >>> clip_outline_boxes(diamond, 10, 10)[0].tolist()
+    [[0.0, 0.0, 2.0, 2.0]]
+    """
+    pts = np.asarray(outlines, dtype=np.float64)
+    full = boxes_from_points(pts)
+    boxes, kept = clip_boxes(full, height, width)
+    # only polygons that reach outside the canvas (finite ones) can be cut by it
+    cut = (np.isfinite(pts).all(axis=(1, 2)) & ((full[:, 0] < 0) | (full[:, 1] < 0)
+                                                | (full[:, 2] > width) | (full[:, 3] > height))).nonzero()[0]
+    if cut.size == 0:
+        return boxes, kept
+    x, y = pts[cut, :, 0], pts[cut, :, 1]
+    xn, yn = np.roll(x, -1, axis=1), np.roll(y, -1, axis=1)
+    xs, ys = [], []
+    inside = (x >= 0) & (x <= width) & (y >= 0) & (y <= height)
+    xs.append(np.where(inside, x, np.nan))
+    ys.append(np.where(inside, y, np.nan))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for border, limit in ((0.0, height), (float(width), height)):  # vertical borders x = border
+            t = (border - x) / (xn - x)
+            at = y + t * (yn - y)
+            ok = ((x - border) * (xn - border) <= 0) & (xn != x) & (at >= 0) & (at <= limit)
+            xs.append(np.where(ok, border, np.nan))
+            ys.append(np.where(ok, at, np.nan))
+        for border, limit in ((0.0, width), (float(height), width)):  # horizontal borders y = border
+            t = (border - y) / (yn - y)
+            at = x + t * (xn - x)
+            ok = ((y - border) * (yn - border) <= 0) & (yn != y) & (at >= 0) & (at <= limit)
+            xs.append(np.where(ok, at, np.nan))
+            ys.append(np.where(ok, border, np.nan))
+        for cx, cy in ((0.0, 0.0), (float(width), 0.0), (0.0, float(height)), (float(width), float(height))):
+            straddle = (y > cy) != (yn > cy)
+            crossing = x + (cy - y) * (xn - x) / (yn - y)
+            enclosed = (np.count_nonzero(straddle & (cx < crossing), axis=1) % 2 == 1)[:, None]
+            xs.append(np.where(enclosed, cx, np.nan))
+            ys.append(np.where(enclosed, cy, np.nan))
+    cand_x, cand_y = np.concatenate(xs, axis=1), np.concatenate(ys, axis=1)
+    tight = np.column_stack([np.fmin.reduce(cand_x, axis=1), np.fmin.reduce(cand_y, axis=1),
+                             np.fmax.reduce(cand_x, axis=1), np.fmax.reduce(cand_y, axis=1)])
+    shows = np.isfinite(tight).all(axis=1)
+    kept[cut[~shows]] = 0.0  # wholly outside, though its bounding box is not
+    cut, tight = cut[shows], tight[shows]
+    boxes[cut] = tight
+    area = (full[cut, 2] - full[cut, 0]) * (full[cut, 3] - full[cut, 1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kept[cut] = np.nan_to_num(np.where(area > 0, (tight[:, 2] - tight[:, 0]) * (tight[:, 3] - tight[:, 1]) / area,
+                                           0.0), nan=0.0)
+    return boxes, kept
