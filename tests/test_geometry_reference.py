@@ -367,6 +367,29 @@ def test_optical_distortion_boxes_cover_what_the_lens_shows_of_their_object():
     assert max(loose) <= 2.0 and np.percentile(loose, 90) <= 0.6
 
 
+@pytest.mark.parametrize("t", [I.GridWarp(num_steps=5, distort_limit=0.45), I.ElasticWarp(alpha=40.0, sigma=5.0),
+                               I.PiecewiseAffine(scale_range=(0.03, 0.05))], ids=lambda t: type(t).__name__)
+def test_field_forward_inverts_source_with_the_cells_own_jacobian(t):
+    """``forward`` (Newton with the Jacobian taken from the interpolating cell's nodes) lands
+    where ``source`` reads the point back, and that Jacobian is the finite-difference one."""
+    meta = ak.core.Meta(n=8, height=48, width=64, channels=1, dtype=np.dtype(np.uint8))
+    f = t.field(t.sample(np.random.default_rng(1), meta), meta)
+    rng = np.random.default_rng(2)
+    x, y, sample = rng.uniform(4, 60, 4000), rng.uniform(4, 44, 4000), rng.integers(0, 8, 4000)
+    fx, fy = f.forward(x, y, sample)
+    bx, by = f.source(fx, fy, sample)
+    back = np.hypot(bx - x, by - y)
+    assert np.mean(back < 1e-4) > 0.99 and np.median(back) < 1e-6
+    dx, dy, xx, xy, yx, yy = f._blend_jacobian(x, y, sample)
+    np.testing.assert_allclose(np.stack([dx, dy]), np.stack(f.displacement(x, y, sample)), atol=1e-5)  # (float32 nodes)
+    h = 1e-3  # (central differences: exact for the bilinear cells' linear slopes, up to float32 nodes)
+    (ax, ay), (bx, by) = f.displacement(x + h, y, sample), f.displacement(x - h, y, sample)
+    (cx, cy), (ex, ey) = f.displacement(x, y + h, sample), f.displacement(x, y - h, sample)
+    fd = np.stack([ax - bx, cx - ex, ay - by, cy - ey]) / (2 * h)
+    close = np.isclose(np.stack([xx, xy, yx, yy]), fd, atol=1e-3).all(axis=0)
+    assert close.mean() > 0.99  # (all but points within 1e-3 of a cell or triangle edge)
+
+
 def _sutherland_hodgman(poly: list[tuple[float, float]], height: int, width: int) -> list[tuple[float, float]]:
     """Reference: the polygon clipped against the canvas's four half-planes one after the other."""
     def clip(points, inside, cross):

@@ -64,6 +64,7 @@ class GeometryPlan:
         # fields built for points, by (op, owners): boxes and keypoints of the same samples share
         # one (an elastic field is a Gaussian-smoothed per-pixel noise image: ~1 ms at 256x256)
         self._point_fields: dict[tuple[int, bytes], object] = {}
+        self._identity_runs: dict[int, bool] = {}  # run -> are all its matrices the identity
         if len(ops) == 1:
             self.touched = ops[0].idx
         else:  # an op that reaches the whole batch touches every sample (its idx is arange(n))
@@ -228,7 +229,7 @@ class GeometryPlan:
         ``outline``: the points outline boxes (a field's unseen points go to the edge of what it
         shows, not far outside as keypoints do)."""
         unseen = "edge" if outline else "outside"
-        pts = map_points(pts, self.runs[0][local])
+        pts = self._through(pts, 0, local)
         for r in range(1, len(self.runs)):
             for j, members in self.fields[r - 1]:
                 rows = member_mask(local, members).nonzero()[0]
@@ -241,8 +242,15 @@ class GeometryPlan:
                     field = self._point_fields[key] = self._field(j, owners)
                 fx, fy = field.forward(pts[rows, 0], pts[rows, 1], which, unseen=unseen)
                 pts[rows, 0], pts[rows, 1] = fx, fy
-            pts = map_points(pts, self.runs[r][local])
+            pts = self._through(pts, r, local)
         return pts
+
+    def _through(self, pts: NDArray, run: int, local: NDArray) -> NDArray:
+        """Points through run ``run``'s matrices (a copy; skipped when every matrix of the
+        touched samples is the identity, as around a lone field warp)."""
+        if self._identity_runs.get(run) is None:
+            self._identity_runs[run] = bool(_is_identity(self.runs[run]).all())
+        return pts.copy() if self._identity_runs[run] else map_points(pts, self.runs[run][local])
 
 
 _EYE_FLAT = np.eye(3).ravel()

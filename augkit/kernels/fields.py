@@ -77,8 +77,44 @@ class DisplacementField:
 
     def _blend(self, x: NDArray, y: NDArray, sample: NDArray) -> tuple[NDArray, NDArray]:
         (cx, cy), fu, fv = self._corners(x, y, sample)
-        w00, w10, w01, w11 = (1 - fu) * (1 - fv), fu * (1 - fv), (1 - fu) * fv, fu * fv
-        return tuple(w00 * d00 + w10 * d10 + w01 * d01 + w11 * d11 for d00, d10, d01, d11 in (cx, cy))
+        return self._interpolate(cx, fu, fv), self._interpolate(cy, fu, fv)
+
+    def _interpolate(self, d: tuple[NDArray, ...], fu: NDArray, fv: NDArray) -> NDArray:
+        """One displacement component from its four cell corners ``(d00, d10, d01, d11)``."""
+        d00, d10, d01, d11 = d
+        return (1 - fu) * (1 - fv) * d00 + fu * (1 - fv) * d10 + (1 - fu) * fv * d01 + fu * fv * d11
+
+    def _value_and_slopes(self, d: tuple[NDArray, ...], fu: NDArray, fv: NDArray) -> tuple[NDArray, ...]:
+        """One component (see :meth:`_interpolate`) and its derivatives along the cell's ``u``
+        and ``v``: ``d00 + a fu + b fv + c fu fv``, ``a + c fv``, ``b + c fu``."""
+        d00, d10, d01, d11 = d
+        a, b = d10 - d00, d01 - d00
+        c = d11 - d10
+        c -= b
+        du = c * fv
+        du += a
+        dv = c * fu
+        dv += b
+        value = dv * fv
+        value += a * fu
+        value += d00
+        return value, du, dv
+
+    def _blend_jacobian(self, x: NDArray, y: NDArray, sample: NDArray) -> tuple[NDArray, ...]:
+        """``(dx, dy)`` and their derivatives ``(ddx/dx, ddx/dy, ddy/dx, ddy/dy)`` at the points,
+        from the same four nodes (0 across the clamped margin beyond the outer nodes)."""
+        (cx, cy), fu, fv = self._corners(x, y, sample)
+        gh, gw = self.nodes.shape[1:3]
+        (ox, oy), (sx, sy) = self.origin, self.spacing
+        u, v = (np.asarray(x, np.float64) - ox) / sx, (np.asarray(y, np.float64) - oy) / sy
+        ku = np.where((u > 0) & (u < gw - 1), 1.0 / sx, 0.0)
+        kv = np.where((v > 0) & (v < gh - 1), 1.0 / sy, 0.0)
+        (dx, xu, xv), (dy, yu, yv) = self._value_and_slopes(cx, fu, fv), self._value_and_slopes(cy, fu, fv)
+        xu *= ku
+        xv *= kv
+        yu *= ku
+        yv *= kv
+        return dx, dy, xu, xv, yu, yv
 
     def source_on_grid(self, height: int, width: int, *,
                        out: tuple[NDArray, NDArray] | None = None) -> tuple[NDArray, NDArray]:
@@ -116,38 +152,40 @@ class DisplacementField:
     ) -> tuple[NDArray, NDArray]:
         """Where source points ``(x, y)`` land: solve ``source(p) == (x, y)`` for ``p``.
 
-        Newton's method with a finite-difference Jacobian of ``source`` (it converges in a few
-        steps even for strong warps, where the plain fixed-point iteration crawls). A Newton step
-        is kept only where it lowers the residual; elsewhere (folds, the clamped canvas edge) the
-        step is the fixed-point one. ``unseen`` is :class:`RadialField`'s option (a displacement
-        field has no closed-form edge of what it shows: the iteration's end point is kept).
+        Newton's method with the Jacobian of ``source`` from the interpolating cell's nodes (it
+        converges in a few steps even for strong warps, where the plain fixed-point iteration
+        crawls), one evaluation of the field per step. A Newton step is kept only where it
+        lowered the residual; elsewhere (folds, the clamped canvas edge) the fixed-point step
+        replaces it. ``unseen`` is :class:`RadialField`'s option (a displacement field has no
+        closed-form edge of what it shows: the iteration's end point is kept).
         """
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         sample = np.asarray(sample)
         px, py = x.copy(), y.copy()
+        # the point before the last step, its residual and that residual's size (inf: accept the next)
+        bx, by, bex, bey = x.copy(), y.copy(), np.zeros_like(x), np.zeros_like(x)
+        last = np.full(x.shape, np.inf)
         todo = np.arange(px.size)  # each point iterates until it has converged on its own
-        h = 1e-3
         for _ in range(iterations):
             if todo.size == 0:
                 break
             tx, ty, ts = px[todo], py[todo], sample[todo]
-            sx, sy = self.source(tx, ty, ts)
-            ex, ey = sx - x[todo], sy - y[todo]
-            converged = (np.abs(ex) < tol) & (np.abs(ey) < tol)
-            ax, ay = self.source(tx + h, ty, ts)
-            bx, by = self.source(tx, ty + h, ts)
-            j11, j21 = (ax - sx) / h, (ay - sy) / h  # d source / d x
-            j12, j22 = (bx - sx) / h, (by - sy) / h  # d source / d y
+            dx, dy, xx, xy, yx, yy = _in_chunks(self._blend_jacobian, tx, ty, ts, outputs=6)
+            ex, ey = tx + dx - x[todo], ty + dy - y[todo]
+            err = ex * ex + ey * ey
+            # a Newton step that did not lower the residual (near the canvas edge the field is
+            # clamped and its Jacobian misleads; folds) is replaced by the fixed-point step from
+            # the point before it, accepted as it comes
+            worse = err >= last[todo]
+            converged = (np.abs(ex) < tol) & (np.abs(ey) < tol) & ~worse
+            j11, j12, j21, j22 = 1.0 + xx, xy, yx, 1.0 + yy  # d source / d (x, y), from the cell's nodes
             det = j11 * j22 - j12 * j21
             ok = np.abs(det) > 1e-6
             safe = np.where(ok, det, 1.0)
-            nx = tx - np.where(ok, (j22 * ex - j12 * ey) / safe, ex)
-            ny = ty - np.where(ok, (-j21 * ex + j11 * ey) / safe, ey)
-            # keep a Newton step only where it lowers the residual (near the canvas edge the field
-            # is clamped and its Jacobian misleads); elsewhere take the fixed-point step
-            cx, cy = self.source(nx, ny, ts)
-            better = np.hypot(cx - x[todo], cy - y[todo]) < np.hypot(ex, ey)
-            nx, ny = np.where(better, nx, tx - ex), np.where(better, ny, ty - ey)
+            nx = np.where(worse, bx[todo] - bex[todo], tx - np.where(ok, (j22 * ex - j12 * ey) / safe, ex))
+            ny = np.where(worse, by[todo] - bey[todo], ty - np.where(ok, (-j21 * ex + j11 * ey) / safe, ey))
+            bx[todo], by[todo], bex[todo], bey[todo] = tx, ty, ex, ey
+            last[todo] = np.where(worse | ~ok, np.inf, err)
             px[todo] = np.where(converged, tx, nx)
             py[todo] = np.where(converged, ty, ny)
             todo = todo[~converged]
@@ -170,12 +208,17 @@ class TriangleField(DisplacementField):
     [1.0, 1.0]
     """
 
-    def _blend(self, x: NDArray, y: NDArray, sample: NDArray) -> tuple[NDArray, NDArray]:
-        """Barycentric ``(dx, dy)`` at points ``(x, y)`` of samples ``sample`` (same shapes)."""
-        (cx, cy), fu, fv = self._corners(x, y, sample)
-        lower = fu >= fv  # below the diagonal: corners 00, 10, 11
-        return tuple(np.where(lower, d00 + fu * (d10 - d00) + fv * (d11 - d10),
-                              d00 + fv * (d01 - d00) + fu * (d11 - d01)) for d00, d10, d01, d11 in (cx, cy))
+    def _interpolate(self, d: tuple[NDArray, ...], fu: NDArray, fv: NDArray) -> NDArray:
+        """Barycentric blend of the triangle holding ``(fu, fv)``: below the diagonal (``fu >= fv``)
+        corners 00, 10, 11, above it 00, 01, 11."""
+        d00, d10, d01, d11 = d
+        return np.where(fu >= fv, d00 + fu * (d10 - d00) + fv * (d11 - d10), d00 + fv * (d01 - d00) + fu * (d11 - d01))
+
+    def _value_and_slopes(self, d: tuple[NDArray, ...], fu: NDArray, fv: NDArray) -> tuple[NDArray, ...]:
+        d00, d10, d01, d11 = d
+        lower = fu >= fv
+        du, dv = np.where(lower, d10 - d00, d11 - d01), np.where(lower, d11 - d10, d01 - d00)
+        return d00 + fu * du + fv * dv, du, dv
 
     def source_on_grid(self, height: int, width: int, *,
                        out: tuple[NDArray, NDArray] | None = None) -> tuple[NDArray, NDArray]:
@@ -196,17 +239,18 @@ class TriangleField(DisplacementField):
 FIELD_CHUNK_POINTS = 1 << 13
 
 
-def _in_chunks(blend, x: NDArray, y: NDArray, sample: NDArray) -> tuple[NDArray, NDArray]:
-    """``blend(x, y, sample)`` (a field's ``(dx, dy)``) over chunks of the broadcast points."""
+def _in_chunks(blend, x: NDArray, y: NDArray, sample: NDArray, outputs: int = 2) -> tuple[NDArray, ...]:
+    """``blend(x, y, sample)`` (a field's ``(dx, dy)``, or ``outputs`` arrays) over chunks of the
+    broadcast points."""
     x, y, sample = np.broadcast_arrays(x, y, sample)
     if x.size <= FIELD_CHUNK_POINTS:
         return blend(x, y, sample)
     xs, ys, ss = x.reshape(-1), y.reshape(-1), sample.reshape(-1)
-    out = np.empty((2, x.size))
+    out = np.empty((outputs, x.size))
     for a in range(0, x.size, FIELD_CHUNK_POINTS):
         b = a + FIELD_CHUNK_POINTS
-        out[0, a:b], out[1, a:b] = blend(xs[a:b], ys[a:b], ss[a:b])
-    return out[0].reshape(x.shape), out[1].reshape(x.shape)
+        out[:, a:b] = blend(xs[a:b], ys[a:b], ss[a:b])
+    return tuple(o.reshape(x.shape) for o in out)
 
 
 @lru_cache(maxsize=256)
