@@ -44,6 +44,11 @@ class Batch:
     box_sample: NDArray = field(default_factory=lambda: _NO_INDEX)
     box_id: NDArray = field(default_factory=lambda: _NO_INDEX)
     box_visibility: NDArray = field(default_factory=lambda: _NO_FLOAT)
+    # after a warp: each box's mapped outline (m, k, 2) and the rectangle (m, 4) of the canvas its
+    # object still shows in; the box is the outline's part inside it (crops cut the outline, not
+    # its box; None: the boxes themselves are the outlines)
+    box_outlines: NDArray | None = None
+    box_windows: NDArray | None = None
     points: NDArray = field(default_factory=lambda: _NO_POINTS)
     point_sample: NDArray = field(default_factory=lambda: _NO_INDEX)
     point_inside: NDArray = field(default_factory=lambda: _NO_BOOL)

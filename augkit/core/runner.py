@@ -149,10 +149,7 @@ class Runner:
         if b.boxes.size or b.points.size:
             m = t.matrices(params, meta)
             if b.boxes.size:
-                outline = box_outline_points(b.boxes, 1)
-                mapped = map_points(outline.reshape(-1, 2), np.repeat(m[b.box_sample], 4, axis=0))
-                clipped, kept = clip_boxes(boxes_from_points(mapped.reshape(-1, 4, 2)), out_h, out_w)
-                b.boxes, b.box_visibility = clipped, b.box_visibility * kept
+                self._crop_boxes(m, out_h, out_w)
             if b.points.size:
                 pts = map_points(b.points, m[b.point_sample])
                 inside = (pts[:, 0] >= 0) & (pts[:, 0] < out_w) & (pts[:, 1] >= 0) & (pts[:, 1] < out_h)
@@ -322,6 +319,50 @@ class Runner:
             np.copyto(copy, b.image)
             b.image, b.image_owned = copy, True
 
+    def _crop_boxes(self, m: NDArray, out_h: int, out_w: int) -> None:
+        """Boxes through a crop, pad or resize (axis-aligned matrices ``m``, one per sample):
+        after a warp, the warped outlines are cut by what still shows of the canvas (a rotated
+        box cropped near its corner keeps only the extent of that part), else the boxes."""
+        b = self.batch
+        rows = m[b.box_sample]
+        moved = _move_boxes(b.boxes, rows)
+        if b.box_outlines is None:
+            clipped, kept = clip_boxes(moved, out_h, out_w)
+            b.boxes, b.box_visibility = clipped, b.box_visibility * kept
+            return
+        k = b.box_outlines.shape[1]
+        outlines = _move_points(b.box_outlines, rows)
+        windows = _move_boxes(b.box_windows, rows)  # (the window moved, then within the new canvas)
+        np.maximum(windows[:, :2], 0.0, out=windows[:, :2])
+        np.minimum(windows[:, 2:], [out_w, out_h], out=windows[:, 2:])
+        clipped, shows = clip_outline_boxes(outlines, out_h, out_w, windows=windows)
+        area = (clipped[:, 2] - clipped[:, 0]) * (clipped[:, 3] - clipped[:, 1])
+        before = (moved[:, 2] - moved[:, 0]) * (moved[:, 3] - moved[:, 1])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kept = np.where((shows > 0) & (before > 0), area / np.where(before > 0, before, 1.0), 0.0)
+        b.boxes, b.box_visibility = clipped, b.box_visibility * np.minimum(kept, 1.0)
+        b.box_outlines, b.box_windows = outlines.reshape(-1, k, 2), windows
+
+    def _keep_outlines(self, sel: NDArray, outlines: NDArray, clipped: NDArray) -> None:
+        """Remember the warped outlines of boxes ``sel`` (their boxes ``clipped``) for a later
+        crop; an outline with a non-finite point is replaced by its box's corners."""
+        b = self.batch
+        bad = ~np.isfinite(outlines).all(axis=(1, 2))
+        if bad.any():
+            outlines = outlines.copy()
+            outlines[bad] = _pad_points(box_outline_points(clipped[bad]), outlines.shape[1])
+        canvas = np.array([0.0, 0.0, self.meta.width, self.meta.height])
+        if sel.size == len(b.boxes):
+            b.box_outlines, b.box_windows = outlines, np.tile(canvas, (sel.size, 1))
+            return
+        base = b.box_outlines if b.box_outlines is not None else box_outline_points(b.boxes)
+        windows = b.box_windows.copy() if b.box_windows is not None else np.tile(canvas, (len(b.boxes), 1))
+        k = max(base.shape[1], outlines.shape[1])
+        base = _pad_points(base, k).copy()
+        base[sel] = _pad_points(outlines, k)
+        windows[sel] = canvas
+        b.box_outlines, b.box_windows = base, windows
+
     def _map_boxes(self, plan: GeometryPlan) -> None:
         b = self.batch
         sel = member_mask(b.box_sample, plan.touched).nonzero()[0]
@@ -330,6 +371,7 @@ class Runner:
         local = np.searchsorted(plan.touched, b.box_sample[sel])
         clipped, kept = np.empty((sel.size, 4)), np.empty(sel.size)
         linear = plan.nf[local] == 0
+        groups = []
         for group, per_edge in ((linear.nonzero()[0], 1), ((~linear).nonzero()[0], EDGE_POINTS_NONLINEAR)):
             if group.size == 0:
                 continue
@@ -340,9 +382,18 @@ class Runner:
                 mapped = self._map_outlines(plan, b.boxes[sel[group]], local[group])
             # the box of the mapped outline's part inside the canvas (tight where it leaves past a corner)
             clipped[group], kept[group] = clip_outline_boxes(mapped, self.meta.height, self.meta.width)
+            groups.append((group, mapped))
+        if len(groups) == 1:
+            outlines = groups[0][1]
+        else:
+            k = max(mapped.shape[1] for _, mapped in groups)
+            outlines = np.empty((sel.size, k, 2))
+            for group, mapped in groups:
+                outlines[group] = _pad_points(mapped, k)
         bad = ~np.all(np.isfinite(clipped), axis=1)
         clipped[bad] = 0.0
         kept[bad] = 0.0
+        self._keep_outlines(sel, outlines, clipped)
         b.boxes = b.boxes.copy()
         b.boxes[sel] = clipped
         b.box_visibility = b.box_visibility.copy()
@@ -350,21 +401,22 @@ class Runner:
 
     @staticmethod
     def _map_outlines(plan: GeometryPlan, boxes: NDArray, local: NDArray) -> NDArray:
-        """Outlines ``(m, 4 * EDGE_POINTS_NONLINEAR, 2)`` of ``boxes`` pushed through a chain with
+        """Outlines ``(m, 4 * k, 2)`` of ``boxes`` pushed through a chain with
         a field: a box spreads about one point every ``EDGE_SPACING_PX`` along its edges (2 to
         ``EDGE_POINTS_NONLINEAR``), and only those are pushed (inverting a field costs ~0.5 us a
         point; character boxes are small and many); the places left are filled with repeats."""
         size = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
         used = np.clip(np.ceil(size / EDGE_SPACING_PX), 2, EDGE_POINTS_NONLINEAR).astype(np.intp)
-        outline = box_outline_points(boxes, EDGE_POINTS_NONLINEAR, used)
-        j = np.arange(EDGE_POINTS_NONLINEAR)
+        per_edge = int(used.max())  # (places beyond a box's own points repeat its last: same polygon)
+        outline = box_outline_points(boxes, per_edge, used)
+        j = np.arange(per_edge)
         spread = np.tile(j[None, :] < used[:, None], 4)  # (m, 4 * per_edge): a point of its own
         counts = spread.sum(axis=1)
         mapped = np.empty_like(outline)
         mapped[spread] = plan.forward(outline[spread], np.repeat(local, counts), outline=True)
         # a repeat takes the mapped point it repeats: the last one spread along its edge
         source = np.minimum(j[None, :], used[:, None] - 1)
-        source = np.concatenate([source + e * EDGE_POINTS_NONLINEAR for e in range(4)], axis=1)
+        source = np.concatenate([source + e * per_edge for e in range(4)], axis=1)
         return np.take_along_axis(mapped, source[:, :, None], axis=1)
 
     def _map_points(self, plan: GeometryPlan) -> None:
@@ -380,6 +432,36 @@ class Runner:
         b.points[sel] = mapped
         b.point_inside = b.point_inside.copy()
         b.point_inside[sel] &= inside
+
+
+def _is_scale_translate(rows: NDArray) -> bool:
+    """Are all matrices ``(m, 3, 3)`` ``x' = a x + c, y' = b y + d`` (crops, pads, resizes)?"""
+    return bool((rows[:, 0, 1] == 0).all() and (rows[:, 1, 0] == 0).all() and (rows[:, 2, :2] == 0).all()
+                and (rows[:, 2, 2] == 1).all())
+
+
+def _move_points(points: NDArray, rows: NDArray) -> NDArray:
+    """Points ``(m, k, 2)`` through one matrix per row (scale and translation read directly)."""
+    if not _is_scale_translate(rows):
+        k = points.shape[1]
+        return map_points(points.reshape(-1, 2), np.repeat(rows, k, axis=0)).reshape(-1, k, 2)
+    return points * rows[:, None, [0, 1], [0, 1]] + rows[:, None, :2, 2]
+
+
+def _move_boxes(boxes: NDArray, rows: NDArray) -> NDArray:
+    """Boxes ``(m, 4)`` through one matrix per row: the box of their moved corners."""
+    if not _is_scale_translate(rows):
+        return boxes_from_points(_move_points(box_outline_points(boxes), rows))
+    ends = _move_points(boxes.reshape(-1, 2, 2), rows)
+    return np.concatenate([ends.min(axis=1), ends.max(axis=1)], axis=1)
+
+
+def _pad_points(outlines: NDArray, k: int) -> NDArray:
+    """Outlines ``(m, j, 2)`` grown to ``k`` points by repeating the last (a polygon unchanged)."""
+    j = outlines.shape[1]
+    if j == k:
+        return outlines
+    return np.concatenate([outlines, np.repeat(outlines[:, -1:], k - j, axis=1)], axis=1)
 
 
 def _subset(array: NDArray, idx: NDArray, key: str) -> NDArray:

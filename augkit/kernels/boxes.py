@@ -133,7 +133,8 @@ def clip_boxes(boxes: NDArray, height: int, width: int) -> tuple[NDArray[np.floa
     return c, kept
 
 
-def clip_outline_boxes(outlines: NDArray, height: int, width: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def clip_outline_boxes(outlines: NDArray, height: int, width: int, *,
+                       windows: NDArray | None = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Boxes of the part of each closed outline inside the canvas, and the fraction of area kept.
 
     ``outlines`` ``(m, k, 2)`` are polygons (a box's outline points mapped through a warp, in
@@ -143,10 +144,12 @@ def clip_outline_boxes(outlines: NDArray, height: int, width: int) -> tuple[NDAr
     it shows; one carried past a corner of the canvas keeps covering that corner. This box is
     that of the polygon intersected with the canvas instead: the extremes among its vertices
     inside the canvas, its crossings of the canvas's borders and the canvas corners it encloses
-    (even-odd rule). The kept fraction is that box's area over the
-    unclipped bounding box's, as in :func:`clip_boxes`; 0 for a polygon with nothing inside the
-    canvas (its box is then :func:`clip_boxes`'s). Polygons with a non-finite point get
-    :func:`clip_boxes`'s result.
+    (even-odd rule). ``windows`` ``(m, 4)``: a rectangle ``(x0, y0, x1, y1)`` per polygon to
+    intersect with instead of the whole canvas (the part of the canvas its object still shows
+    in, after crops). The kept fraction is that box's area over the unclipped bounding box's, as
+    in :func:`clip_boxes`; 0 for a polygon with nothing inside (its box is then the bounding box
+    clipped). Polygons with a non-finite point get the bounding box of their finite points,
+    clipped.
 
     Examples
     --------
@@ -157,38 +160,45 @@ def clip_outline_boxes(outlines: NDArray, height: int, width: int) -> tuple[NDAr
     >>> diamond = np.array([[[0.0, -2.0], [2.0, 0.0], [0.0, 2.0], [-2.0, 0.0]]])  # encloses a corner
     >>> clip_outline_boxes(diamond, 10, 10)[0].tolist()
     [[0.0, 0.0, 2.0, 2.0]]
+    >>> clip_outline_boxes(band, 10, 10, windows=np.array([[0.0, 0.0, 10.0, 4.0]]))[0].tolist()
+    [[0.0, 2.0, 2.0, 4.0]]
     """
     pts = np.asarray(outlines, dtype=np.float64)
+    m = pts.shape[0]
+    win = np.tile([0.0, 0.0, float(width), float(height)], (m, 1)) if windows is None \
+        else np.asarray(windows, dtype=np.float64).reshape(m, 4)
     full = boxes_from_points(pts)
-    boxes, kept = clip_boxes(full, height, width)
-    # only polygons that reach outside the canvas (finite ones) can be cut by it
-    cut = (np.isfinite(pts).all(axis=(1, 2)) & ((full[:, 0] < 0) | (full[:, 1] < 0)
-                                                | (full[:, 2] > width) | (full[:, 3] > height))).nonzero()[0]
+    boxes, kept = _clip_to(full, win)
+    # only polygons that reach outside their window (finite ones) can be cut by it
+    cut = (np.isfinite(pts).all(axis=(1, 2)) & ((full[:, 0] < win[:, 0]) | (full[:, 1] < win[:, 1])
+                                                | (full[:, 2] > win[:, 2]) | (full[:, 3] > win[:, 3]))).nonzero()[0]
     if cut.size == 0:
         return boxes, kept
     x, y = pts[cut, :, 0], pts[cut, :, 1]
+    wx0, wy0, wx1, wy1 = (win[cut, i:i + 1] for i in range(4))
     xn, yn = np.roll(x, -1, axis=1), np.roll(y, -1, axis=1)
     xs, ys = [], []
-    inside = (x >= 0) & (x <= width) & (y >= 0) & (y <= height)
+    inside = (x >= wx0) & (x <= wx1) & (y >= wy0) & (y <= wy1)
     xs.append(np.where(inside, x, np.nan))
     ys.append(np.where(inside, y, np.nan))
     with np.errstate(divide="ignore", invalid="ignore"):
-        for border, limit in ((0.0, height), (float(width), height)):  # vertical borders x = border
+        for border in (wx0, wx1):  # vertical borders x = border, between wy0 and wy1
             t = (border - x) / (xn - x)
             at = y + t * (yn - y)
-            ok = ((x - border) * (xn - border) <= 0) & (xn != x) & (at >= 0) & (at <= limit)
+            ok = ((x - border) * (xn - border) <= 0) & (xn != x) & (at >= wy0) & (at <= wy1)
             xs.append(np.where(ok, border, np.nan))
             ys.append(np.where(ok, at, np.nan))
-        for border, limit in ((0.0, width), (float(height), width)):  # horizontal borders y = border
+        for border in (wy0, wy1):  # horizontal borders y = border, between wx0 and wx1
             t = (border - y) / (yn - y)
             at = x + t * (xn - x)
-            ok = ((y - border) * (yn - border) <= 0) & (yn != y) & (at >= 0) & (at <= limit)
+            ok = ((y - border) * (yn - border) <= 0) & (yn != y) & (at >= wx0) & (at <= wx1)
             xs.append(np.where(ok, at, np.nan))
             ys.append(np.where(ok, border, np.nan))
-        for cx, cy in ((0.0, 0.0), (float(width), 0.0), (0.0, float(height)), (float(width), float(height))):
+        for cx, cy in ((wx0, wy0), (wx1, wy0), (wx0, wy1), (wx1, wy1)):
             straddle = (y > cy) != (yn > cy)
             crossing = x + (cy - y) * (xn - x) / (yn - y)
             enclosed = (np.count_nonzero(straddle & (cx < crossing), axis=1) % 2 == 1)[:, None]
+            enclosed &= (wx1 > wx0) & (wy1 > wy0)  # (an empty window encloses nothing)
             xs.append(np.where(enclosed, cx, np.nan))
             ys.append(np.where(enclosed, cy, np.nan))
     cand_x, cand_y = np.concatenate(xs, axis=1), np.concatenate(ys, axis=1)
@@ -203,3 +213,15 @@ def clip_outline_boxes(outlines: NDArray, height: int, width: int) -> tuple[NDAr
         kept[cut] = np.nan_to_num(np.where(area > 0, (tight[:, 2] - tight[:, 0]) * (tight[:, 3] - tight[:, 1]) / area,
                                            0.0), nan=0.0)
     return boxes, kept
+
+
+def _clip_to(boxes: NDArray, windows: NDArray) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`clip_boxes` against a rectangle per box instead of the canvas."""
+    lo, hi = windows[:, :2], windows[:, 2:]
+    c = np.concatenate([np.minimum(np.maximum(boxes[:, :2], lo), hi), np.minimum(np.maximum(boxes[:, 2:], lo), hi)],
+                       axis=1)
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    kept_area = np.clip(c[:, 2] - c[:, 0], 0, None) * np.clip(c[:, 3] - c[:, 1], 0, None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kept = np.nan_to_num(np.where(area > 0, kept_area / area, 0.0), nan=0.0)
+    return c, kept
