@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..kernels import scratch
-from ..kernels.boxes import box_outline_points, boxes_from_points, clip_boxes, clip_outline_boxes
+from ..kernels.boxes import box_outline_points, boxes_from_points, clip_boxes, clip_outline_boxes, clip_polygons
 from ..kernels.geometry import (
     CHUNK_PIXELS,
     invert_matrices,
@@ -371,15 +371,17 @@ class Runner:
         local = np.searchsorted(plan.touched, b.box_sample[sel])
         clipped, kept = np.empty((sel.size, 4)), np.empty(sel.size)
         linear = plan.nf[local] == 0
+        source = self._visible_outlines(sel)
+        k = source.shape[1]
         groups = []
-        for group, per_edge in ((linear.nonzero()[0], 1), ((~linear).nonzero()[0], EDGE_POINTS_NONLINEAR)):
+        for group, nonlinear in ((linear.nonzero()[0], False), ((~linear).nonzero()[0], True)):
             if group.size == 0:
                 continue
-            if per_edge == 1:
-                corners = box_outline_points(b.boxes[sel[group]]).reshape(-1, 2)
-                mapped = plan.forward(corners, np.repeat(local[group], 4), outline=True).reshape(-1, 4, 2)
-            else:
-                mapped = self._map_outlines(plan, b.boxes[sel[group]], local[group])
+            if nonlinear:
+                mapped = self._map_outlines(plan, source[group], local[group])
+            else:  # (straight lines stay straight: the vertices are enough)
+                mapped = plan.forward(source[group].reshape(-1, 2), np.repeat(local[group], k),
+                                      outline=True).reshape(-1, k, 2)
             # the box of the mapped outline's part inside the canvas (tight where it leaves past a corner)
             clipped[group], kept[group] = clip_outline_boxes(mapped, self.meta.height, self.meta.width)
             groups.append((group, mapped))
@@ -399,25 +401,54 @@ class Runner:
         b.box_visibility = b.box_visibility.copy()
         b.box_visibility[sel] *= kept
 
+    def _visible_outlines(self, sel: NDArray) -> NDArray:
+        """Outlines ``(m, k, 2)`` of boxes ``sel`` to push through a warp: the part of the
+        outline an earlier warp left that still shows (what crops and the canvas's edges left of
+        it), or the box's corners (before any warp, or where nothing of it shows)."""
+        b = self.batch
+        corners = box_outline_points(b.boxes[sel])
+        if b.box_outlines is None:
+            return corners
+        outlines, windows = b.box_outlines[sel], b.box_windows[sel]
+        full = boxes_from_points(outlines)
+        cut = ((full[:, :2] < windows[:, :2]) | (full[:, 2:] > windows[:, 2:])).any(axis=1).nonzero()[0]
+        if cut.size:
+            part = clip_polygons(outlines[cut], windows[cut])
+            k = max(outlines.shape[1], part.shape[1])
+            outlines = _pad_points(outlines, k).copy()
+            outlines[cut] = _pad_points(part, k)
+        empty = ~np.isfinite(outlines).all(axis=(1, 2))
+        if empty.any():  # (nothing of it shows: its box has no area, its visibility is 0)
+            k = max(outlines.shape[1], 4)
+            outlines = _pad_points(outlines, k).copy()
+            outlines[empty] = _pad_points(corners[empty], k)
+        return outlines
+
     @staticmethod
-    def _map_outlines(plan: GeometryPlan, boxes: NDArray, local: NDArray) -> NDArray:
-        """Outlines ``(m, 4 * k, 2)`` of ``boxes`` pushed through a chain with
-        a field: a box spreads about one point every ``EDGE_SPACING_PX`` along its edges (2 to
-        ``EDGE_POINTS_NONLINEAR``), and only those are pushed (inverting a field costs ~0.5 us a
-        point; character boxes are small and many); the places left are filled with repeats."""
-        size = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-        used = np.clip(np.ceil(size / EDGE_SPACING_PX), 2, EDGE_POINTS_NONLINEAR).astype(np.intp)
-        per_edge = int(used.max())  # (places beyond a box's own points repeat its last: same polygon)
-        outline = box_outline_points(boxes, per_edge, used)
-        j = np.arange(per_edge)
-        spread = np.tile(j[None, :] < used[:, None], 4)  # (m, 4 * per_edge): a point of its own
-        counts = spread.sum(axis=1)
-        mapped = np.empty_like(outline)
-        mapped[spread] = plan.forward(outline[spread], np.repeat(local, counts), outline=True)
-        # a repeat takes the mapped point it repeats: the last one spread along its edge
-        source = np.minimum(j[None, :], used[:, None] - 1)
-        source = np.concatenate([source + e * per_edge for e in range(4)], axis=1)
-        return np.take_along_axis(mapped, source[:, :, None], axis=1)
+    def _map_outlines(plan: GeometryPlan, outlines: NDArray, local: NDArray) -> NDArray:
+        """Closed outlines ``(m, k, 2)`` pushed through a chain with a field, densified first:
+        about one point every ``EDGE_SPACING_PX`` along each edge (1 to
+        ``EDGE_POINTS_NONLINEAR`` a side), and only distinct points pushed (inverting a field
+        costs ~0.5 us a point; character boxes are small and many). Returns ``(m, k', 2)``, the
+        places after a row's points filled with repeats of its last."""
+        m = outlines.shape[0]
+        step = np.roll(outlines, -1, axis=1) - outlines
+        length = np.hypot(step[..., 0], step[..., 1])
+        pieces = np.clip(np.ceil(length / EDGE_SPACING_PX), 1, EDGE_POINTS_NONLINEAR).astype(np.intp)
+        j = np.arange(int(pieces.max()))
+        t = j[None, None, :] / pieces[..., None]
+        points = (outlines[:, :, None, :] + t[..., None] * step[:, :, None, :]).reshape(m, -1, 2)
+        # a point of its own: within its edge's pieces, on an edge of some length (a repeated
+        # vertex starts the next edge anyway), and every row's first vertex
+        own = (j[None, None, :] < pieces[..., None]) & (length > 0)[..., None]
+        own[:, 0, 0] = True
+        own = own.reshape(m, -1)
+        count = own.sum(axis=1)
+        mapped = plan.forward(points[own], np.repeat(local, count), outline=True)  # (row by row, in order)
+        # rows of their own points, then repeats of the last
+        start = np.concatenate([[0], np.cumsum(count)[:-1]])
+        slot = np.minimum(np.arange(int(count.max()))[None, :], (count - 1)[:, None])
+        return mapped[start[:, None] + slot]
 
     def _map_points(self, plan: GeometryPlan) -> None:
         b = self.batch
@@ -452,8 +483,9 @@ def _move_boxes(boxes: NDArray, rows: NDArray) -> NDArray:
     """Boxes ``(m, 4)`` through one matrix per row: the box of their moved corners."""
     if not _is_scale_translate(rows):
         return boxes_from_points(_move_points(box_outline_points(boxes), rows))
-    ends = _move_points(boxes.reshape(-1, 2, 2), rows)
-    return np.concatenate([ends.min(axis=1), ends.max(axis=1)], axis=1)
+    scale, shift = rows[:, [0, 1], [0, 1]], rows[:, :2, 2]
+    a, b = boxes[:, :2] * scale + shift, boxes[:, 2:] * scale + shift
+    return np.concatenate([np.minimum(a, b), np.maximum(a, b)], axis=1)
 
 
 def _pad_points(outlines: NDArray, k: int) -> NDArray:

@@ -15,6 +15,7 @@ __all__ = [
     "boxes_from_points",
     "clip_boxes",
     "clip_outline_boxes",
+    "clip_polygons",
     "convert_boxes_from",
     "convert_boxes_to",
 ]
@@ -105,6 +106,9 @@ def boxes_from_points(points: NDArray) -> NDArray[np.float64]:
     """
     if not points.size:
         return np.zeros((points.shape[0], 4))
+    if points.shape[1] <= 32:  # few points a set: reduce over the outer axis of (k, m, 2), row by row
+        rows = np.ascontiguousarray(points.transpose(1, 0, 2))
+        return np.concatenate([np.fmin.reduce(rows, axis=0), np.fmax.reduce(rows, axis=0)], axis=1)
     # each coordinate contiguous first: reducing the middle axis of (m, k, 2) ran ~9x slower
     xs, ys = np.ascontiguousarray(np.moveaxis(points, 2, 0))
     return np.column_stack([np.fmin.reduce(xs, axis=1), np.fmin.reduce(ys, axis=1),
@@ -225,3 +229,40 @@ def _clip_to(boxes: NDArray, windows: NDArray) -> tuple[NDArray[np.float64], NDA
     with np.errstate(divide="ignore", invalid="ignore"):
         kept = np.nan_to_num(np.where(area > 0, kept_area / area, 0.0), nan=0.0)
     return c, kept
+
+
+def clip_polygons(polygons: NDArray, windows: NDArray) -> NDArray[np.float64]:
+    """Each polygon ``(m, k, 2)`` clipped to its rectangle ``windows[i] = (x0, y0, x1, y1)``
+    (Sutherland-Hodgman, the four borders one after the other).
+
+    Returns ``(m, k', 2)``: each row's vertices in order, the places after them filled with
+    repeats of its last (the same polygon); a row with nothing inside is all NaN. Repeated
+    vertices in the input are fine (zero-length edges).
+
+    Examples
+    --------
+    >>> tri = np.array([[[-2.0, 1.0], [4.0, 1.0], [1.0, 4.0]]])
+    >>> clip_polygons(tri, np.array([[0.0, 0.0, 10.0, 10.0]]))[0].tolist()
+    [[0.0, 3.0], [0.0, 1.0], [4.0, 1.0], [1.0, 4.0]]
+    """
+    poly = np.asarray(polygons, dtype=np.float64)
+    win = np.asarray(windows, dtype=np.float64).reshape(-1, 4)
+    m = poly.shape[0]
+    for axis, col, keep_above in ((0, 0, True), (0, 2, False), (1, 1, True), (1, 3, False)):
+        bound = win[:, col:col + 1]
+        prev = np.roll(poly, 1, axis=1)
+        c, pc = poly[..., axis], prev[..., axis]
+        cur_in, prev_in = ((c >= bound, pc >= bound) if keep_above else (c <= bound, pc <= bound))
+        with np.errstate(divide="ignore", invalid="ignore"):  # (t is used only where the edge crosses)
+            t = (bound - pc) / (c - pc)
+            cross = prev + t[..., None] * (poly - prev)
+        cross[..., axis] = np.broadcast_to(bound, c.shape)  # exactly on the border
+        slots = np.stack([cross, poly], axis=2).reshape(m, -1, 2)  # per vertex: crossing, then itself
+        ok = np.stack([cur_in != prev_in, cur_in], axis=2).reshape(m, -1)
+        count = ok.sum(axis=1)
+        order = np.argsort(~ok, axis=1, kind="stable")[:, :max(int(count.max(initial=0)), 1)]
+        last = np.maximum(count - 1, 0)[:, None]
+        order = np.take_along_axis(order, np.minimum(np.arange(order.shape[1])[None, :], last), axis=1)
+        poly = np.take_along_axis(slots, order[:, :, None], axis=1)
+        poly[count == 0] = np.nan
+    return poly
