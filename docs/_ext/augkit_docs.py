@@ -241,7 +241,8 @@ def write_benchmarks(root: Path, out: Path, media: Path) -> None:
              "the machine named in each section (single-threaded; medians of interleaved repeats). A ratio",
              "above 1 means augkit is faster. Method, routing decisions and the targets:",
              "`benchmarks/README.md`. Reproduce with `pip install -e \".[bench]\"` then",
-             "`python -m benchmarks.image`, `python -m benchmarks.audio` and `python -m benchmarks.synth`.", ""]
+             "`python -m benchmarks.image`, `python -m benchmarks.audio`, `python -m benchmarks.boxes` and",
+             "`python -m benchmarks.synth`.", ""]
     image = json.loads((results / "image.json").read_text(encoding="utf-8"))
     lines += ["## Images, against albumentations", "", f"Machine: `{json.dumps(image['machine'])}`", ""]
     for size, rows in _groups(image["results"], "size").items():
@@ -261,6 +262,12 @@ def write_benchmarks(root: Path, out: Path, media: Path) -> None:
             "augkit one clip per call": [r["augkit_per_clip_ratio"] for r in rows]}))
         lines += [f"![Speed ratios for {clip} clips](/_static/gallery/{name})", ""]
     lines += ["### Table", "", (results / "audio.md").read_text(encoding="utf-8"), ""]
+    boxes = json.loads((results / "boxes.json").read_text(encoding="utf-8"))
+    lines += ["## Boxes through warps, against albumentations", "",
+              "Speed with boxes, and how far each library's boxes reach beyond (loose) or fall short of (cut)",
+              "the same rectangles warped as masks (`python -m benchmarks.boxes`).", "",
+              f"Machine: `{json.dumps(boxes['machine'])}`", "",
+              (results / "boxes.md").read_text(encoding="utf-8").split("\n\nMachine")[0], ""]
     synth = json.loads((results / "synth.json").read_text(encoding="utf-8"))
     modes = synth["modes"]
     columns = [k for k in modes["word"] if k not in ("memory", "disk_files")]
