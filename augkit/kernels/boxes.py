@@ -186,18 +186,16 @@ def clip_outline_boxes(outlines: NDArray, height: int, width: int, *,
     xs.append(np.where(inside, x, np.nan))
     ys.append(np.where(inside, y, np.nan))
     with np.errstate(divide="ignore", invalid="ignore"):
-        for border in (wx0, wx1):  # vertical borders x = border, between wy0 and wy1
-            t = (border - x) / (xn - x)
-            at = y + t * (yn - y)
-            ok = ((x - border) * (xn - border) <= 0) & (xn != x) & (at >= wy0) & (at <= wy1)
-            xs.append(np.where(ok, border, np.nan))
-            ys.append(np.where(ok, at, np.nan))
-        for border in (wy0, wy1):  # horizontal borders y = border, between wx0 and wx1
-            t = (border - y) / (yn - y)
-            at = x + t * (xn - x)
-            ok = ((y - border) * (yn - border) <= 0) & (yn != y) & (at >= wx0) & (at <= wx1)
-            xs.append(np.where(ok, at, np.nan))
-            ys.append(np.where(ok, border, np.nan))
+        # crossings of the vertical borders (u = x) and of the horizontal ones (u = y), each
+        # kept where it falls between the other two borders (lo..hi along v)
+        for u, v, un, vn, borders, lo, hi, vertical in ((x, y, xn, yn, (wx0, wx1), wy0, wy1, True),
+                                                        (y, x, yn, xn, (wy0, wy1), wx0, wx1, False)):
+            for border in borders:
+                at = v + (border - u) / (un - u) * (vn - v)
+                ok = ((u - border) * (un - border) <= 0) & (un != u) & (at >= lo) & (at <= hi)
+                on, along = np.where(ok, border, np.nan), np.where(ok, at, np.nan)
+                xs.append(on if vertical else along)
+                ys.append(along if vertical else on)
         for cx, cy in ((wx0, wy0), (wx1, wy0), (wx0, wy1), (wx1, wy1)):
             straddle = (y > cy) != (yn > cy)
             crossing = x + (cy - y) * (xn - x) / (yn - y)
