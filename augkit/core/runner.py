@@ -37,8 +37,8 @@ __all__ = ["Runner"]
 
 #: Mask dtypes that ``mask_interpolation="image"`` can blend.
 SOFT_MASK_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32), np.dtype(np.float64))
-#: Points sampled per box edge when a chain contains a non-linear warp: at most this many, and
-#: about one every ``EDGE_SPACING_PX`` (input pixels) on smaller boxes, at least 2.
+#: Points spread along each edge of an outline pushed through a non-linear warp: about one
+#: every ``EDGE_SPACING_PX`` (pixels before the warp), from 1 up to ``EDGE_POINTS_NONLINEAR``.
 EDGE_POINTS_NONLINEAR = 16
 EDGE_SPACING_PX = 2.0
 #: ``Runner.mirrored`` of a call without keypoints (nothing reads it; read-only).
@@ -330,7 +330,6 @@ class Runner:
             clipped, kept = clip_boxes(moved, out_h, out_w)
             b.boxes, b.box_visibility = clipped, b.box_visibility * kept
             return
-        k = b.box_outlines.shape[1]
         outlines = _move_points(b.box_outlines, rows)
         windows = _move_boxes(b.box_windows, rows)  # (the window moved, then within the new canvas)
         np.maximum(windows[:, :2], 0.0, out=windows[:, :2])
@@ -341,7 +340,7 @@ class Runner:
         with np.errstate(divide="ignore", invalid="ignore"):
             kept = np.where((shows > 0) & (before > 0), area / np.where(before > 0, before, 1.0), 0.0)
         b.boxes, b.box_visibility = clipped, b.box_visibility * np.minimum(kept, 1.0)
-        b.box_outlines, b.box_windows = outlines.reshape(-1, k, 2), windows
+        b.box_outlines, b.box_windows = outlines, windows
 
     def _keep_outlines(self, sel: NDArray, outlines: NDArray, clipped: NDArray) -> None:
         """Remember the warped outlines of boxes ``sel`` (their boxes ``clipped``) for a later

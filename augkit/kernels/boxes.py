@@ -64,27 +64,19 @@ def convert_boxes_to(boxes: NDArray, fmt: str, height: int, width: int) -> NDArr
     raise ValueError(f"bbox_format must be one of {BBOX_FORMATS}, got {fmt!r}")
 
 
-def box_outline_points(boxes: NDArray, per_edge: int = 1, used: NDArray | None = None) -> NDArray[np.float64]:
+def box_outline_points(boxes: NDArray, per_edge: int = 1) -> NDArray[np.float64]:
     """Points on each box outline, in order around it, shape ``(m, 4 * per_edge, 2)``.
 
     ``per_edge=1`` gives the 4 corners (enough for affine and perspective maps, which keep
-    straight lines straight); non-linear warps need points along the edges too. ``used``
-    (``m`` integers from 1 to ``per_edge``): box ``i`` spreads only ``used[i]`` points along
-    each edge, and repeats the last of them to fill the edge's ``per_edge`` places.
+    straight lines straight); non-linear warps need points along the edges too.
 
     Examples
     --------
     >>> box_outline_points(np.array([[0.0, 0.0, 2.0, 1.0]])).tolist()
     [[[0.0, 0.0], [2.0, 0.0], [2.0, 1.0], [0.0, 1.0]]]
-    >>> box_outline_points(np.array([[0.0, 0.0, 2.0, 2.0]]), 3, np.array([2]))[0, :3].tolist()
-    [[0.0, 0.0], [1.0, 0.0], [1.0, 0.0]]
     """
     b = np.asarray(boxes, dtype=np.float64)
-    if used is None:
-        t = np.broadcast_to(np.arange(per_edge, dtype=np.float64) / per_edge, (len(b), per_edge))
-    else:
-        k = np.asarray(used, dtype=np.float64)[:, None]
-        t = np.minimum(np.arange(per_edge, dtype=np.float64), k - 1) / k
+    t = np.arange(per_edge, dtype=np.float64) / per_edge
     x0, y0, x1, y1 = (b[:, k:k + 1] for k in range(4))
     top = np.stack([x0 + (x1 - x0) * t, np.broadcast_to(y0, (len(b), per_edge))], axis=-1)
     right = np.stack([np.broadcast_to(x1, (len(b), per_edge)), y0 + (y1 - y0) * t], axis=-1)
