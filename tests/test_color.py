@@ -123,6 +123,18 @@ def test_gaussian_blur_matches_scipy(sigma):
     assert np.abs(out8 - ref * 255).max() <= 1.0
 
 
+def test_gaussian_kernels_are_opencvs_bit_for_bit():
+    """The batch's kernels made in NumPy equal cv2.getGaussianKernel's, so the OpenCV route blurs
+    exactly as it did with one getGaussianKernel call per image."""
+    cv2 = pytest.importorskip("cv2")
+    from augkit.kernels.filters import gaussian_kernels, gaussian_radius
+
+    sigmas = np.concatenate([np.random.default_rng(2).uniform(0.1, 8.0, 3000), [0.5, 1.0, 1 / 3, 2.0, 5.0]])
+    for sigma, kernel in zip(sigmas.tolist(), gaussian_kernels(sigmas), strict=True):
+        ref = cv2.getGaussianKernel(2 * gaussian_radius(sigma) + 1, sigma, cv2.CV_32F)
+        assert kernel.dtype == np.float32 and np.array_equal(kernel, ref), sigma
+
+
 @pytest.mark.parametrize("sigma, amount", [(0.5, 0.3), (1.0, 1.0), (2.2, 3.0)])
 def test_sharpen_is_the_unsharp_mask_formula_with_scipy(sigma, amount):
     """x + amount (x - G x), G from SciPy in float64, saturated: uint8 within one level, float 1e-5."""

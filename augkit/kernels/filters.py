@@ -7,7 +7,7 @@ from numpy.typing import NDArray
 
 from .backend import opencv
 
-__all__ = ["gaussian_blur_image", "gaussian_radius", "unsharp_mask_image"]
+__all__ = ["gaussian_blur_image", "gaussian_kernels", "gaussian_radius", "unsharp_mask_image"]
 
 
 def gaussian_radius(sigma: float) -> int:
@@ -19,6 +19,31 @@ def gaussian_radius(sigma: float) -> int:
     (3, 1)
     """
     return max(1, int(3.0 * sigma + 0.5))
+
+
+def gaussian_kernels(sigmas: NDArray) -> list[NDArray[np.float32]]:
+    """The normalized 1-D Gaussian of each sigma, truncated at :func:`gaussian_radius`, as
+    float32 columns ``(k, 1)``: bit for bit what ``cv2.getGaussianKernel(k, sigma, CV_32F)``
+    gives (computed in float64 the same way, then rounded), made for a whole batch at once
+    (one OpenCV call per image cost 2.6 us, a fifth of blurring a 32x32 image).
+
+    Examples
+    --------
+    >>> [round(float(v), 4) for v in gaussian_kernels(np.array([0.5, 1.0]))[0].ravel()]
+    [0.0003, 0.1065, 0.7866, 0.1065, 0.0003]
+    """
+    sigmas = np.asarray(sigmas, dtype=np.float64).reshape(-1)
+    sizes = 2 * np.maximum(1, (3.0 * sigmas + 0.5).astype(np.int64)) + 1
+    out: list[NDArray[np.float32]] = [np.empty(0, np.float32)] * len(sigmas)
+    for k in np.unique(sizes).tolist():
+        which = (sizes == k).nonzero()[0]
+        x = np.arange(k) - (k - 1) * 0.5
+        scale = -0.5 / (sigmas[which] * sigmas[which])
+        t = np.exp((scale[:, None] * x[None, :]) * x[None, :])  # (OpenCV's order: scale * x * x)
+        rows = (t / t.sum(axis=1, keepdims=True)).astype(np.float32)
+        for i, row in zip(which.tolist(), rows, strict=True):
+            out[i] = row[:, None]
+    return out
 
 
 def gaussian_blur_image(images: NDArray, sigmas: NDArray) -> NDArray:
@@ -38,13 +63,14 @@ def gaussian_blur_image(images: NDArray, sigmas: NDArray) -> NDArray:
     out = np.empty_like(images)
     c = images.shape[-1]
     cv2 = opencv() if c <= 4 else None
+    kernels = gaussian_kernels(sigmas) if cv2 is not None else None
     for i, sigma in enumerate(np.asarray(sigmas, dtype=np.float64).tolist()):
         k = 2 * gaussian_radius(sigma) + 1
-        if cv2 is not None:
+        if kernels is not None:
             # float kernels: float sums, uint8 rounded half to even on the way out (the fixed-point
             # path of cv2.GaussianBlur on uint8 is off by up to 2 levels)
             src, dst = (images[i, ..., 0], out[i, ..., 0]) if c == 1 else (images[i], out[i])
-            kernel = cv2.getGaussianKernel(k, sigma, cv2.CV_32F)
+            kernel = kernels[i]
             cv2.sepFilter2D(src, -1, kernel, kernel, dst, (-1, -1), 0.0, cv2.BORDER_REFLECT_101)  # positional: cheaper
         else:
             from scipy import ndimage  # imported on first use
@@ -78,6 +104,7 @@ def unsharp_mask_image(images: NDArray, sigmas: NDArray, amounts: NDArray) -> ND
     color = color_channels(c)
     out = np.empty_like(images)
     cv2 = opencv() if color in (1, 3) else None
+    kernels = gaussian_kernels(sigmas) if cv2 is not None else None
     uint8 = images.dtype == np.uint8
     for i, (sigma, amount) in enumerate(zip(np.asarray(sigmas, np.float64).tolist(),
                                             np.asarray(amounts, np.float64).tolist(), strict=True)):
@@ -86,7 +113,7 @@ def unsharp_mask_image(images: NDArray, sigmas: NDArray, amounts: NDArray) -> ND
         dst = out[i, ..., 0] if color == 1 else out[i, ..., :color]
         if cv2 is not None:
             src = src if src.flags.c_contiguous else np.ascontiguousarray(src)  # (colour beside alpha)
-            kernel = cv2.getGaussianKernel(k, sigma, cv2.CV_32F)
+            kernel = kernels[i]
             blurred = cv2.sepFilter2D(src, cv2.CV_32F, kernel, kernel, None, (-1, -1), 0.0, cv2.BORDER_REFLECT_101)
             sharp = cv2.addWeighted(src, 1.0 + amount, blurred, -amount, 0.0, None, cv2.CV_8U if uint8 else cv2.CV_32F)
             dst[...] = sharp.reshape(dst.shape)
