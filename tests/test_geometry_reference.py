@@ -591,14 +591,16 @@ def test_piecewise_affine_keypoints_land_where_their_pixels_go():
 def test_elastic_field_is_the_drawn_noise_smoothed_as_scipy_does(height, width, sigma):
     # small fields take the matrix path (one BLAS product per axis), large ones OpenCV/SciPy per
     # plane: both are SciPy's reflect-mode Gaussian (truncated at 3 sigma) of the seed's noise
-    from augkit.kernels.fields import elastic_displacements
+    from augkit.kernels.fields import elastic_displacements, elastic_noise
     from augkit.kernels.streams import per_sample_generators
 
     seeds = np.array([3, 11, 12], dtype=np.uint64)
     field = elastic_displacements(seeds, height, width, alpha=20.0, sigma=sigma).nodes
-    noise = np.empty((3, 2, height, width), np.float32)
-    for i, gen in enumerate(per_sample_generators(seeds)):
-        gen.random((2, height, width), dtype=np.float32, out=noise[i])
+    noise = elastic_noise(seeds, height, width)
+    # the noise: each seed's PCG64 words cut into 16-bit quarters, centred in their steps
+    words = next(per_sample_generators(seeds[1:2])).bit_generator.random_raw(-(-2 * height * width // 4))
+    quarters = (words[:, None] >> (16 * np.arange(4, dtype=np.uint64))[None, :]) & np.uint64(0xFFFF)
+    np.testing.assert_array_equal(noise[1].ravel(), (quarters.ravel()[:2 * height * width] + 0.5) / 65536)
     radius = int(3.0 * sigma + 0.5)
     want = ndimage.gaussian_filter(noise.astype(np.float64) * 2 - 1, sigma=(0, 0, sigma, sigma), mode="reflect",
                                    truncate=radius / sigma) * 20.0

@@ -19,7 +19,8 @@ from .backend import opencv
 from .scratch import work_array
 from .streams import per_sample_generators
 
-__all__ = ["DisplacementField", "RadialField", "TriangleField", "elastic_displacements", "grid_node_displacements"]
+__all__ = ["DisplacementField", "RadialField", "TriangleField", "elastic_displacements", "elastic_noise",
+           "grid_node_displacements"]
 
 
 @dataclass(frozen=True)
@@ -436,13 +437,39 @@ def _smoothing_matrix(size: int, sigma: float, radius: int) -> NDArray[np.float3
     return k
 
 
+def elastic_noise(seeds: NDArray, height: int, width: int) -> NDArray[np.float32]:
+    """The uniform noise an elastic field smooths: ``(n, 2, height, width)`` float32 in (0, 1),
+    one stream per seed (16-bit steps, centred: ``(k + 0.5) / 65536``; four values from each
+    64-bit draw of the seed's PCG64, low quarter first).
+
+    Raw 64-bit draws cut into quarters cost half of ``Generator.random`` (float32) here: 31 us
+    against 49 us a 64x64 field, 340 against 647 us at 256x256 (a third of the warp); the
+    Gaussian that follows makes 16-bit steps invisible.
+
+    Examples
+    --------
+    >>> u = elastic_noise(np.array([7], dtype=np.uint64), 32, 32)
+    >>> u.shape, bool(0.0 < u.min() and u.max() < 1.0), round(float(u.mean()), 1)
+    ((1, 2, 32, 32), True, 0.5)
+    """
+    n, count = len(seeds), 2 * height * width
+    out = np.empty((n, 2, height, width), dtype=np.float32)
+    flat = out.reshape(n, count)
+    scale = np.float32(1.0 / 65536.0)
+    for i, gen in enumerate(per_sample_generators(seeds)):
+        words = gen.bit_generator.random_raw(-(-count // 4)).astype("<u8", copy=False)  # (no copy on little-endian)
+        np.multiply(words.view("<u2")[:count], scale, out=flat[i])
+    flat += np.float32(0.5 / 65536.0)
+    return out
+
+
 def elastic_displacements(
     seeds: NDArray, height: int, width: int, *, alpha: float, sigma: float
 ) -> DisplacementField:
     """Per-pixel elastic field (Simard et al., 2003), one reproducible field per seed.
 
-    Uniform noise in [-1, 1] per pixel and axis, smoothed by a Gaussian of ``sigma``
-    pixels truncated at ``3 sigma`` (the noise mirrored at the edges, edge pixel repeated)
+    Uniform noise in [-1, 1] per pixel and axis (:func:`elastic_noise`, rescaled), smoothed by
+    a Gaussian of ``sigma`` pixels truncated at ``3 sigma`` (the noise mirrored at the edges, edge pixel repeated)
     and scaled by ``alpha`` pixels. Fields up to a few kernel widths across are smoothed by
     two matrix products for the whole batch, larger ones by OpenCV or SciPy per plane; all
     agree to float32 rounding.
@@ -454,9 +481,7 @@ def elastic_displacements(
     (2, 16, 16, 2)
     """
     n = len(seeds)
-    planes = np.empty((n, 2, height, width), dtype=np.float32)  # x and y displacement planes
-    for i, gen in enumerate(per_sample_generators(seeds)):
-        gen.random((2, height, width), dtype=np.float32, out=planes[i])
+    planes = elastic_noise(seeds, height, width)  # x and y displacement planes
     radius = int(3.0 * sigma + 0.5)
     cv2 = opencv()
     if (height + width) <= 8 * (2 * radius + 1):
