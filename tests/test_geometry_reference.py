@@ -470,6 +470,32 @@ def test_field_forward_inverts_source_with_the_cells_own_jacobian(t):
     assert close.mean() > 0.99  # (all but points within 1e-3 of a cell or triangle edge)
 
 
+def test_radial_forward_of_a_point_does_not_depend_on_the_batch_around_it():
+    """Each point's Newton iteration stops on its own step (they all stopped when every point
+    had converged, so a batch moved a point by ~1e-14 px from where it lands alone), and boxes
+    through OpticalDistortion replay bit for bit one image at a time (found by a fuzz of random
+    pipelines comparing batches with per-sample replays)."""
+    from augkit.core.transform import take_params
+    from augkit.kernels.fields import RadialField
+
+    field = RadialField(np.array([0.3, -0.5, 0.1]), 64, 64)
+    rng = np.random.default_rng(0)
+    x, y, sample = rng.uniform(-10, 74, 300), rng.uniform(-10, 74, 300), rng.integers(0, 3, 300)
+    for unseen in ("edge", "outside"):
+        bx, by = field.forward(x, y, sample, unseen=unseen)
+        alone = np.array([np.ravel(field.forward(x[i:i + 1], y[i:i + 1], sample[i:i + 1], unseen=unseen))
+                          for i in range(300)])
+        np.testing.assert_array_equal(alone, np.stack([bx, by], axis=1))
+    pipe = ak.Compose([I.OpticalDistortion(distortion_range=(-0.8, 0.8)), I.Contrast(),
+                       I.GridWarp(num_steps=4, distort_limit=0.4), I.OpticalDistortion(distortion_range=(-0.8, 0.8))])
+    images = rng.integers(0, 255, (4, 48, 56, 3), dtype=np.uint8)
+    boxes = [np.array([[2.0, 3.0, 30.0, 40.0], [20.0, 6.0, 52.0, 44.0]]) + i for i in range(4)]
+    out = pipe(image=images, bboxes=boxes, rng=28, return_params=True)
+    for i in range(4):
+        one = pipe.replay(take_params(out["params"], np.array([i])), image=images[i:i + 1], bboxes=[boxes[i]])
+        np.testing.assert_array_equal(one["bboxes"][0], out["bboxes"][i])
+
+
 def _sutherland_hodgman(poly: list[tuple[float, float]], height: int, width: int) -> list[tuple[float, float]]:
     """Reference: the polygon clipped against the canvas's four half-planes one after the other."""
     def clip(points, inside, cross):

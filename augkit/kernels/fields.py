@@ -395,11 +395,19 @@ class RadialField:
         rho_max = np.where(a < 0, 1.0 / np.sqrt(np.maximum(-3.0 * a, 1e-300)), np.inf)
         reach = np.where(a < 0, rho_max * (1 + a * rho_max**2), np.inf)
         rho = np.minimum(s, rho_max)
+        # each point stops once its own step is below 1e-9 (stopping when all had converged let
+        # the other points of a batch move a point on: 1e-14 px, but not what it gets alone)
+        flat_rho, flat_s = rho.reshape(-1), np.broadcast_to(s, rho.shape).reshape(-1)
+        flat_a, flat_max = np.broadcast_to(a, rho.shape).reshape(-1), np.broadcast_to(rho_max, rho.shape).reshape(-1)
+        todo = np.arange(flat_rho.size)
         for _ in range(iterations):
-            step = (rho + a * rho**3 - s) / np.maximum(1 + 3 * a * rho * rho, 1e-9)
-            rho = np.clip(rho - step, 0.0, rho_max)
-            if np.all(np.abs(step) < 1e-9):
+            if todo.size == 0:
                 break
+            r, k = flat_rho[todo], flat_a[todo]
+            step = (r + k * r**3 - flat_s[todo]) / np.maximum(1 + 3 * k * r * r, 1e-9)
+            flat_rho[todo] = np.clip(r - step, 0.0, flat_max[todo])
+            todo = todo[np.abs(step) >= 1e-9]
+        rho = flat_rho.reshape(rho.shape)
         ratio = np.divide(rho, s, out=np.ones_like(s), where=s > 0)
         if unseen == "outside":  # (else beyond the reach rho has stopped at the fold, rho_max)
             ratio = np.where(s <= reach, ratio, 2.0 / np.sqrt(self.inv_d2) / np.maximum(s, 1e-12))
