@@ -223,11 +223,14 @@ class GeometryPlan:
         return pure, tr & pure, fx, fy
 
     # --- points ----------------------------------------------------------------------------
-    def forward(self, pts: NDArray, local: NDArray, *, outline: bool = False) -> NDArray:
+    def forward(self, pts: NDArray, local: NDArray, *, outline: bool = False,
+                polygons: NDArray | None = None) -> NDArray:
         """Push points (continuous coordinates) of touched-local samples ``local`` through.
 
         ``outline``: the points outline boxes (a field's unseen points go to the edge of what it
-        shows, not far outside as keypoints do)."""
+        shows, not far outside as keypoints do); ``polygons``: which outline each point is on
+        (consecutive, in order around it), for a lens fold to follow (see
+        :meth:`~augkit.kernels.fields.RadialField.forward`)."""
         unseen = "edge" if outline else "outside"
         pts = self._through(pts, 0, local)
         for r in range(1, len(self.runs)):
@@ -240,7 +243,8 @@ class GeometryPlan:
                 field = self._point_fields.get(key)
                 if field is None:
                     field = self._point_fields[key] = self._field(j, owners)
-                fx, fy = field.forward(pts[rows, 0], pts[rows, 1], which, unseen=unseen)
+                fx, fy = field.forward(pts[rows, 0], pts[rows, 1], which, unseen=unseen,
+                                       polygons=None if polygons is None else polygons[rows])
                 pts[rows, 0], pts[rows, 1] = fx, fy
             pts = self._through(pts, r, local)
         return pts

@@ -443,7 +443,8 @@ class Runner:
         own[:, 0, 0] = True
         own = own.reshape(m, -1)
         count = own.sum(axis=1)
-        mapped = plan.forward(points[own], np.repeat(local, count), outline=True)  # (row by row, in order)
+        mapped = plan.forward(points[own], np.repeat(local, count), outline=True,  # (row by row, in order)
+                              polygons=np.repeat(np.arange(m), count))
         # rows of their own points, then repeats of the last
         start = np.concatenate([[0], np.cumsum(count)[:-1]])
         slot = np.minimum(np.arange(int(count.max()))[None, :], (count - 1)[:, None])

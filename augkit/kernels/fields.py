@@ -149,7 +149,7 @@ class DisplacementField:
 
     def forward(
         self, x: NDArray, y: NDArray, sample: NDArray, *, iterations: int = 50, tol: float = 1e-5,
-        unseen: str = "outside",
+        unseen: str = "outside", polygons: NDArray | None = None,
     ) -> tuple[NDArray, NDArray]:
         """Where source points ``(x, y)`` land: solve ``source(p) == (x, y)`` for ``p``.
 
@@ -157,8 +157,9 @@ class DisplacementField:
         converges in a few steps even for strong warps, where the plain fixed-point iteration
         crawls), one evaluation of the field per step. A Newton step is kept only where it
         lowered the residual; elsewhere (folds, the clamped canvas edge) the fixed-point step
-        replaces it. ``unseen`` is :class:`RadialField`'s option (a displacement field has no
-        closed-form edge of what it shows: the iteration's end point is kept).
+        replaces it. ``unseen`` and ``polygons`` are :class:`RadialField`'s options (a
+        displacement field has no closed-form edge of what it shows: the iteration's end point
+        is kept).
         """
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         sample = np.asarray(sample)
@@ -379,15 +380,21 @@ class RadialField:
         return x, y
 
     def forward(self, x: NDArray, y: NDArray, sample: NDArray, *, iterations: int = 30,
-                unseen: str = "outside") -> tuple[NDArray, NDArray]:
+                unseen: str = "outside", polygons: NDArray | None = None) -> tuple[NDArray, NDArray]:
         """Where source points ``(x, y)`` land: along each ray, Newton on ``rho (1 + k rho**2 / D**2) = s``.
 
         With ``k < 0`` the map folds at ``rho = D / sqrt(-3 k)`` (inside the canvas when
         ``k < -1/3``, beyond which the output is filled); source points beyond what it reaches
         there are shown nowhere. ``unseen="outside"`` (keypoints) places them on their ray at
         twice the half-diagonal, outside the canvas, so that they are flagged as outside;
-        ``unseen="edge"`` (box outlines) places them on their ray at the fold, the edge of what
-        the lens shows, so that a box ends where its object's image is cut off.
+        ``unseen="edge"`` (box outlines) places them on the fold, the edge of what the lens
+        shows, so that a box ends where its object's image is cut off. With ``polygons`` (an id
+        per point; each outline's points consecutive, in order around it), each run of unseen
+        points is spread along the part of the fold its outline encloses, from where the
+        outline leaves the reach to where it comes back (on their own rays, a far box's unseen
+        corners spanned its whole angle, though only the part near the reach shows); an outline
+        wholly beyond the reach that does not enclose the centre shows nothing: its points all
+        go to one point of the fold (a box of no area, which is dropped).
         """
         dx, dy = np.asarray(x, np.float64) - self.cx, np.asarray(y, np.float64) - self.cy
         s = np.hypot(dx, dy)
@@ -411,7 +418,78 @@ class RadialField:
         ratio = np.divide(rho, s, out=np.ones_like(s), where=s > 0)
         if unseen == "outside":  # (else beyond the reach rho has stopped at the fold, rho_max)
             ratio = np.where(s <= reach, ratio, 2.0 / np.sqrt(self.inv_d2) / np.maximum(s, 1e-12))
-        return self.cx + dx * ratio, self.cy + dy * ratio
+        out_x, out_y = self.cx + dx * ratio, self.cy + dy * ratio
+        if unseen == "edge" and polygons is not None and (s > reach).any():
+            _outlines_along_the_fold(out_x, out_y, dx, dy, s > reach, np.broadcast_to(reach, s.shape),
+                                     np.broadcast_to(rho_max, s.shape), np.asarray(polygons), (self.cx, self.cy))
+        return out_x, out_y
+
+
+def _outlines_along_the_fold(out_x: NDArray, out_y: NDArray, dx: NDArray, dy: NDArray, unseen: NDArray,
+                             reach: NDArray, rho_max: NDArray, polygons: NDArray, centre: tuple[float, float]) -> None:
+    """In place, for :meth:`RadialField.forward`: each run of ``unseen`` points of an outline
+    (source offsets ``dx, dy`` from the centre) spread evenly along the fold, between the
+    images of where the outline crosses the reach circle, the way round that the outline
+    encloses. Outlines are rare to cross a fold, so this loops over the ones that do."""
+    ids = polygons.reshape(-1)
+    flat = [a.reshape(-1) for a in (out_x, out_y, dx, dy, unseen, reach, rho_max)]
+    ox, oy, px, py, beyond, reach_f, fold_f = flat
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    ends = np.r_[starts[1:], ids.size]
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        hidden = beyond[a:b]
+        if not hidden.any():
+            continue
+        x, y, r, f = px[a:b], py[a:b], float(reach_f[a]), float(fold_f[a])
+        if hidden.all():  # nothing of the outline within reach: the whole fold if it encloses the centre,
+            if not _encloses(x, y, 0.0, 0.0):  # else nothing shows: one point of the fold, a box of no area
+                angle = np.arctan2(y.mean(), x.mean())
+                ox[a:b], oy[a:b] = centre[0] + f * np.cos(angle), centre[1] + f * np.sin(angle)
+            continue
+        n = b - a
+        first = int(np.flatnonzero(~hidden)[0])
+        order = (np.arange(n) + first) % n  # start on a seen point: runs do not wrap
+        seen = ~hidden[order]
+        i = 0
+        while i < n:
+            if seen[i]:
+                i += 1
+                continue
+            j = i
+            while j < n and not seen[j]:
+                j += 1
+            run = order[i:j]  # unseen; order[i - 1] and order[j % n] are seen
+            before, after = order[i - 1], order[j % n]
+            ta = _crossing(x[before], y[before], x[run[0]], y[run[0]], r)
+            tb = _crossing(x[run[-1]], y[run[-1]], x[after], y[after], r)
+            angle_a, angle_b = np.arctan2(ta[1], ta[0]), np.arctan2(tb[1], tb[0])
+            turn = (angle_b - angle_a + np.pi) % (2 * np.pi) - np.pi  # the short way round
+            middle = angle_a + turn / 2
+            if not _encloses(x, y, 0.999 * r * np.cos(middle), 0.999 * r * np.sin(middle)):
+                turn -= np.copysign(2 * np.pi, turn)  # the outline holds the long way round
+            angles = angle_a + turn * (np.linspace(0.0, 1.0, len(run)) if len(run) > 1 else np.array([0.5]))
+            ox[a + run], oy[a + run] = centre[0] + f * np.cos(angles), centre[1] + f * np.sin(angles)
+            i = j
+
+
+def _crossing(x0: float, y0: float, x1: float, y1: float, radius: float) -> tuple[float, float]:
+    """Where the segment from a point within ``radius`` of the origin to one beyond it (either
+    order) crosses that circle."""
+    ex, ey = x1 - x0, y1 - y0
+    qa, qb, qc = ex * ex + ey * ey, 2 * (x0 * ex + y0 * ey), x0 * x0 + y0 * y0 - radius * radius
+    root = np.sqrt(max(qb * qb - 4 * qa * qc, 0.0))
+    ts = [t for t in ((-qb - root) / (2 * qa), (-qb + root) / (2 * qa)) if 0.0 <= t <= 1.0] if qa > 0 else []
+    t = ts[0] if ts else 0.5
+    return x0 + t * ex, y0 + t * ey
+
+
+def _encloses(x: NDArray, y: NDArray, px: float, py: float) -> bool:
+    """Is ``(px, py)`` inside the closed polygon ``(x, y)`` (even-odd rule)?"""
+    xn, yn = np.roll(x, -1), np.roll(y, -1)
+    straddle = (y > py) != (yn > py)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crossing = x + (py - y) * (xn - x) / (yn - y)
+    return bool(np.count_nonzero(straddle & (px < crossing)) % 2)
 
 
 @lru_cache(maxsize=8)
