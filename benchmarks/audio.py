@@ -15,8 +15,6 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ[_var] = "1"
 
-import argparse  # noqa: E402
-import json  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
@@ -32,7 +30,7 @@ import soundfile as sf  # noqa: E402
 import augkit as ak  # noqa: E402
 from augkit.kernels.reverb import synthetic_room_impulse  # noqa: E402
 
-from .image import _time, machine  # noqa: E402
+from .image import _time, benchmark_args, machine, write_results  # noqa: E402
 
 RATE = 16000
 #: (label, seconds, batch size)
@@ -147,12 +145,8 @@ def to_markdown(results: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1s,10s", help="comma list of: " + ", ".join(SIZES))
-    parser.add_argument("--rows", default="", help="comma list of row-name prefixes (default: all)")
-    parser.add_argument("--repeats", type=int, default=9)
-    parser.add_argument("--out", default="bench-out/audio.json", help="where to write the JSON table")
-    args = parser.parse_args(argv)
+    args = benchmark_args(argv, __doc__, SIZES, "1s,10s", 9, "bench-out/audio.json",
+                          rows_help="comma list of row-name prefixes (default: all)")
     try:
         import audiomentations as am
     except ImportError:
@@ -178,9 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     md = to_markdown(results)
     print(md)
     print(f"\nMachine: {meta}")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": meta, "results": results}, indent=2) + "\n", encoding="utf-8")
+    write_results(args.out, meta, results)
     return 0
 
 

@@ -24,17 +24,14 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
-import argparse  # noqa: E402
-import json  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 import augkit as ak  # noqa: E402
 
-from .image import _time, machine  # noqa: E402
+from .image import _time, benchmark_args, machine, write_results  # noqa: E402
 
 I = ak.image
 
@@ -140,12 +137,7 @@ def to_markdown(results: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="64,256", help="comma list of: " + ", ".join(SIZES))
-    parser.add_argument("--rows", default="", help="comma list of row names (default: all)")
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--out", default="bench-out/boxes.json", help="where to write the JSON table")
-    args = parser.parse_args(argv)
+    args = benchmark_args(argv, __doc__, SIZES, "64,256", 5, "bench-out/boxes.json")
     try:
         import albumentations as A
         import cv2
@@ -175,9 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     print(md)
     meta = machine()
     print(f"\nMachine: {meta}")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": meta, "results": results}, indent=2) + "\n", encoding="utf-8")
+    write_results(args.out, meta, results)
     return 0
 
 

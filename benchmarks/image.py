@@ -270,13 +270,26 @@ def to_markdown(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def benchmark_args(argv: list[str] | None, doc: str, sizes: dict, default_sizes: str, repeats: int, out: str,
+                   rows_help: str = "comma list of row names (default: all)") -> argparse.Namespace:
+    """The options every side-by-side benchmark takes: --sizes, --rows, --repeats, --out."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--sizes", default=default_sizes, help="comma list of: " + ", ".join(sizes))
+    parser.add_argument("--rows", default="", help=rows_help)
+    parser.add_argument("--repeats", type=int, default=repeats)
+    parser.add_argument("--out", default=out, help="where to write the JSON table")
+    return parser.parse_args(argv)
+
+
+def write_results(path: str, meta: dict, results: list[dict]) -> None:
+    """The run as JSON: ``{"machine": meta, "results": results}`` (folders made as needed)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": meta, "results": results}, indent=2) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="32,64,256,512,32g", help="comma list of: " + ", ".join(SIZES))
-    parser.add_argument("--rows", default="", help="comma list of row names (default: all)")
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--out", default="bench-out/image.json", help="where to write the JSON table")
-    args = parser.parse_args(argv)
+    args = benchmark_args(argv, __doc__, SIZES, "32,64,256,512,32g", 7, "bench-out/image.json")
     try:
         import albumentations as A
         import cv2
@@ -306,9 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     print(md)
     print(f"\n`import augkit`: {meta['import_augkit_s']:.3f} s (bytecode compiled; "
           f"{meta['import_augkit_from_source_s']:.3f} s compiling from source). Machine: {meta}")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": meta, "results": results}, indent=2) + "\n", encoding="utf-8")
+    write_results(args.out, meta, results)
     return 0
 
 
